@@ -1,0 +1,177 @@
+//! `ip -batch FILE` / `-batch -`, with `-force`: one process and one set of sockets for many
+//! command lines. Lines may be written for nsctl (`add x`) or for ip (`netns add x`).
+
+use std::io::BufRead;
+use std::os::fd::AsRawFd;
+
+use crate::ctx::Ctx;
+use crate::error::{errstr, status_of, Exit, Ret};
+use crate::output::{bytes, err};
+
+/// ip's limit on words per line (`makeargs(line, argv, 512)` keeps one slot for NULL).
+const MAX_ARGS: usize = 512;
+
+/// Split a line into words: white space separates, a word that starts with a quote runs to
+/// the next identical quote (no escapes). Mirrors iproute2's `makeargs`.
+pub fn split_words(line: &[u8]) -> Result<Vec<Vec<u8>>, Exit> {
+    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        while i < line.len() && ws(line[i]) {
+            i += 1;
+        }
+        if i >= line.len() {
+            break;
+        }
+        if words.len() >= MAX_ARGS - 1 {
+            err(b"Too many arguments to command\n");
+            return Err(Exit(1));
+        }
+        let c = line[i];
+        if c == b'\'' || c == b'"' {
+            let start = i + 1;
+            let Some(end) = line[start..].iter().position(|&b| b == c) else {
+                err(b"Unterminated quoted string\n");
+                return Err(Exit(1));
+            };
+            words.push(line[start..start + end].to_vec());
+            i = start + end + 1;
+        } else {
+            let start = i;
+            while i < line.len() && !ws(line[i]) {
+                i += 1;
+            }
+            words.push(line[start..i].to_vec());
+            i += 1;
+        }
+    }
+    Ok(words)
+}
+
+/// Reads command lines as iproute2's `getcmdline`: `#` starts a comment (even inside
+/// quotes), a trailing backslash joins the next line, and the line number counts physical
+/// lines.
+pub struct LineReader<R> {
+    input: R,
+    pub lineno: usize,
+}
+
+fn cut_comment(line: &mut Vec<u8>) {
+    if let Some(p) = line.iter().position(|&b| b == b'#') {
+        line.truncate(p);
+    }
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub fn new(input: R) -> Self {
+        LineReader { input, lineno: 0 }
+    }
+
+    /// The next logical line, or None at the end (or after "Missing continuation line").
+    pub fn next_line(&mut self) -> Option<Vec<u8>> {
+        let mut line = Vec::new();
+        if self.input.read_until(b'\n', &mut line).ok()? == 0 {
+            return None;
+        }
+        self.lineno += 1;
+        cut_comment(&mut line);
+        while let Some(p) = line.windows(2).position(|w| w == b"\\\n") {
+            let mut next = Vec::new();
+            if self.input.read_until(b'\n', &mut next).unwrap_or(0) == 0 {
+                err(b"Missing continuation line\n");
+                return None;
+            }
+            self.lineno += 1;
+            line.truncate(p);
+            cut_comment(&mut next);
+            line.extend_from_slice(&next);
+        }
+        Some(line)
+    }
+}
+
+/// Run a batch file (`-` is standard input). Returns ip's batch status.
+pub fn run(ctx: &mut Ctx, file: &[u8]) -> Ret {
+    if file != b"-" {
+        // Like freopen(FILE, "r", stdin): commands run by `exec` inherit the file as stdin.
+        let path = std::ffi::OsStr::new(std::str::from_utf8(file).unwrap_or_default());
+        let path = if path.is_empty() { std::os::unix::ffi::OsStrExt::from_bytes(file) } else { path };
+        match std::fs::File::open(path) {
+            Ok(f) => {
+                if let Err(e) = nix::unistd::dup2_stdin(&f) {
+                    err(&bytes(&[b"Cannot open file \"", file, b"\" for reading: ", errstr(e).as_bytes(), b"\n"]));
+                    return Ok(-1);
+                }
+                let _ = f.as_raw_fd();
+            }
+            Err(e) => {
+                let e = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0));
+                err(&bytes(&[b"Cannot open file \"", file, b"\" for reading: ", errstr(e).as_bytes(), b"\n"]));
+                return Ok(-1);
+            }
+        }
+    }
+    ctx.batch = true;
+    let stdin = std::io::stdin();
+    let mut reader = LineReader::new(std::io::BufReader::with_capacity(4096, stdin.lock()));
+    let mut status = 0;
+    while let Some(line) = reader.next_line() {
+        let words = split_words(&line)?;
+        if words.is_empty() {
+            continue;
+        }
+        let ret = crate::cli::run_line(ctx, &words)?;
+        if status_of(ret) != 0 {
+            let mut m = bytes(&[b"Command failed ", file, b":"]);
+            m.extend_from_slice(format!("{}\n", reader.lineno).as_bytes());
+            err(&m);
+            status = -1;
+            if !ctx.opts.force {
+                break;
+            }
+        }
+    }
+    Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        split_words(s.as_bytes())
+            .unwrap()
+            .into_iter()
+            .map(|w| String::from_utf8(w).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn makeargs_rules() {
+        assert_eq!(words("netns add  b2\n"), ["netns", "add", "b2"]);
+        assert_eq!(words("exec b1 sh -c \"exit 3\"\n"), ["exec", "b1", "sh", "-c", "exit 3"]);
+        assert_eq!(words("a 'x y'z\n"), ["a", "x y", "z"]);
+        assert_eq!(words("  \t\r\n"), Vec::<String>::new());
+        assert_eq!(split_words(b"a 'open").unwrap_err(), Exit(1));
+        let many = "w ".repeat(600);
+        assert_eq!(split_words(many.as_bytes()).unwrap_err(), Exit(1));
+        assert_eq!(split_words("w ".repeat(511).as_bytes()).unwrap().len(), 511);
+    }
+
+    #[test]
+    fn comments_and_continuations() {
+        let text = b"add a # comment\nadd 'q#x'\nadd \\\nb\n\n# only\nlast";
+        let mut r = LineReader::new(&text[..]);
+        assert_eq!(r.next_line().unwrap(), b"add a ");
+        assert_eq!(r.lineno, 1);
+        assert_eq!(r.next_line().unwrap(), b"add 'q");
+        assert_eq!(r.next_line().unwrap(), b"add b\n");
+        assert_eq!(r.lineno, 4);
+        assert_eq!(r.next_line().unwrap(), b"\n");
+        assert_eq!(r.next_line().unwrap(), b"");
+        assert_eq!(r.next_line().unwrap(), b"last");
+        assert_eq!(r.lineno, 7);
+        assert!(r.next_line().is_none());
+    }
+}

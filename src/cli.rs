@@ -1,0 +1,207 @@
+//! The front end: ip's global options (prefix-matched, in ip's order, `--x` = `-x`), the object
+//! word, and the exit status. `nsctl [OPTIONS] [netns] VERB ...` is `ip [OPTIONS] netns VERB ...`.
+
+use crate::ctx::{Ctx, Opts};
+use crate::error::{status_of, Exit, Ret};
+use crate::output::{bytes, err, out};
+use crate::parse::{get_unsigned, matches};
+
+/// nsctl's own top-level usage (ip's lists objects nsctl does not have).
+pub const USAGE: &str = "Usage: nsctl [ OPTIONS ] [ netns ] COMMAND\n\
+       nsctl [ -force ] -batch filename\n\
+where  COMMAND := { list | add | attach | set | delete | identify | pids |\n\
+                    exec | monitor | list-id | help }\n\
+       OPTIONS := { -V[ersion] | -j[son] | -p[retty] | -a[ll] | -n[etns] name |\n\
+                    -b[atch] [filename] | -force }\n";
+
+/// Everything the option parser decided.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub opts: Opts,
+    pub batch: Option<Vec<u8>>,
+    pub netns: Option<Vec<u8>>,
+    /// The words after the options.
+    pub rest: Vec<Vec<u8>>,
+}
+
+fn usage() -> Exit {
+    err(USAGE.as_bytes());
+    Exit(255)
+}
+
+/// ip's `-color[=always|auto|never]`.
+fn is_color(opt: &[u8]) -> bool {
+    let (key, val) = match opt.iter().position(|&b| b == b'=') {
+        Some(i) => (&opt[..i], Some(&opt[i + 1..])),
+        None => (opt, None),
+    };
+    matches(key, "-color") && matches!(val, None | Some(b"always" | b"auto" | b"never"))
+}
+
+/// Parse ip's global options, stopping at the first word that is not an option, or at `--`.
+pub fn parse(args: &[Vec<u8>]) -> Result<Parsed, Exit> {
+    let mut p = Parsed::default();
+    let mut i = 0;
+    while i < args.len() {
+        let word = &args[i];
+        if word == b"--" {
+            i += 1;
+            break;
+        }
+        if word.first() != Some(&b'-') {
+            break;
+        }
+        let opt: &[u8] = if word.get(1) == Some(&b'-') { &word[1..] } else { word };
+        let m = |full: &str| matches(opt, full);
+        let value = |i: usize| args.get(i + 1).ok_or_else(usage);
+        if m("-loops") {
+            value(i)?;
+            i += 1;
+        } else if m("-family") {
+            let v = value(i)?;
+            i += 1;
+            match v.as_slice() {
+                b"inet" | b"inet6" | b"link" | b"mpls" | b"bridge" => {}
+                b"help" => return Err(usage()),
+                _ => {
+                    err(&bytes(&[b"Error: argument \"", v, b"\" is wrong: invalid protocol family\n"]));
+                    return Err(Exit(255));
+                }
+            }
+        } else if [&b"-4"[..], b"-6", b"-0", b"-M", b"-B"].contains(&opt) {
+        } else if m("-human") || m("-human-readable") || m("-iec") {
+        } else if m("-stats") || m("-statistics") || m("-details") || m("-resolve") {
+        } else if m("-oneline") || m("-timestamp") || m("-tshort") {
+        } else if m("-Version") {
+            out(format!("nsctl utility, nsctl-{}\n", env!("CARGO_PKG_VERSION")).as_bytes());
+            crate::output::flush();
+            return Err(Exit(0));
+        } else if m("-force") {
+            p.opts.force = true;
+        } else if m("-batch") {
+            // 6.1 prints the whole usage here; upstream now names the missing argument.
+            let Some(v) = args.get(i + 1) else {
+                err(b"Error: argument \"batch file\" is required\n");
+                return Err(Exit(255));
+            };
+            p.batch = Some(v.clone());
+            i += 1;
+        } else if m("-brief") {
+        } else if m("-json") {
+            p.opts.json = true;
+        } else if m("-pretty") {
+            p.opts.pretty = true;
+        } else if m("-rcvbuf") {
+            let v = value(i)?;
+            i += 1;
+            if get_unsigned(v).is_none() {
+                err(&bytes(&[b"Invalid rcvbuf size '", v, b"'\n"]));
+                return Err(Exit(255));
+            }
+        } else if is_color(opt) {
+        } else if m("-help") {
+            return Err(usage());
+        } else if m("-netns") {
+            // 6.1 passes NULL on and prints "(null)"; nsctl says the value is missing.
+            let Some(v) = args.get(i + 1) else {
+                err(b"Command line is not complete. Try option \"help\"\n");
+                return Err(Exit(255));
+            };
+            // Enter the namespace now, as ip does, so every socket opened later lives there.
+            // Only the network namespace changes: nsctl's mount namespace stays the caller's,
+            // so `nsctl -n X add Y` makes a real, visible Y.
+            if crate::netns::switch::enter_netns(v).is_err() {
+                return Err(Exit(255));
+            }
+            p.netns = Some(v.clone());
+            i += 1;
+        } else if m("-Numeric") {
+        } else if m("-all") {
+            p.opts.all = true;
+        } else if m("-echo") {
+        } else {
+            err(&bytes(&[b"Option \"", opt, b"\" is unknown, try \"nsctl -help\".\n"]));
+            return Err(Exit(255));
+        }
+        i += 1;
+    }
+    p.rest = args[i..].to_vec();
+    Ok(p)
+}
+
+/// Drop a leading object word: `netns` or any prefix of it of at least three letters (ip
+/// reads `n` and `ne` as `neighbor`).
+pub fn strip_object(words: &[Vec<u8>]) -> &[Vec<u8>] {
+    match words.first() {
+        Some(w) if w.len() >= 3 && matches(w, "netns") => &words[1..],
+        _ => words,
+    }
+}
+
+/// Run one command line (the words after the options) in `ctx`.
+pub fn run_line(ctx: &mut Ctx, words: &[Vec<u8>]) -> Ret {
+    crate::commands::run(ctx, strip_object(words))
+}
+
+/// The whole program: parse, dispatch, and turn the result into an exit status.
+pub fn main(args: Vec<Vec<u8>>) -> i32 {
+    let code = match run(args) {
+        Ok(ret) => status_of(ret),
+        Err(Exit(code)) => code & 0xff,
+    };
+    crate::output::flush();
+    code
+}
+
+fn run(args: Vec<Vec<u8>>) -> Ret {
+    let p = parse(&args)?;
+    let mut ctx = Ctx::new(p.opts);
+    if let Some(file) = p.batch {
+        return crate::batch::run(&mut ctx, &file);
+    }
+    run_line(&mut ctx, &p.rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(s: &[&str]) -> Vec<Vec<u8>> {
+        s.iter().map(|x| x.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn options_are_ip_prefixes() {
+        let p = parse(&w(&["-j", "-p", "-a", "list"])).unwrap();
+        assert!(p.opts.json && p.opts.pretty && p.opts.all);
+        assert_eq!(p.rest, w(&["list"]));
+        let p = parse(&w(&["--json", "--pretty", "--all", "x"])).unwrap();
+        assert!(p.opts.json && p.opts.pretty && p.opts.all);
+        let p = parse(&w(&["-fo", "-b", "f"])).unwrap();
+        assert!(p.opts.force);
+        assert_eq!(p.batch.as_deref(), Some(&b"f"[..]));
+        let p = parse(&w(&["-force", "-batch", "-"])).unwrap();
+        assert_eq!(p.batch.as_deref(), Some(&b"-"[..]));
+        let p = parse(&w(&["--", "-j"])).unwrap();
+        assert!(!p.opts.json);
+        assert_eq!(p.rest, w(&["-j"]));
+    }
+
+    #[test]
+    fn f_is_family_and_bad_options_exit_255() {
+        assert_eq!(parse(&w(&["-f", "-batch", "x"])).unwrap_err(), Exit(255));
+        assert_eq!(parse(&w(&["-bogus"])).unwrap_err(), Exit(255));
+        assert_eq!(parse(&w(&["-b"])).unwrap_err(), Exit(255));
+        assert_eq!(parse(&w(&["-help"])).unwrap_err(), Exit(255));
+        assert_eq!(parse(&w(&["-rcvbuf", "x"])).unwrap_err(), Exit(255));
+        assert!(parse(&w(&["-color=never", "-c", "-br", "-d", "-s", "-N", "-4"])).is_ok());
+    }
+
+    #[test]
+    fn object_word_is_optional() {
+        assert_eq!(strip_object(&w(&["netns", "list"])), &w(&["list"])[..]);
+        assert_eq!(strip_object(&w(&["net", "l"])), &w(&["l"])[..]);
+        assert_eq!(strip_object(&w(&["ne", "l"])), &w(&["ne", "l"])[..]);
+        assert_eq!(strip_object(&w(&["list"])), &w(&["list"])[..]);
+    }
+}

@@ -1,0 +1,254 @@
+//! `ip netns add NAME`, `ip netns attach NAME PID` and `ip netns delete NAME`: the syscall
+//! sequences, their messages, and the rollback of a half-made name.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+
+use nix::mount::MntFlags;
+use nix::mount::MsFlags;
+
+use super::{run_path, rundir, sys::Sys};
+use crate::error::{errstr, Exit, Ret};
+use crate::output::{bytes, err};
+
+/// Where the new name's namespace comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A fresh namespace made by `unshare(CLONE_NEWNET)` (`add`).
+    New,
+    /// The namespace of a running process (`attach`).
+    Pid(i32),
+}
+
+fn cpath(p: &[u8]) -> CString {
+    // Command-line words cannot hold NUL bytes, so neither can paths built from them.
+    CString::new(p).expect("paths from argv contain no NUL")
+}
+
+fn fail(parts: &[&[u8]], e: nix::errno::Errno) {
+    let mut m = bytes(parts);
+    m.extend_from_slice(errstr(e).as_bytes());
+    m.push(b'\n');
+    err(&m);
+}
+
+/// Create `/run/netns/NAME` bound to a namespace. Returns ip's handler value.
+pub fn create(sys: &mut dyn Sys, name: &[u8], source: Source) -> Ret {
+    let path = run_path(name);
+    let cpath = cpath(&path);
+    if rundir::create(sys).is_err() || rundir::make_shared(sys).is_err() {
+        return Ok(-1);
+    }
+    match sys.create_excl(&cpath) {
+        Ok(fd) => sys.close(fd),
+        Err(e) => {
+            fail(&[b"Cannot create namespace file \"", &path, b"\": "], e);
+            return Ok(-1);
+        }
+    }
+    match source {
+        Source::New => add_new(sys, &path, &cpath),
+        Source::Pid(pid) => {
+            let proc = format!("/proc/{pid}/ns/net");
+            if let Err(e) = bind(sys, &proc, &cpath) {
+                fail(&[b"Bind ", proc.as_bytes(), b" -> ", &path, b" failed: "], e);
+                if let Err(e) = sys.unlink(&cpath) {
+                    fail(&[b"Cannot remove namespace file \"", &path, b"\": "], e);
+                }
+                return Ok(-1);
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn bind(sys: &mut dyn Sys, src: &str, target: &CString) -> Result<(), nix::errno::Errno> {
+    let src = CString::new(src).expect("no NUL");
+    sys.mount(Some(&src), target, Some(c"none"), MsFlags::MS_BIND)
+}
+
+/// `add`: unshare a new netns on this thread, bind it, and return to the original one.
+fn add_new(sys: &mut dyn Sys, path: &[u8], cpath: &CString) -> Ret {
+    // /proc/thread-self, not /proc/self: on the main thread they agree, but only the
+    // thread's own entry is right if this ever runs elsewhere.
+    let saved = match sys.open_ro(c"/proc/thread-self/ns/net") {
+        Ok(fd) => fd,
+        Err(e) => {
+            crate::eprint_ip!("Cannot open init namespace: {}\n", errstr(e));
+            return Err(Exit(1));
+        }
+    };
+    let made = match sys.unshare_net() {
+        Ok(()) => bind(sys, "/proc/thread-self/ns/net", cpath).map_err(|e| {
+            fail(&[b"Bind /proc/self/ns/net -> ", path, b" failed: "], e);
+        }),
+        Err(e) => {
+            let name = &path[super::RUN_DIR.len() + 1..];
+            fail(&[b"Failed to create a new network namespace \"", name, b"\": "], e);
+            Err(())
+        }
+    };
+    if let Err(e) = sys.setns_net(saved) {
+        crate::eprint_ip!("setns: {}\n", errstr(e));
+        return Err(Exit(1));
+    }
+    sys.close(saved);
+    if made.is_err() {
+        // Roll back only the name this call created (6.1 with -all deleted every name).
+        remove(sys, path);
+        return Ok(-1);
+    }
+    Ok(0)
+}
+
+/// `netns_delete` for one name: detach the bind (result ignored), then unlink the file.
+/// UMOUNT_NOFOLLOW keeps a symlink planted in /run/netns from unmounting anything elsewhere.
+pub fn remove(sys: &mut dyn Sys, path: &[u8]) -> i32 {
+    let c = cpath(path);
+    let _ = sys.umount2(&c, MntFlags::MNT_DETACH | MntFlags::UMOUNT_NOFOLLOW);
+    if let Err(e) = sys.unlink(&c) {
+        fail(&[b"Cannot remove namespace file \"", path, b"\": "], e);
+        return -1;
+    }
+    0
+}
+
+/// `-all delete`: every entry in readdir order, stopping at the first failure; rc 0 anyway.
+pub fn remove_all(sys: &mut dyn Sys) -> Ret {
+    let dir = match std::fs::read_dir(super::RUN_DIR) {
+        Ok(d) => d,
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(0),
+        Err(e) => {
+            crate::eprint_ip!(
+                "Failed to open directory /run/netns: {}\n",
+                crate::error::strerror(e.raw_os_error().unwrap_or(0))
+            );
+            return Ok(-1);
+        }
+    };
+    for entry in dir.flatten() {
+        if remove(sys, &run_path(entry.file_name().as_bytes())) != 0 {
+            break;
+        }
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netns::sys::fake::Recorder;
+    use nix::errno::Errno;
+
+    const SHARE: &str = "mount  /run/netns none MS_REC | MS_SHARED";
+
+    #[test]
+    fn first_add_order() {
+        let mut calls_ok = Recorder::default();
+        assert_eq!(create(&mut calls_ok, b"mario", Source::New), Ok(0));
+        assert_eq!(
+            calls_ok.calls,
+            vec![
+                "mkdir /run/netns 755",
+                "open_dir /run/netns",
+                "flock 101 EX",
+                SHARE,
+                "flock 101 UN",
+                "close 101",
+                "create_excl /run/netns/mario",
+                "close 102",
+                "open_ro /proc/thread-self/ns/net",
+                "unshare NEWNET",
+                "mount /proc/thread-self/ns/net /run/netns/mario none MS_BIND",
+                "setns 103",
+                "close 103",
+            ]
+        );
+    }
+
+    #[test]
+    fn not_a_mount_point_gets_self_bind_then_private_then_shared() {
+        let mut r = Recorder::failing(SHARE, 0, Errno::EINVAL);
+        let res = rundir::make_shared(&mut r);
+        // With a permanent EINVAL the second attempt must give up (no endless bind loop).
+        assert!(res.is_err());
+        assert_eq!(
+            r.calls,
+            vec![
+                "open_dir /run/netns",
+                "flock 101 EX",
+                "mount  /run/netns none MS_REC | MS_SHARED = EINVAL",
+                "mount /run/netns /run/netns none MS_BIND | MS_REC",
+                "mount /run/netns /run/netns none MS_REC | MS_PRIVATE",
+                "mount  /run/netns none MS_REC | MS_SHARED = EINVAL",
+                "flock 101 UN",
+                "close 101",
+            ]
+        );
+    }
+
+    #[test]
+    fn failed_bind_rolls_back_only_this_name_and_restores_netns() {
+        let mut r = Recorder::failing("mount /proc/thread-self", 0, Errno::EPERM);
+        assert_eq!(create(&mut r, b"x", Source::New), Ok(-1));
+        let tail: Vec<_> = r.calls[r.calls.len() - 5..].to_vec();
+        assert_eq!(
+            tail,
+            vec![
+                "mount /proc/thread-self/ns/net /run/netns/x none MS_BIND = EPERM",
+                "setns 103",
+                "close 103",
+                "umount2 /run/netns/x MNT_DETACH | UMOUNT_NOFOLLOW",
+                "unlink /run/netns/x",
+            ]
+        );
+    }
+
+    #[test]
+    fn failed_unshare_restores_and_removes() {
+        let mut r = Recorder::failing("unshare", 0, Errno::ENOMEM);
+        assert_eq!(create(&mut r, b"x", Source::New), Ok(-1));
+        assert!(r.calls.iter().any(|c| c == "setns 103"));
+        assert_eq!(r.calls.last().unwrap(), "unlink /run/netns/x");
+        assert!(!r.calls.iter().any(|c| c.starts_with("mount /proc")));
+    }
+
+    #[test]
+    fn duplicate_name_creates_nothing_and_removes_nothing() {
+        let mut r = Recorder::failing("create_excl", 0, Errno::EEXIST);
+        assert_eq!(create(&mut r, b"x", Source::New), Ok(-1));
+        assert!(r.calls.last().unwrap().starts_with("create_excl /run/netns/x = EEXIST"));
+        assert!(!r.calls.iter().any(|c| c.starts_with("unlink") || c.starts_with("unshare")));
+    }
+
+    #[test]
+    fn attach_binds_proc_pid_and_unlinks_on_failure() {
+        let mut r = Recorder::failing("mount /proc/999999", 0, Errno::ENOENT);
+        assert_eq!(create(&mut r, b"at1", Source::Pid(999999)), Ok(-1));
+        assert_eq!(r.calls.last().unwrap(), "unlink /run/netns/at1");
+        assert!(!r.calls.iter().any(|c| c.starts_with("unshare") || c.starts_with("umount")));
+    }
+
+    #[test]
+    fn mkdir_failure_stops_before_any_mount() {
+        let mut r = Recorder::failing("mkdir", 0, Errno::EACCES);
+        assert_eq!(create(&mut r, b"x", Source::New), Ok(-1));
+        assert_eq!(r.calls.len(), 1);
+    }
+
+    #[test]
+    fn flock_failure_is_only_a_warning() {
+        let mut r = Recorder::failing("flock", 0, Errno::ENOLCK);
+        assert_eq!(create(&mut r, b"x", Source::New), Ok(0));
+        assert!(!r.calls.iter().any(|c| c == "flock 101 UN"));
+    }
+
+    #[test]
+    fn delete_detaches_then_unlinks() {
+        let mut r = Recorder::default();
+        assert_eq!(remove(&mut r, b"/run/netns/x"), 0);
+        assert_eq!(r.calls, vec!["umount2 /run/netns/x MNT_DETACH | UMOUNT_NOFOLLOW", "unlink /run/netns/x"]);
+        let mut r = Recorder::failing("unlink", 0, Errno::EBUSY);
+        assert_eq!(remove(&mut r, b"/run/netns/x"), -1);
+    }
+}

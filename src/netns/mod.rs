@@ -1,0 +1,72 @@
+//! Named network namespaces: the run directory, name rules, and the syscall sequences
+//! behind `ip netns add/attach/delete` and the namespace switch of `exec`.
+//! Everything here is synchronous and runs on the main thread, before any async runtime.
+
+pub mod lifecycle;
+pub mod rundir;
+pub mod switch;
+pub mod sys;
+
+/// `NETNS_RUN_DIR` of Debian's iproute2 build; it appears literally in messages.
+pub const RUN_DIR: &str = "/run/netns";
+/// `NETNS_ETC_DIR`.
+pub const ETC_DIR: &str = "/etc/netns";
+/// Linux `NAME_MAX`.
+pub const NAME_MAX: usize = 255;
+
+/// iproute2's `is_valid_netns_name`: non-empty, at most NAME_MAX bytes, no `/`, not `.`/`..`.
+pub fn is_valid_name(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name.len() <= NAME_MAX
+        && !name.contains(&b'/')
+        && name != b"."
+        && name != b".."
+}
+
+/// `/run/netns/NAME` as raw bytes.
+pub fn run_path(name: &[u8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(RUN_DIR.len() + 1 + name.len());
+    p.extend_from_slice(RUN_DIR.as_bytes());
+    p.push(b'/');
+    p.extend_from_slice(name);
+    p
+}
+
+/// The path ip opens for a name in list/set lookups: the name itself when it holds a `/`,
+/// otherwise `/run/netns/NAME`.
+pub fn lookup_path(name: &[u8]) -> Vec<u8> {
+    if name.contains(&b'/') {
+        name.to_vec()
+    } else {
+        run_path(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(is_valid_name(b"ns1"));
+        assert!(is_valid_name(b"sp ace"));
+        assert!(is_valid_name(b"-dash"));
+        assert!(is_valid_name("über".as_bytes()));
+        assert!(is_valid_name(b"t\tb"));
+        assert!(is_valid_name(b"..."));
+        assert!(is_valid_name(&[b'b'; 255]));
+        assert!(!is_valid_name(&[b'c'; 256]));
+        assert!(!is_valid_name(b""));
+        assert!(!is_valid_name(b"."));
+        assert!(!is_valid_name(b".."));
+        assert!(!is_valid_name(b"a/b"));
+        assert!(!is_valid_name(b"../x"));
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(run_path(b"x"), b"/run/netns/x");
+        assert_eq!(lookup_path(b"x"), b"/run/netns/x");
+        assert_eq!(lookup_path(b"/proc/1/ns/net"), b"/proc/1/ns/net");
+    }
+}
