@@ -96,18 +96,34 @@ pub fn run(ctx: &mut Ctx, file: &[u8]) -> Ret {
     if file != b"-" {
         // Like freopen(FILE, "r", stdin): commands run by `exec` inherit the file as stdin.
         let path = std::ffi::OsStr::new(std::str::from_utf8(file).unwrap_or_default());
-        let path = if path.is_empty() { std::os::unix::ffi::OsStrExt::from_bytes(file) } else { path };
+        let path = if path.is_empty() {
+            std::os::unix::ffi::OsStrExt::from_bytes(file)
+        } else {
+            path
+        };
         match std::fs::File::open(path) {
             Ok(f) => {
                 if let Err(e) = nix::unistd::dup2_stdin(&f) {
-                    err(&bytes(&[b"Cannot open file \"", file, b"\" for reading: ", errstr(e).as_bytes(), b"\n"]));
+                    err(&bytes(&[
+                        b"Cannot open file \"",
+                        file,
+                        b"\" for reading: ",
+                        errstr(e).as_bytes(),
+                        b"\n",
+                    ]));
                     return Ok(-1);
                 }
                 let _ = f.as_raw_fd();
             }
             Err(e) => {
                 let e = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0));
-                err(&bytes(&[b"Cannot open file \"", file, b"\" for reading: ", errstr(e).as_bytes(), b"\n"]));
+                err(&bytes(&[
+                    b"Cannot open file \"",
+                    file,
+                    b"\" for reading: ",
+                    errstr(e).as_bytes(),
+                    b"\n",
+                ]));
                 return Ok(-1);
             }
         }
@@ -150,7 +166,10 @@ mod tests {
     #[test]
     fn makeargs_rules() {
         assert_eq!(words("netns add  b2\n"), ["netns", "add", "b2"]);
-        assert_eq!(words("exec b1 sh -c \"exit 3\"\n"), ["exec", "b1", "sh", "-c", "exit 3"]);
+        assert_eq!(
+            words("exec b1 sh -c \"exit 3\"\n"),
+            ["exec", "b1", "sh", "-c", "exit 3"]
+        );
         assert_eq!(words("a 'x y'z\n"), ["a", "x y", "z"]);
         assert_eq!(words("  \t\r\n"), Vec::<String>::new());
         assert_eq!(split_words(b"a 'open").unwrap_err(), Exit(1));

@@ -38,6 +38,75 @@ fn is_color(opt: &[u8]) -> bool {
     matches(key, "-color") && matches!(val, None | Some(b"always" | b"auto" | b"never"))
 }
 
+/// What a global option does.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Act {
+    /// Accepted for compatibility; takes no value and changes nothing netns prints.
+    Ignore,
+    /// Accepted; takes one value that must be present.
+    IgnoreValue,
+    Family,
+    Version,
+    Force,
+    Batch,
+    Json,
+    Pretty,
+    Rcvbuf,
+    Help,
+    Netns,
+    All,
+}
+
+/// ip's options in ip's order: the first one the word is a prefix of wins, so `-b` is batch,
+/// `-f` family, `-h` human, `-r` resolve and `-n` netns.
+const OPTIONS: &[(&str, Act)] = &[
+    ("-loops", Act::IgnoreValue),
+    ("-family", Act::Family),
+    ("-human", Act::Ignore),
+    ("-human-readable", Act::Ignore),
+    ("-iec", Act::Ignore),
+    ("-stats", Act::Ignore),
+    ("-statistics", Act::Ignore),
+    ("-details", Act::Ignore),
+    ("-resolve", Act::Ignore),
+    ("-oneline", Act::Ignore),
+    ("-timestamp", Act::Ignore),
+    ("-tshort", Act::Ignore),
+    ("-Version", Act::Version),
+    ("-force", Act::Force),
+    ("-batch", Act::Batch),
+    ("-brief", Act::Ignore),
+    ("-json", Act::Json),
+    ("-pretty", Act::Pretty),
+    ("-rcvbuf", Act::Rcvbuf),
+];
+
+/// Checked after the color option, which has its own syntax.
+const LATE_OPTIONS: &[(&str, Act)] = &[
+    ("-help", Act::Help),
+    ("-netns", Act::Netns),
+    ("-Numeric", Act::Ignore),
+    ("-all", Act::All),
+    ("-echo", Act::Ignore),
+];
+
+fn action(opt: &[u8]) -> Option<Act> {
+    let find = |t: &[(&str, Act)]| t.iter().find(|(n, _)| matches(opt, n)).map(|&(_, a)| a);
+    if let Some(a) = find(&OPTIONS[..2]) {
+        return Some(a);
+    }
+    if [&b"-4"[..], b"-6", b"-0", b"-M", b"-B"].contains(&opt) {
+        return Some(Act::Ignore);
+    }
+    if let Some(a) = find(&OPTIONS[2..]) {
+        return Some(a);
+    }
+    if is_color(opt) {
+        return Some(Act::Ignore);
+    }
+    find(LATE_OPTIONS)
+}
+
 /// Parse ip's global options, stopping at the first word that is not an option, or at `--`.
 pub fn parse(args: &[Vec<u8>]) -> Result<Parsed, Exit> {
     let mut p = Parsed::default();
@@ -51,77 +120,83 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Parsed, Exit> {
         if word.first() != Some(&b'-') {
             break;
         }
-        let opt: &[u8] = if word.get(1) == Some(&b'-') { &word[1..] } else { word };
-        let m = |full: &str| matches(opt, full);
-        let value = |i: usize| args.get(i + 1).ok_or_else(usage);
-        if m("-loops") {
-            value(i)?;
-            i += 1;
-        } else if m("-family") {
-            let v = value(i)?;
-            i += 1;
-            match v.as_slice() {
-                b"inet" | b"inet6" | b"link" | b"mpls" | b"bridge" => {}
-                b"help" => return Err(usage()),
-                _ => {
-                    err(&bytes(&[b"Error: argument \"", v, b"\" is wrong: invalid protocol family\n"]));
+        let opt: &[u8] = if word.get(1) == Some(&b'-') {
+            &word[1..]
+        } else {
+            word
+        };
+        let Some(act) = action(opt) else {
+            err(&bytes(&[
+                b"Option \"",
+                opt,
+                b"\" is unknown, try \"nsctl -help\".\n",
+            ]));
+            return Err(Exit(255));
+        };
+        let next = args.get(i + 1);
+        match act {
+            Act::Ignore => {}
+            Act::IgnoreValue => {
+                next.ok_or_else(usage)?;
+                i += 1;
+            }
+            Act::Family => {
+                let v = next.ok_or_else(usage)?;
+                i += 1;
+                match v.as_slice() {
+                    b"inet" | b"inet6" | b"link" | b"mpls" | b"bridge" => {}
+                    b"help" => return Err(usage()),
+                    _ => {
+                        err(&bytes(&[
+                            b"Error: argument \"",
+                            v,
+                            b"\" is wrong: invalid protocol family\n",
+                        ]));
+                        return Err(Exit(255));
+                    }
+                }
+            }
+            Act::Version => {
+                out(format!("nsctl utility, nsctl-{}\n", env!("CARGO_PKG_VERSION")).as_bytes());
+                return Err(Exit(0));
+            }
+            Act::Force => p.opts.force = true,
+            Act::Batch => {
+                // 6.1 prints the whole usage here; upstream now names the missing argument.
+                let Some(v) = next else {
+                    err(b"Error: argument \"batch file\" is required\n");
+                    return Err(Exit(255));
+                };
+                p.batch = Some(v.clone());
+                i += 1;
+            }
+            Act::Json => p.opts.json = true,
+            Act::Pretty => p.opts.pretty = true,
+            Act::Rcvbuf => {
+                let v = next.ok_or_else(usage)?;
+                i += 1;
+                if get_unsigned(v).is_none() {
+                    err(&bytes(&[b"Invalid rcvbuf size '", v, b"'\n"]));
                     return Err(Exit(255));
                 }
             }
-        } else if [&b"-4"[..], b"-6", b"-0", b"-M", b"-B"].contains(&opt) {
-        } else if m("-human") || m("-human-readable") || m("-iec") {
-        } else if m("-stats") || m("-statistics") || m("-details") || m("-resolve") {
-        } else if m("-oneline") || m("-timestamp") || m("-tshort") {
-        } else if m("-Version") {
-            out(format!("nsctl utility, nsctl-{}\n", env!("CARGO_PKG_VERSION")).as_bytes());
-            crate::output::flush();
-            return Err(Exit(0));
-        } else if m("-force") {
-            p.opts.force = true;
-        } else if m("-batch") {
-            // 6.1 prints the whole usage here; upstream now names the missing argument.
-            let Some(v) = args.get(i + 1) else {
-                err(b"Error: argument \"batch file\" is required\n");
-                return Err(Exit(255));
-            };
-            p.batch = Some(v.clone());
-            i += 1;
-        } else if m("-brief") {
-        } else if m("-json") {
-            p.opts.json = true;
-        } else if m("-pretty") {
-            p.opts.pretty = true;
-        } else if m("-rcvbuf") {
-            let v = value(i)?;
-            i += 1;
-            if get_unsigned(v).is_none() {
-                err(&bytes(&[b"Invalid rcvbuf size '", v, b"'\n"]));
-                return Err(Exit(255));
+            Act::Help => return Err(usage()),
+            Act::Netns => {
+                // 6.1 passes NULL on and prints "(null)"; nsctl says the value is missing.
+                let Some(v) = next else {
+                    err(b"Command line is not complete. Try option \"help\"\n");
+                    return Err(Exit(255));
+                };
+                // Enter the namespace now, as ip does, so every socket opened later lives
+                // there. Only the network namespace changes: nsctl's mount namespace stays
+                // the caller's, so `nsctl -n X add Y` makes a real, visible Y.
+                if crate::netns::switch::enter_netns(v).is_err() {
+                    return Err(Exit(255));
+                }
+                p.netns = Some(v.clone());
+                i += 1;
             }
-        } else if is_color(opt) {
-        } else if m("-help") {
-            return Err(usage());
-        } else if m("-netns") {
-            // 6.1 passes NULL on and prints "(null)"; nsctl says the value is missing.
-            let Some(v) = args.get(i + 1) else {
-                err(b"Command line is not complete. Try option \"help\"\n");
-                return Err(Exit(255));
-            };
-            // Enter the namespace now, as ip does, so every socket opened later lives there.
-            // Only the network namespace changes: nsctl's mount namespace stays the caller's,
-            // so `nsctl -n X add Y` makes a real, visible Y.
-            if crate::netns::switch::enter_netns(v).is_err() {
-                return Err(Exit(255));
-            }
-            p.netns = Some(v.clone());
-            i += 1;
-        } else if m("-Numeric") {
-        } else if m("-all") {
-            p.opts.all = true;
-        } else if m("-echo") {
-        } else {
-            err(&bytes(&[b"Option \"", opt, b"\" is unknown, try \"nsctl -help\".\n"]));
-            return Err(Exit(255));
+            Act::All => p.opts.all = true,
         }
         i += 1;
     }

@@ -41,7 +41,15 @@ pub enum Sock {
 
 impl Ctx {
     pub fn new(opts: Opts) -> Ctx {
-        Ctx { opts, batch: false, nl: None, main: None, nsh: None, cache: Vec::new(), cache_done: false }
+        Ctx {
+            opts,
+            batch: false,
+            nl: None,
+            main: None,
+            nsh: None,
+            cache: Vec::new(),
+            cache_done: false,
+        }
     }
 
     /// The runtime and the requested socket, opened on first use in the current netns.

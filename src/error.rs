@@ -13,6 +13,10 @@ pub struct Exit(pub i32);
 /// What a verb handler returns: ip's handler return value, or an immediate exit.
 pub type Ret = Result<i32, Exit>;
 
+/// A failure whose message has already been printed on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reported;
+
 /// Map a handler return value to a process exit status, as `ip` does: `-(ret) & 0xff`.
 pub fn status_of(ret: i32) -> i32 {
     (-ret) & 0xff

@@ -22,7 +22,11 @@ pub struct Array {
 
 impl Array {
     pub fn new(pretty: bool) -> Self {
-        Array { pretty, buf: vec![b'['], objects: 0 }
+        Array {
+            pretty,
+            buf: vec![b'['],
+            objects: 0,
+        }
     }
 
     /// Append one object with its keys in the given order.
@@ -109,7 +113,10 @@ mod tests {
 
     #[test]
     fn compact_matches_golden_json_ids() {
-        let s = list(false, &[(b"ns3", Some(0)), (b"ns2", Some(16)), (b"ns1", Some(7))]);
+        let s = list(
+            false,
+            &[(b"ns3", Some(0)), (b"ns2", Some(16)), (b"ns1", Some(7))],
+        );
         assert_eq!(s, "[{\"name\":\"ns3\",\"id\":0},{\"name\":\"ns2\",\"id\":16},{\"name\":\"ns1\",\"id\":7}]\n");
     }
 
@@ -130,7 +137,15 @@ mod tests {
 
     #[test]
     fn escaping_matches_json_odd_names() {
-        let s = list(false, &[("über".as_bytes(), None), (b"b\\s", None), (b"t\tb", None), (b"q\"x", None)]);
+        let s = list(
+            false,
+            &[
+                ("über".as_bytes(), None),
+                (b"b\\s", None),
+                (b"t\tb", None),
+                (b"q\"x", None),
+            ],
+        );
         assert_eq!(s, "[{\"name\":\"über\"},{\"name\":\"b\\\\s\"},{\"name\":\"t\\tb\"},{\"name\":\"q\\\"x\"}]\n");
         let mut v = Vec::new();
         escape_into(&mut v, b"\x01\x0c\x08\r\n");

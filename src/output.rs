@@ -38,7 +38,9 @@ fn write_fd(fd: i32, mut data: &[u8]) {
 pub fn out(data: &[u8]) {
     OUT.with(|o| {
         let mut o = o.borrow_mut();
-        let tty = *o.tty.get_or_insert_with(|| nix::unistd::isatty(std::io::stdout()).unwrap_or(false));
+        let tty = *o
+            .tty
+            .get_or_insert_with(|| nix::unistd::isatty(std::io::stdout()).unwrap_or(false));
         if o.buf.len() + data.len() > BLOCK && !o.buf.is_empty() {
             let buf = std::mem::take(&mut o.buf);
             write_fd(1, &buf);

@@ -5,13 +5,20 @@ use std::os::unix::ffi::OsStrExt;
 use crate::ctx::{Ctx, Lookup};
 use crate::error::Ret;
 use crate::json::{Array, Val};
-use crate::output::{err, out};
+use crate::output::out;
 
 /// The entries of /run/netns in raw readdir order (never sorted), or None if it can't be read.
 pub fn entries() -> Option<Vec<Vec<u8>>> {
     let dir = std::fs::read_dir(crate::netns::RUN_DIR).ok()?;
-    Some(dir.flatten().map(|e| e.file_name().as_bytes().to_vec()).collect())
+    Some(
+        dir.flatten()
+            .map(|e| e.file_name().as_bytes().to_vec())
+            .collect(),
+    )
 }
+
+/// Each name in /run/netns with the answer to its nsid lookup.
+pub type Fresh = Vec<(Vec<u8>, Lookup)>;
 
 /// Print a lookup's kernel error, as ip's netlink helper does.
 pub fn report(l: &Lookup) {
@@ -23,11 +30,13 @@ pub fn report(l: &Lookup) {
 /// `netns_map_init`: once per process, look up every name, printing each kernel error, and
 /// remember names that have an nsid. Returns the fresh lookups when it ran now, so a caller
 /// that needs the same answers can reuse them instead of asking the kernel again.
-pub fn map_init(ctx: &mut Ctx) -> Result<Option<Vec<(Vec<u8>, Lookup)>>, crate::error::Exit> {
+pub fn map_init(ctx: &mut Ctx) -> Result<Option<Fresh>, crate::error::Exit> {
     if ctx.cache_done {
         return Ok(None);
     }
-    let Some(names) = entries() else { return Ok(None) };
+    let Some(names) = entries() else {
+        return Ok(None);
+    };
     let mut fresh = Vec::with_capacity(names.len());
     for name in names {
         let l = ctx.lookup(&name)?;
@@ -88,6 +97,5 @@ pub fn list(ctx: &mut Ctx) -> Ret {
         out(&a.finish());
         crate::output::flush();
     }
-    let _ = err;
     Ok(0)
 }

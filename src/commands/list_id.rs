@@ -20,13 +20,25 @@ fn parse_value(key: &str, args: &[Vec<u8>], i: usize, seen: bool) -> Result<i32,
     };
     match get_integer(v) {
         None => {
-            let m = bytes(&[b"Error: argument \"", v, b"\" is wrong: \"", key.as_bytes(), b"\" value is invalid\n"]);
+            let m = bytes(&[
+                b"Error: argument \"",
+                v,
+                b"\" is wrong: \"",
+                key.as_bytes(),
+                b"\" value is invalid\n",
+            ]);
             err(&m);
             Err(Exit(255))
         }
         // 6.1 names the word after the value here (or "(null)"); nsctl names the value.
         Some(n) if n < 0 => {
-            let m = bytes(&[b"Error: argument \"", v, b"\" is wrong: \"", key.as_bytes(), b"\" value should be >= 0\n"]);
+            let m = bytes(&[
+                b"Error: argument \"",
+                v,
+                b"\" is wrong: \"",
+                key.as_bytes(),
+                b"\" value should be >= 0\n",
+            ]);
             err(&m);
             Err(Exit(255))
         }
@@ -135,7 +147,9 @@ fn name_of(ctx: &mut Ctx, r: &Record) -> Result<Option<Vec<u8>>, Exit> {
     if let Some(pos) = ctx.cache.iter().position(|(_, id)| *id == key) {
         return Ok(Some(ctx.cache.remove(pos).0));
     }
-    let Some(names) = entries() else { return Ok(None) };
+    let Some(names) = entries() else {
+        return Ok(None);
+    };
     for n in names {
         let l = ctx.lookup(&n)?;
         report(&l);

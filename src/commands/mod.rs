@@ -66,7 +66,10 @@ const TABLE: &[(&str, Verb)] = &[
 
 /// Resolve an abbreviated verb.
 pub fn lookup(word: &[u8]) -> Option<Verb> {
-    TABLE.iter().find(|(full, _)| matches(word, full)).map(|&(_, v)| v)
+    TABLE
+        .iter()
+        .find(|(full, _)| matches(word, full))
+        .map(|&(_, v)| v)
 }
 
 /// `ip netns` usage: to stderr, exit 255.
@@ -105,7 +108,11 @@ pub fn run(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         Some(Verb::Monitor) => monitor::monitor(),
         Some(Verb::Attach) => add::attach(ctx, rest),
         None => {
-            err(&bytes(&[b"Command \"", verb_word, b"\" is unknown, try \"nsctl help\".\n"]));
+            err(&bytes(&[
+                b"Command \"",
+                verb_word,
+                b"\" is unknown, try \"nsctl help\".\n",
+            ]));
             Err(Exit(255))
         }
     }

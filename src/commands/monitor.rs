@@ -19,7 +19,10 @@ pub fn monitor() -> Ret {
     if rundir::create(&mut Real).is_err() {
         return Ok(-1);
     }
-    if let Err(e) = fd.add_watch(crate::netns::RUN_DIR, AddWatchFlags::IN_CREATE | AddWatchFlags::IN_DELETE) {
+    if let Err(e) = fd.add_watch(
+        crate::netns::RUN_DIR,
+        AddWatchFlags::IN_CREATE | AddWatchFlags::IN_DELETE,
+    ) {
         err(format!("inotify_add_watch failed: {}\n", errstr(e)).as_bytes());
         return Ok(-1);
     }

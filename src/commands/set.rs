@@ -22,11 +22,19 @@ pub fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     } else {
         match get_integer(value) {
             None => {
-                err(&bytes(&[b"Error: argument \"", value, b"\" is wrong: Invalid \"netnsid\" value\n"]));
+                err(&bytes(&[
+                    b"Error: argument \"",
+                    value,
+                    b"\" is wrong: Invalid \"netnsid\" value\n",
+                ]));
                 return Err(Exit(255));
             }
             Some(n) if n < 0 => {
-                err(&bytes(&[b"Error: argument \"", value, b"\" is wrong: \"netnsid\" value should be >= 0\n"]));
+                err(&bytes(&[
+                    b"Error: argument \"",
+                    value,
+                    b"\" is wrong: \"netnsid\" value should be >= 0\n",
+                ]));
                 return Err(Exit(255));
             }
             Some(n) => n,
@@ -37,7 +45,13 @@ pub fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         Ok(f) => f,
         Err(e) => {
             let e = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0));
-            let m = bytes(&[b"Cannot open network namespace \"", name, b"\": ", errstr(e).as_bytes(), b"\n"]);
+            let m = bytes(&[
+                b"Cannot open network namespace \"",
+                name,
+                b"\": ",
+                errstr(e).as_bytes(),
+                b"\n",
+            ]);
             err(&m);
             return Ok(-1);
         }

@@ -8,7 +8,7 @@ use nix::mount::MntFlags;
 use nix::mount::MsFlags;
 
 use super::{run_path, rundir, sys::Sys};
-use crate::error::{errstr, Exit, Ret};
+use crate::error::{errstr, Exit, Reported, Ret};
 use crate::output::{bytes, err};
 
 /// Where the new name's namespace comes from.
@@ -51,7 +51,10 @@ pub fn create(sys: &mut dyn Sys, name: &[u8], source: Source) -> Ret {
         Source::Pid(pid) => {
             let proc = format!("/proc/{pid}/ns/net");
             if let Err(e) = bind(sys, &proc, &cpath) {
-                fail(&[b"Bind ", proc.as_bytes(), b" -> ", &path, b" failed: "], e);
+                fail(
+                    &[b"Bind ", proc.as_bytes(), b" -> ", &path, b" failed: "],
+                    e,
+                );
                 if let Err(e) = sys.unlink(&cpath) {
                     fail(&[b"Cannot remove namespace file \"", &path, b"\": "], e);
                 }
@@ -81,11 +84,19 @@ fn add_new(sys: &mut dyn Sys, path: &[u8], cpath: &CString) -> Ret {
     let made = match sys.unshare_net() {
         Ok(()) => bind(sys, "/proc/thread-self/ns/net", cpath).map_err(|e| {
             fail(&[b"Bind /proc/self/ns/net -> ", path, b" failed: "], e);
+            Reported
         }),
         Err(e) => {
             let name = &path[super::RUN_DIR.len() + 1..];
-            fail(&[b"Failed to create a new network namespace \"", name, b"\": "], e);
-            Err(())
+            fail(
+                &[
+                    b"Failed to create a new network namespace \"",
+                    name,
+                    b"\": ",
+                ],
+                e,
+            );
+            Err(Reported)
         }
     };
     if let Err(e) = sys.setns_net(saved) {
@@ -217,8 +228,15 @@ mod tests {
     fn duplicate_name_creates_nothing_and_removes_nothing() {
         let mut r = Recorder::failing("create_excl", 0, Errno::EEXIST);
         assert_eq!(create(&mut r, b"x", Source::New), Ok(-1));
-        assert!(r.calls.last().unwrap().starts_with("create_excl /run/netns/x = EEXIST"));
-        assert!(!r.calls.iter().any(|c| c.starts_with("unlink") || c.starts_with("unshare")));
+        assert!(r
+            .calls
+            .last()
+            .unwrap()
+            .starts_with("create_excl /run/netns/x = EEXIST"));
+        assert!(!r
+            .calls
+            .iter()
+            .any(|c| c.starts_with("unlink") || c.starts_with("unshare")));
     }
 
     #[test]
@@ -226,7 +244,10 @@ mod tests {
         let mut r = Recorder::failing("mount /proc/999999", 0, Errno::ENOENT);
         assert_eq!(create(&mut r, b"at1", Source::Pid(999999)), Ok(-1));
         assert_eq!(r.calls.last().unwrap(), "unlink /run/netns/at1");
-        assert!(!r.calls.iter().any(|c| c.starts_with("unshare") || c.starts_with("umount")));
+        assert!(!r
+            .calls
+            .iter()
+            .any(|c| c.starts_with("unshare") || c.starts_with("umount")));
     }
 
     #[test]
@@ -247,7 +268,13 @@ mod tests {
     fn delete_detaches_then_unlinks() {
         let mut r = Recorder::default();
         assert_eq!(remove(&mut r, b"/run/netns/x"), 0);
-        assert_eq!(r.calls, vec!["umount2 /run/netns/x MNT_DETACH | UMOUNT_NOFOLLOW", "unlink /run/netns/x"]);
+        assert_eq!(
+            r.calls,
+            vec![
+                "umount2 /run/netns/x MNT_DETACH | UMOUNT_NOFOLLOW",
+                "unlink /run/netns/x"
+            ]
+        );
         let mut r = Recorder::failing("unlink", 0, Errno::EBUSY);
         assert_eq!(remove(&mut r, b"/run/netns/x"), -1);
     }

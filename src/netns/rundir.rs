@@ -8,18 +8,18 @@ use nix::fcntl::FlockArg;
 use nix::mount::MsFlags;
 
 use super::sys::Sys;
-use crate::error::errstr;
 use crate::eprint_ip;
+use crate::error::{errstr, Reported};
 
 pub const RUN_DIR_C: &CStr = c"/run/netns";
 
 /// `create_netns_dir()`: `mkdir /run/netns 0755`; an existing directory is fine.
-pub fn create(sys: &mut dyn Sys) -> Result<(), ()> {
+pub fn create(sys: &mut dyn Sys) -> Result<(), Reported> {
     match sys.mkdir(RUN_DIR_C, 0o755) {
         Ok(()) | Err(Errno::EEXIST) => Ok(()),
         Err(e) => {
             eprint_ip!("mkdir /run/netns failed: {}\n", errstr(e));
-            Err(())
+            Err(Reported)
         }
     }
 }
@@ -30,7 +30,7 @@ pub fn create(sys: &mut dyn Sys) -> Result<(), ()> {
 /// for the mount explosion of Debian bug 949235). After the self-bind the directory is made
 /// private and then shared again, so it starts a peer group of its own instead of joining
 /// `/run`'s (iproute2 7.0's fix for doubled mounts under a shared `/run`).
-pub fn make_shared(sys: &mut dyn Sys) -> Result<(), ()> {
+pub fn make_shared(sys: &mut dyn Sys) -> Result<(), Reported> {
     let lock = match sys.open_dir(RUN_DIR_C) {
         Ok(fd) => fd,
         Err(e) => {
@@ -38,7 +38,7 @@ pub fn make_shared(sys: &mut dyn Sys) -> Result<(), ()> {
                 "Cannot open netns runtime directory \"/run/netns\": {}\n",
                 errstr(e)
             );
-            return Err(());
+            return Err(Reported);
         }
     };
     let locked = match sys.flock(lock, FlockArg::LockExclusive) {
@@ -59,16 +59,20 @@ pub fn make_shared(sys: &mut dyn Sys) -> Result<(), ()> {
     res
 }
 
-fn share_locked(sys: &mut dyn Sys) -> Result<(), ()> {
+fn share_locked(sys: &mut dyn Sys) -> Result<(), Reported> {
     let mut bound = false;
     loop {
-        match sys.mount(Some(c""), RUN_DIR_C, Some(c"none"), MsFlags::MS_SHARED | MsFlags::MS_REC)
-        {
+        match sys.mount(
+            Some(c""),
+            RUN_DIR_C,
+            Some(c"none"),
+            MsFlags::MS_SHARED | MsFlags::MS_REC,
+        ) {
             Ok(()) => return Ok(()),
             Err(Errno::EINVAL) if !bound => {}
             Err(e) => {
                 eprint_ip!("mount --make-shared /run/netns failed: {}\n", errstr(e));
-                return Err(());
+                return Err(Reported);
             }
         }
         // Not a mount point yet: bind it onto itself (recursively, so names already mounted
@@ -80,7 +84,7 @@ fn share_locked(sys: &mut dyn Sys) -> Result<(), ()> {
             MsFlags::MS_BIND | MsFlags::MS_REC,
         ) {
             eprint_ip!("mount --bind /run/netns /run/netns failed: {}\n", errstr(e));
-            return Err(());
+            return Err(Reported);
         }
         if let Err(e) = sys.mount(
             Some(RUN_DIR_C),
@@ -89,7 +93,7 @@ fn share_locked(sys: &mut dyn Sys) -> Result<(), ()> {
             MsFlags::MS_PRIVATE | MsFlags::MS_REC,
         ) {
             eprint_ip!("mount --make-private /run/netns failed: {}\n", errstr(e));
-            return Err(());
+            return Err(Reported);
         }
         bound = true;
     }

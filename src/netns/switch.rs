@@ -12,7 +12,7 @@ use nix::sched::CloneFlags;
 use nix::sys::stat::Mode;
 
 use super::{run_path, ETC_DIR, NAME_MAX};
-use crate::error::errstr;
+use crate::error::{errstr, Reported};
 use crate::output::{bytes, err};
 
 fn report(parts: &[&[u8]], e: nix::errno::Errno) {
@@ -24,29 +24,36 @@ fn report(parts: &[&[u8]], e: nix::errno::Errno) {
 
 /// Steps 1-2: open `/run/netns/NAME` and setns into it. No name validation, as in ip (`-n`
 /// takes paths relative to the run directory); the file is only opened for reading.
-pub fn enter_netns(name: &[u8]) -> Result<(), ()> {
-    let path = CString::new(run_path(name)).map_err(drop)?;
-    let fd = match nix::fcntl::open(path.as_c_str(), OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()) {
+pub fn enter_netns(name: &[u8]) -> Result<(), Reported> {
+    let path = CString::new(run_path(name)).map_err(|_| Reported)?;
+    let fd = match nix::fcntl::open(
+        path.as_c_str(),
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) {
         Ok(fd) => fd,
         Err(e) => {
             report(&[b"Cannot open network namespace \"", name, b"\": "], e);
-            return Err(());
+            return Err(Reported);
         }
     };
     if let Err(e) = nix::sched::setns(fd.as_fd(), CloneFlags::CLONE_NEWNET) {
-        report(&[b"setting the network namespace \"", name, b"\" failed: "], e);
-        return Err(());
+        report(
+            &[b"setting the network namespace \"", name, b"\" failed: "],
+            e,
+        );
+        return Err(Reported);
     }
     Ok(())
 }
 
 /// The whole switch `exec` needs. Each failure of steps 1-6 stops at once, as in ip.
-pub fn switch_for_exec(name: &[u8]) -> Result<(), ()> {
+pub fn switch_for_exec(name: &[u8]) -> Result<(), Reported> {
     enter_netns(name)?;
     // A private mount namespace first, so that nothing below reaches the caller's mounts.
     if let Err(e) = nix::sched::unshare(CloneFlags::CLONE_NEWNS) {
         crate::eprint_ip!("unshare failed: {}\n", errstr(e));
-        return Err(());
+        return Err(Reported);
     }
     if let Err(e) = nix::mount::mount(
         Some(c""),
@@ -56,7 +63,7 @@ pub fn switch_for_exec(name: &[u8]) -> Result<(), ()> {
         None::<&std::ffi::CStr>,
     ) {
         crate::eprint_ip!("\"mount --make-rslave /\" failed: {}\n", errstr(e));
-        return Err(());
+        return Err(Reported);
     }
     // A sysfs that shows this netns's devices. If the old /sys cannot be detached (some
     // containers), lay a read-only one over it when the old one was read-only.
@@ -68,7 +75,7 @@ pub fn switch_for_exec(name: &[u8]) -> Result<(), ()> {
             }
         }
     }
-    let src = CString::new(name).map_err(drop)?;
+    let src = CString::new(name).map_err(|_| Reported)?;
     if let Err(e) = nix::mount::mount(
         Some(src.as_c_str()),
         c"/sys",
@@ -77,7 +84,7 @@ pub fn switch_for_exec(name: &[u8]) -> Result<(), ()> {
         None::<&std::ffi::CStr>,
     ) {
         crate::eprint_ip!("mount of /sys failed: {}\n", errstr(e));
-        return Err(());
+        return Err(Reported);
     }
     bind_etc(name);
     Ok(())

@@ -37,7 +37,6 @@ pub trait Sys {
 /// The real kernel.
 pub struct Real;
 
-
 impl Sys for Real {
     fn mkdir(&mut self, path: &CStr, mode: u32) -> Result<(), Errno> {
         nix::unistd::mkdir(path, Mode::from_bits_truncate(mode))
@@ -73,11 +72,8 @@ impl Sys for Real {
     }
 
     fn create_excl(&mut self, path: &CStr) -> Result<RawFd, Errno> {
-        let flags = OFlag::O_RDONLY
-            | OFlag::O_CREAT
-            | OFlag::O_EXCL
-            | OFlag::O_NOFOLLOW
-            | OFlag::O_CLOEXEC;
+        let flags =
+            OFlag::O_RDONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         nix::fcntl::open(path, flags, Mode::empty()).map(into_raw)
     }
 
@@ -124,7 +120,10 @@ pub mod fake {
 
     impl Recorder {
         pub fn failing(prefix: &str, after: usize, e: Errno) -> Self {
-            Recorder { fail: vec![(prefix.to_string(), after, e)], ..Default::default() }
+            Recorder {
+                fail: vec![(prefix.to_string(), after, e)],
+                ..Default::default()
+            }
         }
 
         fn log(&mut self, call: String) -> Result<(), Errno> {
@@ -173,7 +172,11 @@ pub mod fake {
             Ok(self.fd())
         }
         fn flock(&mut self, fd: RawFd, arg: FlockArg) -> Result<(), Errno> {
-            let op = if matches!(arg, FlockArg::Unlock) { "UN" } else { "EX" };
+            let op = if matches!(arg, FlockArg::Unlock) {
+                "UN"
+            } else {
+                "EX"
+            };
             self.log(format!("flock {fd} {op}"))
         }
         fn mount(
@@ -192,7 +195,11 @@ pub mod fake {
             ))
         }
         fn umount2(&mut self, target: &CStr, flags: MntFlags) -> Result<(), Errno> {
-            self.log(format!("umount2 {} {}", s(target), bits(format!("{flags:?}"))))
+            self.log(format!(
+                "umount2 {} {}",
+                s(target),
+                bits(format!("{flags:?}"))
+            ))
         }
         fn create_excl(&mut self, path: &CStr) -> Result<RawFd, Errno> {
             self.log(format!("create_excl {}", s(path)))?;

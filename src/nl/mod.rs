@@ -27,7 +27,10 @@ impl NlError {
         match &self.msg {
             Some(m) if m.ends_with('.') => format!("Error: {m}\n"),
             Some(m) => format!("Error: {m}.\n"),
-            None => format!("RTNETLINK answers: {}\n", crate::error::strerror(self.errno)),
+            None => format!(
+                "RTNETLINK answers: {}\n",
+                crate::error::strerror(self.errno)
+            ),
         }
     }
 
@@ -58,7 +61,9 @@ pub struct Netlink {
 
 impl Netlink {
     pub fn new() -> std::io::Result<Netlink> {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()?;
         Ok(Netlink { rt })
     }
 
@@ -100,7 +105,10 @@ impl Netlink {
                     NetlinkPayload::Error(e) => {
                         if let Some(code) = e.code {
                             let msg = error_extack(&e.header, hflags);
-                            return Err(Failure::Kernel(NlError { errno: -code.get(), msg }));
+                            return Err(Failure::Kernel(NlError {
+                                errno: -code.get(),
+                                msg,
+                            }));
                         }
                     }
                     NetlinkPayload::Done(d) if d.code < 0 => {
@@ -109,7 +117,10 @@ impl Netlink {
                         } else {
                             None
                         };
-                        return Err(Failure::Kernel(NlError { errno: -d.code, msg }));
+                        return Err(Failure::Kernel(NlError {
+                            errno: -d.code,
+                            msg,
+                        }));
                     }
                     _ => {}
                 }
@@ -174,7 +185,10 @@ mod tests {
         p.extend(tlv(1, b"Peer netns reference is invalid\0"));
         let m = error_extack(&p, NLM_F_ACK_TLVS | NLM_F_CAPPED).unwrap();
         assert_eq!(m, "Peer netns reference is invalid");
-        let e = NlError { errno: 22, msg: Some(m) };
+        let e = NlError {
+            errno: 22,
+            msg: Some(m),
+        };
         assert_eq!(e.text(), "Error: Peer netns reference is invalid.\n");
     }
 
@@ -192,7 +206,10 @@ mod tests {
 
     #[test]
     fn no_extack_is_rtnetlink_answers() {
-        let e = NlError { errno: 1, msg: None };
+        let e = NlError {
+            errno: 1,
+            msg: None,
+        };
         assert_eq!(e.text(), "RTNETLINK answers: Operation not permitted\n");
     }
 }

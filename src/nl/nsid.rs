@@ -24,8 +24,13 @@ fn msg(attrs: Vec<NsidAttribute>) -> NsidMessage {
 }
 
 fn record(m: &RouteNetlinkMessage) -> Option<Record> {
-    let RouteNetlinkMessage::NewNsId(m) = m else { return None };
-    let mut r = Record { nsid: -1, current: None };
+    let RouteNetlinkMessage::NewNsId(m) = m else {
+        return None;
+    };
+    let mut r = Record {
+        nsid: -1,
+        current: None,
+    };
     for a in &m.attributes {
         match a {
             NsidAttribute::Id(v) => r.nsid = *v,
@@ -39,7 +44,10 @@ fn record(m: &RouteNetlinkMessage) -> Option<Record> {
 fn kernel(f: Failure) -> NlError {
     match f {
         Failure::Kernel(e) => e,
-        Failure::Send => NlError { errno: libc::ECOMM, msg: None },
+        Failure::Send => NlError {
+            errno: libc::ECOMM,
+            msg: None,
+        },
     }
 }
 
@@ -56,11 +64,18 @@ pub fn assign(nl: &Netlink, sock: &Socket, fd: RawFd, id: i32) -> Result<(), NlE
         NsidAttribute::Fd(fd as u32),
         NsidAttribute::Id(id),
     ]));
-    nl.request(sock, m, NLM_F_REQUEST | NLM_F_ACK).map_err(kernel).map(drop)
+    nl.request(sock, m, NLM_F_REQUEST | NLM_F_ACK)
+        .map_err(kernel)
+        .map(drop)
 }
 
 /// Look up one peer by its nsid, optionally as seen from the peer `target`.
-pub fn by_id(nl: &Netlink, sock: &Socket, nsid: i32, target: Option<i32>) -> Result<Vec<Record>, NlError> {
+pub fn by_id(
+    nl: &Netlink,
+    sock: &Socket,
+    nsid: i32,
+    target: Option<i32>,
+) -> Result<Vec<Record>, NlError> {
     let mut attrs = vec![NsidAttribute::Id(nsid)];
     if let Some(t) = target {
         attrs.push(NsidAttribute::TargetNsid(t));
@@ -72,7 +87,9 @@ pub fn by_id(nl: &Netlink, sock: &Socket, nsid: i32, target: Option<i32>) -> Res
 
 /// Dump every peer, in kernel order.
 pub fn dump(nl: &Netlink, sock: &Socket, target: Option<i32>) -> Result<Vec<Record>, Failure> {
-    let attrs = target.map(|t| vec![NsidAttribute::TargetNsid(t)]).unwrap_or_default();
+    let attrs = target
+        .map(|t| vec![NsidAttribute::TargetNsid(t)])
+        .unwrap_or_default();
     let m = RouteNetlinkMessage::GetNsId(msg(attrs));
     let answer = nl.request(sock, m, NLM_F_REQUEST | NLM_F_DUMP)?;
     Ok(answer.iter().filter_map(record).collect())

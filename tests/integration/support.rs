@@ -1,0 +1,74 @@
+//! Running scripts inside a private sandbox, and the host snapshot the suite ends with.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+pub fn root_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn nsctl() -> &'static str {
+    env!("CARGO_BIN_EXE_nsctl")
+}
+
+/// What a sandboxed script printed.
+pub struct Out {
+    pub stdout: String,
+    pub stderr: String,
+    pub rc: i32,
+}
+
+impl Out {
+    /// Fail with everything the script printed.
+    pub fn expect_rc(&self, rc: i32, what: &str) -> Result<&Out, String> {
+        if self.rc == rc {
+            Ok(self)
+        } else {
+            Err(format!(
+                "{what}: rc {} (wanted {rc})\n--- stdout\n{}--- stderr\n{}",
+                self.rc, self.stdout, self.stderr
+            ))
+        }
+    }
+}
+
+/// Run `script` with bash inside a fresh sandbox (tests/sandbox/run.sh): new mount, net and
+/// pid namespaces, tmpfs on /run and /tmp, overlay on /etc. `$NSCTL` is the binary under test.
+pub fn sandbox(script: &str) -> Out {
+    sandbox_env(script, &[])
+}
+
+pub fn sandbox_env(script: &str, env: &[(&str, &str)]) -> Out {
+    let run = root_dir().join("tests/sandbox/run.sh");
+    let mut cmd = Command::new(run);
+    cmd.arg("bash").arg("-c").arg(script).env("NSCTL", nsctl());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let o = cmd.output().expect("run tests/sandbox/run.sh");
+    Out {
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        rc: o.status.code().unwrap_or(-1),
+    }
+}
+
+fn sh(cmd: &str) -> String {
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .expect("bash");
+    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+}
+
+/// The parts of the host the suite must leave alone: /run/netns, the host's links, and its
+/// mount table (mount point, fs type, source).
+pub fn host_state() -> String {
+    let mut s = String::new();
+    s += &sh("ls -la --time-style=+ /run/netns 2>&1 | sed 1d");
+    s += &sh("ip -o link show | awk -F': ' '{print $2}' | sort");
+    s += &sh("awk '{for (i = 7; $i != \"-\"; i++); print $5, $(i + 1), $(i + 2)}' /proc/self/mountinfo | sort");
+    s += &sh("readlink /proc/self/ns/net /proc/self/ns/mnt");
+    s
+}
