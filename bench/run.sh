@@ -5,7 +5,9 @@
 # with user and system time. --smoke: tiny sizes and few runs, only to prove the bench works.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-if [ "${1:-}" = --smoke ]; then export RUNS=3 BATCH=20 LISTN=5 BRUNS=2; else export RUNS=${RUNS:-50} BATCH=${BATCH:-2000} LISTN=${LISTN:-100} BRUNS=${BRUNS:-10}; fi
+# SETTLE: seconds to wait after a mass add/delete, so the kernel's asynchronous netns cleanup
+# of one run does not land in the timing of the next (whichever program ran second paid it).
+if [ "${1:-}" = --smoke ]; then export RUNS=3 BATCH=20 LISTN=5 BRUNS=2 SETTLE=0; else export RUNS=${RUNS:-50} BATCH=${BATCH:-2000} LISTN=${LISTN:-100} BRUNS=${BRUNS:-10} SETTLE=${SETTLE:-1}; fi
 command -v hyperfine >/dev/null || { echo "bench: hyperfine is missing (apt-get install hyperfine)" >&2; exit 1; }
 (cd "$here" && cargo build --release --quiet)
 rm -rf "$here/target/bench-out" && mkdir -p "$here/target/bench-out"
@@ -24,8 +26,8 @@ h -r $RUNS --export-json $OUT/jlist.json "$NSCTL -j list" "$IP -j netns list"
 $IP -all netns delete
 # Batches: $BATCH adds through -b FILE, from an empty /run/netns each time.
 for i in $(seq 1 $BATCH); do echo "netns add n$i"; done > /tmp/adds
-h -r $BRUNS --prepare "$IP -all netns delete" --export-json $OUT/batch.json "$NSCTL -b /tmp/adds" "$IP -b /tmp/adds"
-h -r $BRUNS --prepare "sh -c \"$IP -force -b /tmp/adds 2>/dev/null; true\"" --export-json $OUT/alldel.json "$NSCTL -all delete" "$IP -all netns delete"
+h -r $BRUNS --prepare "sh -c \"$IP -all netns delete; sleep $SETTLE\"" --export-json $OUT/batch.json "$NSCTL -b /tmp/adds" "$IP -b /tmp/adds"
+h -r $BRUNS --prepare "sh -c \"$IP -force -b /tmp/adds 2>/dev/null; sleep $SETTLE\"" --export-json $OUT/alldel.json "$NSCTL -all delete" "$IP -all netns delete"
 '
 python3 - "$OUT" <<'PY'
 import json, os, sys

@@ -14,3 +14,4 @@ pub mod netns;
 pub mod nl;
 pub mod output;
 pub mod parse;
+pub mod wiring;

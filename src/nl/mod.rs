@@ -2,7 +2,10 @@
 //! and dumps, and kernel errors in iproute2's words (`Error: <extack>.` or
 //! `RTNETLINK answers: <strerror>`).
 
+pub mod addr;
+pub mod link;
 pub mod nsid;
+pub mod route;
 
 use futures::StreamExt;
 use netlink_packet_core::{

@@ -8,6 +8,7 @@ mod exec;
 mod golden;
 mod lifecycle;
 mod support;
+mod wiring;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -38,6 +39,14 @@ const CASES: &[Case] = &[
     ("exec_here_document_reaches_stdin", exec::heredoc_stdin),
     ("exec_etc_netns_inside_only", exec::etc_netns_inside_only),
     ("batch_one_process_many_lines", exec::batch_many_lines),
+    ("wiring_mario_and_luigi_ping", wiring::mario_and_luigi),
+    ("wiring_abc_bridge_ping", wiring::abc_bridge),
+    ("wiring_move_into_netns_and_back", wiring::move_and_back),
+    (
+        "wiring_failures_change_nothing",
+        wiring::failures_change_nothing,
+    ),
+    ("wiring_interop_and_batch", wiring::interop_and_batch),
 ];
 
 fn main() {

@@ -1,0 +1,37 @@
+//! RTM_{NEW,DEL,GET}ADDR: the messages behind `ip addr add/del/show`.
+
+use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST};
+use netlink_packet_route::address::AddressMessage;
+use netlink_packet_route::RouteNetlinkMessage;
+
+use super::{Failure, Netlink, Socket};
+
+pub fn add(nl: &Netlink, sock: &Socket, msg: AddressMessage) -> Result<(), Failure> {
+    let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+    nl.request(sock, RouteNetlinkMessage::NewAddress(msg), flags)
+        .map(drop)
+}
+
+pub fn delete(nl: &Netlink, sock: &Socket, msg: AddressMessage) -> Result<(), Failure> {
+    nl.request(
+        sock,
+        RouteNetlinkMessage::DelAddress(msg),
+        NLM_F_REQUEST | NLM_F_ACK,
+    )
+    .map(drop)
+}
+
+pub fn dump(nl: &Netlink, sock: &Socket) -> Result<Vec<AddressMessage>, Failure> {
+    let answer = nl.request(
+        sock,
+        RouteNetlinkMessage::GetAddress(AddressMessage::default()),
+        NLM_F_REQUEST | NLM_F_DUMP,
+    )?;
+    Ok(answer
+        .into_iter()
+        .filter_map(|m| match m {
+            RouteNetlinkMessage::NewAddress(a) => Some(a),
+            _ => None,
+        })
+        .collect())
+}

@@ -1,0 +1,73 @@
+//! RTM_{NEW,DEL,GET}LINK: the messages behind `ip link add/set/del/show`.
+
+use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST};
+use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+use netlink_packet_route::RouteNetlinkMessage;
+
+use super::{Failure, Netlink, Socket};
+
+/// Create a link (NLM_F_CREATE|NLM_F_EXCL): fails with EEXIST instead of changing one.
+pub fn create(nl: &Netlink, sock: &Socket, msg: LinkMessage) -> Result<(), Failure> {
+    let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+    nl.request(sock, RouteNetlinkMessage::NewLink(msg), flags)
+        .map(drop)
+}
+
+/// Change an existing link: everything in `msg` is applied by one RTM_NEWLINK.
+pub fn change(nl: &Netlink, sock: &Socket, msg: LinkMessage) -> Result<(), Failure> {
+    nl.request(
+        sock,
+        RouteNetlinkMessage::NewLink(msg),
+        NLM_F_REQUEST | NLM_F_ACK,
+    )
+    .map(drop)
+}
+
+pub fn delete(nl: &Netlink, sock: &Socket, index: u32) -> Result<(), Failure> {
+    let mut msg = LinkMessage::default();
+    msg.header.index = index;
+    nl.request(
+        sock,
+        RouteNetlinkMessage::DelLink(msg),
+        NLM_F_REQUEST | NLM_F_ACK,
+    )
+    .map(drop)
+}
+
+/// One link by name, or None when the kernel has no such device.
+pub fn by_name(nl: &Netlink, sock: &Socket, name: &str) -> Result<Option<LinkMessage>, Failure> {
+    let mut msg = LinkMessage::default();
+    msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+    match nl.request(sock, RouteNetlinkMessage::GetLink(msg), NLM_F_REQUEST) {
+        Ok(answer) => Ok(answer.into_iter().find_map(|m| match m {
+            RouteNetlinkMessage::NewLink(l) => Some(l),
+            _ => None,
+        })),
+        Err(Failure::Kernel(e)) if e.errno == libc::ENODEV => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Every link of the socket's namespace, in kernel (ifindex) order.
+pub fn dump(nl: &Netlink, sock: &Socket) -> Result<Vec<LinkMessage>, Failure> {
+    let answer = nl.request(
+        sock,
+        RouteNetlinkMessage::GetLink(LinkMessage::default()),
+        NLM_F_REQUEST | NLM_F_DUMP,
+    )?;
+    Ok(answer
+        .into_iter()
+        .filter_map(|m| match m {
+            RouteNetlinkMessage::NewLink(l) => Some(l),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The name attribute of a link message.
+pub fn name_of(l: &LinkMessage) -> Option<&str> {
+    l.attributes.iter().find_map(|a| match a {
+        LinkAttribute::IfName(n) => Some(n.as_str()),
+        _ => None,
+    })
+}

@@ -1,0 +1,128 @@
+//! `ip addr add|del ADDR[/PLEN] dev NAME` and `ip addr show [dev NAME]`, IPv4 and IPv6.
+
+use std::net::IpAddr;
+
+use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
+use netlink_packet_route::AddressFamily;
+
+use super::prefix::{get_prefix, Prefix};
+use super::{duparg2, ifindex, main_sock, next, nodev, refused};
+use crate::ctx::Ctx;
+use crate::error::{Exit, Ret};
+use crate::output::{bytes, err};
+use crate::parse::matches;
+
+const USAGE: &str = "Usage: nsctl addr { add | del } ADDR[/PLEN] dev NAME\n\
+       nsctl addr show [ dev NAME ]\n";
+
+fn usage() -> Ret {
+    err(USAGE.as_bytes());
+    Err(Exit(255))
+}
+
+/// ip's `default_scope`: 127/8 and ::1 are host-scoped, everything else global.
+fn default_scope(a: &IpAddr) -> AddressScope {
+    match a {
+        IpAddr::V4(v) if v.octets()[0] == 127 => AddressScope::Host,
+        IpAddr::V6(v) if v.is_loopback() => AddressScope::Host,
+        _ => AddressScope::Universe,
+    }
+}
+
+/// Build the RTM_NEWADDR/RTM_DELADDR message for `local` on `index`.
+pub fn message(local: Prefix, index: u32, add: bool) -> AddressMessage {
+    let mut m = AddressMessage::default();
+    let addr = local.addr.expect("callers pass a real address");
+    m.header.family = if addr.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    m.header.prefix_len = local.len;
+    m.header.index = index;
+    if add {
+        m.header.scope = default_scope(&addr);
+    }
+    m.attributes.push(AddressAttribute::Local(addr));
+    m.attributes.push(AddressAttribute::Address(addr));
+    m
+}
+
+fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
+    let (mut local, mut dev) = (None::<Prefix>, None::<Vec<u8>>);
+    let mut i = 0;
+    while i < args.len() {
+        let w = args[i].as_slice();
+        if w == b"dev" {
+            dev = Some(next(args, &mut i)?.to_vec());
+        } else {
+            let w = if w == b"local" {
+                next(args, &mut i)?
+            } else {
+                w
+            };
+            if matches(w, "help") {
+                return usage();
+            }
+            if local.is_some() {
+                return Err(duparg2("local", w));
+            }
+            let p = get_prefix(w)?;
+            if p.addr.is_none() {
+                err(&bytes(&[
+                    b"Error: an address is expected rather than \"",
+                    w,
+                    b"\".\n",
+                ]));
+                return Err(Exit(1));
+            }
+            local = Some(p);
+        }
+        i += 1;
+    }
+    let Some(dev) = dev else {
+        err(b"Not enough information: \"dev\" argument is required.\n");
+        return Ok(-1);
+    };
+    let Some(local) = local else {
+        err(b"Not enough information: an address is required.\n");
+        return Ok(-1);
+    };
+    let Some(index) = ifindex(ctx, &dev)? else {
+        return nodev(&dev);
+    };
+    let m = message(local, index, add);
+    let (nl, sock) = main_sock(ctx)?;
+    let res = if add {
+        crate::nl::addr::add(nl, sock, m)
+    } else {
+        crate::nl::addr::delete(nl, sock, m)
+    };
+    match res {
+        Ok(()) => Ok(0),
+        Err(f) => refused(f),
+    }
+}
+
+pub fn run(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
+    let Some(verb) = args.first() else {
+        return super::show::addrs(ctx, &[]);
+    };
+    let rest = &args[1..];
+    if matches(verb, "add") {
+        modify(ctx, rest, true)
+    } else if matches(verb, "delete") {
+        modify(ctx, rest, false)
+    } else if matches(verb, "show") || matches(verb, "list") || matches(verb, "lst") {
+        super::show::addrs(ctx, rest)
+    } else if matches(verb, "help") {
+        usage()
+    } else {
+        err(&bytes(&[
+            b"Command \"",
+            verb,
+            b"\" is unknown, try \"nsctl addr help\".\n",
+        ]));
+        Err(Exit(255))
+    }
+}

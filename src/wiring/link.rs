@@ -1,0 +1,381 @@
+//! `ip link add|set|del|show`: create, change and remove links, in ip's grammar.
+//!
+//! Equivalent to: `ip link add veth0 type veth peer name eth0 netns mario`. The veth peer is
+//! born inside its namespace (IFLA_NET_NS_FD in the peer's own message), so its name never
+//! meets the host's links, and the pair is created or refused as one.
+
+use std::os::fd::AsRawFd;
+
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
+
+use super::{
+    duparg, duparg2, ifindex, invarg, main_sock, netns_ref, next, nodev, refused, text,
+    valid_ifname, NetnsRef,
+};
+use crate::ctx::Ctx;
+use crate::error::{Exit, Ret};
+use crate::output::{bytes, err};
+use crate::parse::{get_integer, matches};
+
+/// Keywords ip accepts that nsctl does not implement: refused with a clear message instead
+/// of being taken for a device name.
+const UNSUPPORTED: &[&str] = &[
+    "index",
+    "broadcast",
+    "brd",
+    "txqueuelen",
+    "qlen",
+    "txqlen",
+    "xdp",
+    "xdpgeneric",
+    "xdpdrv",
+    "xdpoffload",
+    "multicast",
+    "allmulticast",
+    "promisc",
+    "trailers",
+    "arp",
+    "carrier",
+    "vf",
+    "vrf",
+    "dynamic",
+    "alias",
+    "group",
+    "mode",
+    "state",
+    "numtxqueues",
+    "numrxqueues",
+    "addrgenmode",
+    "link-netns",
+    "link-netnsid",
+    "protodown",
+    "protodown_reason",
+    "gso_max_size",
+    "gso_max_segs",
+    "gro_max_size",
+    "alias",
+];
+
+const USAGE: &str = "Usage: nsctl link add [ name ] NAME type { veth peer [ name ] PEER [ netns NS ] | bridge | KIND }\n\
+       nsctl link set [ dev ] NAME [ up | down ] [ netns { NS | PID } ] [ master BRIDGE | nomaster ]\n\
+                              [ name NEWNAME ] [ mtu MTU ] [ address LLADDR ]\n\
+       nsctl link del [ dev ] NAME\n\
+       nsctl link show [ [ dev ] NAME ]\n";
+
+fn usage() -> Ret {
+    err(USAGE.as_bytes());
+    Err(Exit(255))
+}
+
+/// What one `ip link` argument list asks for (iproute2's `iplink_parse`).
+#[derive(Default)]
+pub struct Spec {
+    pub up: Option<bool>,
+    pub name: Option<Vec<u8>>,
+    pub dev: Option<Vec<u8>>,
+    pub address: Option<Vec<u8>>,
+    pub mtu: Option<u32>,
+    pub netns: Option<NetnsRef>,
+    /// Some(0) is `nomaster`.
+    pub master: Option<u32>,
+    pub kind: Option<Vec<u8>>,
+    /// The words after `type KIND`.
+    pub type_args: Vec<Vec<u8>>,
+}
+
+/// ip's `ll_addr_a2n` for MAC addresses: hex bytes separated by `:`.
+pub fn parse_lladdr(word: &[u8]) -> Option<Vec<u8>> {
+    let s = std::str::from_utf8(word).ok()?;
+    let bytes: Option<Vec<u8>> = s
+        .split(':')
+        .map(|p| {
+            if p.is_empty() || p.len() > 2 {
+                None
+            } else {
+                u8::from_str_radix(p, 16).ok()
+            }
+        })
+        .collect();
+    bytes.filter(|b| !b.is_empty())
+}
+
+/// Parse ip link arguments. `create`: for `add` (and a veth peer).
+pub fn parse(ctx: &mut Ctx, args: &[Vec<u8>], create: bool) -> Result<Result<Spec, i32>, Exit> {
+    let mut s = Spec::default();
+    // ip compares the name and dev pointers: true while dev came from `name`.
+    let mut same = false;
+    let mut i = 0;
+    while i < args.len() {
+        let w = args[i].as_slice();
+        if w == b"up" {
+            s.up = Some(true);
+        } else if w == b"down" {
+            s.up = Some(false);
+        } else if w == b"name" {
+            let v = next(args, &mut i)?;
+            if s.name.is_some() {
+                return Err(duparg("name", v));
+            }
+            if !valid_ifname(v) {
+                return Err(invarg("\"name\" not a valid ifname", v));
+            }
+            s.name = Some(v.to_vec());
+            if s.dev.is_none() {
+                s.dev = Some(v.to_vec());
+                same = true;
+            }
+        } else if matches(w, "address") {
+            let v = next(args, &mut i)?;
+            match parse_lladdr(v) {
+                Some(a) => s.address = Some(a),
+                None => {
+                    err(&bytes(&[b"\"", v, b"\" is invalid lladdr.\n"]));
+                    return Ok(Err(-1));
+                }
+            }
+        } else if w == b"mtu" {
+            let v = next(args, &mut i)?;
+            if s.mtu.is_some() {
+                return Err(duparg("mtu", v));
+            }
+            match get_integer(v) {
+                Some(m) if m >= 0 => s.mtu = Some(m as u32),
+                _ => return Err(invarg("Invalid \"mtu\" value\n", v)),
+            }
+        } else if w == b"netns" {
+            let v = next(args, &mut i)?;
+            if s.netns.is_some() {
+                return Err(duparg("netns", v));
+            }
+            match netns_ref(v) {
+                Some(r) => s.netns = Some(r),
+                None => return Err(invarg("Invalid \"netns\" value\n", v)),
+            }
+        } else if matches(w, "master") {
+            let v = next(args, &mut i)?;
+            match ifindex(ctx, v)? {
+                Some(idx) => s.master = Some(idx),
+                None => return Err(invarg("Device does not exist\n", v)),
+            }
+        } else if matches(w, "nomaster") {
+            s.master = Some(0);
+        } else if matches(w, "type") {
+            let v = next(args, &mut i)?;
+            s.kind = Some(v.to_vec());
+            s.type_args = args[i + 1..].to_vec();
+            break;
+        } else if let Some(k) = UNSUPPORTED.iter().find(|k| w == k.as_bytes()) {
+            err(format!(
+                "nsctl: \"{k}\" is not supported by nsctl link; try \"nsctl link help\".\n"
+            )
+            .as_bytes());
+            return Err(Exit(255));
+        } else {
+            if matches(w, "help") {
+                return Err(usage().unwrap_err());
+            }
+            let v = if w == b"dev" { next(args, &mut i)? } else { w };
+            if s.dev.is_some() && !same {
+                return Err(duparg2("dev", v));
+            }
+            if v.is_empty()
+                || v.len() >= 128
+                || v.iter().any(|&c| c == b'/' || c.is_ascii_whitespace())
+            {
+                return Err(invarg("\"dev\" not a valid ifname", v));
+            }
+            s.dev = Some(v.to_vec());
+            same = false;
+        }
+        i += 1;
+    }
+    // ip: a lone name or dev is both; equal strings are one.
+    if s.name.is_none() {
+        s.name = s.dev.clone();
+        same = true;
+    } else if s.dev.is_none() || s.name == s.dev {
+        s.dev = s.name.clone();
+        same = true;
+    }
+    if create && !same {
+        err(b"both \"name\" and \"dev\" cannot be used when creating devices.\n");
+        return Err(Exit(255));
+    }
+    if !create && same {
+        // `set dev X` (or `set name X`) names the device; it is not a rename.
+        s.name = None;
+    }
+    Ok(Ok(s))
+}
+
+fn base_message(s: &Spec) -> LinkMessage {
+    let mut m = LinkMessage::default();
+    if let Some(up) = s.up {
+        m.header.change_mask = LinkFlags::Up;
+        if up {
+            m.header.flags = LinkFlags::Up;
+        }
+    }
+    if let Some(a) = &s.address {
+        m.attributes.push(LinkAttribute::Address(a.clone()));
+    }
+    if let Some(mtu) = s.mtu {
+        m.attributes.push(LinkAttribute::Mtu(mtu));
+    }
+    match &s.netns {
+        Some(NetnsRef::Fd(fd)) => m.attributes.push(LinkAttribute::NetNsFd(fd.as_raw_fd())),
+        Some(NetnsRef::Pid(p)) => m.attributes.push(LinkAttribute::NetNsPid(*p)),
+        None => {}
+    }
+    if let Some(master) = s.master {
+        m.attributes.push(LinkAttribute::Controller(master));
+    }
+    m
+}
+
+/// `ip link add`.
+fn add(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
+    let s = match parse(ctx, args, true)? {
+        Ok(s) => s,
+        Err(rc) => return Ok(rc),
+    };
+    let Some(kind) = s.kind.clone() else {
+        err(b"Not enough information: \"type\" argument is required\n");
+        return Ok(-1);
+    };
+    let mut m = base_message(&s);
+    if let Some(name) = &s.name {
+        m.attributes.push(LinkAttribute::IfName(text(name)));
+    }
+    let kind_s = text(&kind);
+    let mut info = vec![LinkInfo::Kind(InfoKind::from(kind_s.as_str()))];
+    // Keeps the peer's namespace fd open until the request is sent.
+    let mut _peer_spec = None;
+    if kind_s == "veth" && !s.type_args.is_empty() {
+        if s.type_args[0] != b"peer" {
+            return usage();
+        }
+        let peer = match parse(ctx, &s.type_args[1..], true)? {
+            Ok(p) => p,
+            Err(rc) => return Ok(rc),
+        };
+        if peer.kind.is_some() {
+            return Err(duparg("type", b"type"));
+        }
+        let mut pm = base_message(&peer);
+        if let Some(n) = &peer.name {
+            pm.attributes.push(LinkAttribute::IfName(text(n)));
+        }
+        info.push(LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(pm))));
+        _peer_spec = Some(peer);
+    } else if let Some(first) = s.type_args.first() {
+        if matches(first, "help") {
+            return usage();
+        }
+        err(&bytes(&[
+            b"Garbage instead of arguments \"",
+            first,
+            b" ...\". Try \"nsctl link help\".\n",
+        ]));
+        return Ok(-1);
+    }
+    m.attributes.push(LinkAttribute::LinkInfo(info));
+    let (nl, sock) = main_sock(ctx)?;
+    match crate::nl::link::create(nl, sock, m) {
+        Ok(()) => Ok(0),
+        Err(f) => refused(f),
+    }
+}
+
+/// `ip link set`: every change in one RTM_NEWLINK, as ip sends it.
+fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
+    let s = match parse(ctx, args, false)? {
+        Ok(s) => s,
+        Err(rc) => return Ok(rc),
+    };
+    if s.kind.is_some() {
+        err(b"nsctl: \"type\" cannot be changed; delete and add the link instead.\n");
+        return Err(Exit(255));
+    }
+    let Some(dev) = s.dev.clone() else {
+        err(b"Not enough information: \"dev\" argument is required.\n");
+        return Err(Exit(255));
+    };
+    let Some(index) = ifindex(ctx, &dev)? else {
+        return nodev(&dev);
+    };
+    let mut m = base_message(&s);
+    m.header.index = index;
+    if let Some(name) = &s.name {
+        m.attributes.push(LinkAttribute::IfName(text(name)));
+    }
+    let (nl, sock) = main_sock(ctx)?;
+    match crate::nl::link::change(nl, sock, m) {
+        Ok(()) => Ok(0),
+        Err(f) => refused(f),
+    }
+}
+
+/// `ip link del [dev] NAME`.
+fn del(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
+    let s = match parse(ctx, args, false)? {
+        Ok(s) => s,
+        Err(rc) => return Ok(rc),
+    };
+    let Some(dev) = s.dev.clone() else {
+        err(b"Not enough information: \"dev\" argument is required.\n");
+        return Err(Exit(255));
+    };
+    let Some(index) = ifindex(ctx, &dev)? else {
+        return nodev(&dev);
+    };
+    let (nl, sock) = main_sock(ctx)?;
+    match crate::nl::link::delete(nl, sock, index) {
+        Ok(()) => Ok(0),
+        Err(f) => refused(f),
+    }
+}
+
+pub fn run(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
+    let Some(verb) = args.first() else {
+        return super::show::links(ctx, &[], false);
+    };
+    let rest = &args[1..];
+    if matches(verb, "add") {
+        add(ctx, rest)
+    } else if matches(verb, "set") || matches(verb, "change") {
+        set(ctx, rest)
+    } else if matches(verb, "delete") {
+        del(ctx, rest)
+    } else if matches(verb, "show") || matches(verb, "list") || matches(verb, "lst") {
+        super::show::links(ctx, rest, false)
+    } else if matches(verb, "help") {
+        usage()
+    } else {
+        err(&bytes(&[
+            b"Command \"",
+            verb,
+            b"\" is unknown, try \"nsctl link help\".\n",
+        ]));
+        Err(Exit(255))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lladdr() {
+        assert_eq!(
+            parse_lladdr(b"02:00:00:00:00:01"),
+            Some(vec![2, 0, 0, 0, 0, 1])
+        );
+        assert_eq!(parse_lladdr(b"2:a:b"), Some(vec![2, 10, 11]));
+        assert_eq!(parse_lladdr(b"zz:00"), None);
+        assert_eq!(parse_lladdr(b"020:00"), None);
+        assert_eq!(parse_lladdr(b""), None);
+    }
+}

@@ -1,0 +1,156 @@
+//! `ip link`, `ip addr` and `ip route`: the wiring around namespaces, over netlink, in ip's
+//! grammar and with ip's messages. `nsctl -n NS link ...` works on a socket opened inside NS.
+
+pub mod addr;
+pub mod link;
+pub mod prefix;
+pub mod route;
+pub mod show;
+
+use std::os::fd::OwnedFd;
+
+use crate::ctx::{Ctx, Sock};
+use crate::error::{Exit, Ret};
+use crate::nl::{Failure, Netlink, Socket};
+use crate::output::{bytes, err};
+use crate::parse::matches;
+
+/// Linux IFNAMSIZ: names are at most 15 bytes.
+pub const IFNAMSIZ: usize = 16;
+
+/// The objects nsctl knows besides netns. The words must not collide with netns verbs, so
+/// `link` needs at least `lin`, and `address` at least `addr` (`l` is list, `a` is add).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    Link,
+    Addr,
+    Route,
+}
+
+pub fn object(word: &[u8]) -> Option<Object> {
+    if word.len() >= 3 && matches(word, "link") {
+        Some(Object::Link)
+    } else if word.len() >= 4 && matches(word, "address") {
+        Some(Object::Addr)
+    } else if matches(word, "route") {
+        Some(Object::Route)
+    } else {
+        None
+    }
+}
+
+pub fn run(ctx: &mut Ctx, obj: Object, args: &[Vec<u8>]) -> Ret {
+    match obj {
+        Object::Link => link::run(ctx, args),
+        Object::Addr => addr::run(ctx, args),
+        Object::Route => route::run(ctx, args),
+    }
+}
+
+/// `invarg()`: `Error: argument "ARG" is wrong: MSG`, exit 255.
+pub fn invarg(msg: &str, arg: &[u8]) -> Exit {
+    err(&bytes(&[
+        b"Error: argument \"",
+        arg,
+        b"\" is wrong: ",
+        msg.as_bytes(),
+        b"\n",
+    ]));
+    Exit(255)
+}
+
+/// `duparg()`.
+pub fn duparg(key: &str, arg: &[u8]) -> Exit {
+    err(&bytes(&[
+        b"Error: duplicate \"",
+        key.as_bytes(),
+        b"\": \"",
+        arg,
+        b"\" is the second value.\n",
+    ]));
+    Exit(255)
+}
+
+/// `duparg2()`: an unknown word where a device name was already given.
+pub fn duparg2(key: &str, arg: &[u8]) -> Exit {
+    err(&bytes(&[
+        b"Error: either \"",
+        key.as_bytes(),
+        b"\" is duplicate, or \"",
+        arg,
+        b"\" is a garbage.\n",
+    ]));
+    Exit(255)
+}
+
+/// `NEXT_ARG()` past the end.
+pub fn incomplete() -> Exit {
+    err(b"Command line is not complete. Try option \"help\"\n");
+    Exit(255)
+}
+
+/// `Cannot find device "X"`, rc 1.
+pub fn nodev(name: &[u8]) -> Ret {
+    err(&bytes(&[b"Cannot find device \"", name, b"\"\n"]));
+    Ok(-1)
+}
+
+/// A kernel refusal of a change: its text, rc 2.
+pub fn refused(f: Failure) -> Ret {
+    match f {
+        Failure::Kernel(e) => e.print(),
+        Failure::Send => err(b"RTNETLINK answers: Communication error on send\n"),
+    }
+    Ok(-2)
+}
+
+/// iproute2's `check_ifname`: 1..15 bytes, no `/`, no white space.
+pub fn valid_ifname(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name.len() < IFNAMSIZ
+        && !name.iter().any(|&c| c == b'/' || c.is_ascii_whitespace())
+}
+
+/// The next word, or ip's "Command line is not complete".
+pub fn next<'a>(args: &'a [Vec<u8>], i: &mut usize) -> Result<&'a [u8], Exit> {
+    *i += 1;
+    args.get(*i).map(|v| v.as_slice()).ok_or_else(incomplete)
+}
+
+/// Text of a word for attributes that must be UTF-8 (interface names are checked first).
+pub fn text(word: &[u8]) -> String {
+    String::from_utf8_lossy(word).into_owned()
+}
+
+/// The main socket (in the namespace `-n` chose).
+pub fn main_sock(ctx: &mut Ctx) -> Result<(&Netlink, &Socket), Exit> {
+    ctx.sock(Sock::Main)
+}
+
+/// The ifindex of a device name, or None.
+pub fn ifindex(ctx: &mut Ctx, name: &[u8]) -> Result<Option<u32>, Exit> {
+    if !valid_ifname(name) {
+        return Ok(None);
+    }
+    let (nl, sock) = main_sock(ctx)?;
+    match crate::nl::link::by_name(nl, sock, &text(name)) {
+        Ok(l) => Ok(l.map(|l| l.header.index)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// A namespace named in `netns NS`: a file under /run/netns (or a path), else a pid.
+pub enum NetnsRef {
+    Fd(OwnedFd),
+    Pid(u32),
+}
+
+/// ip's `netns_get_fd` then the pid fallback; None when it is neither.
+pub fn netns_ref(word: &[u8]) -> Option<NetnsRef> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = crate::netns::lookup_path(word);
+    if let Ok(f) = std::fs::File::open(std::ffi::OsStr::from_bytes(&path)) {
+        return Some(NetnsRef::Fd(f.into()));
+    }
+    crate::parse::get_integer(word).map(|p| NetnsRef::Pid(p as u32))
+}

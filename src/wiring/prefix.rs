@@ -1,0 +1,97 @@
+//! ip's `get_prefix` / `get_addr`: `ADDR[/PLEN]`, `default`, for IPv4 and IPv6.
+
+use std::net::IpAddr;
+
+use crate::error::Exit;
+use crate::output::{bytes, err};
+
+/// A parsed prefix. `addr` is None for `default`/`any`/`all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prefix {
+    pub addr: Option<IpAddr>,
+    pub len: u8,
+    /// A `/PLEN` was written.
+    pub explicit_len: bool,
+}
+
+/// `get_prefix_1`, quietly: None when the text is not a prefix.
+pub fn parse(word: &[u8]) -> Option<Prefix> {
+    let s = std::str::from_utf8(word).ok()?;
+    if matches!(s, "default" | "any" | "all") {
+        return Some(Prefix {
+            addr: None,
+            len: 0,
+            explicit_len: false,
+        });
+    }
+    let (a, plen) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let addr: IpAddr = a.parse().ok()?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let len = match plen {
+        Some(p) => {
+            let n = crate::parse::get_unsigned(p.as_bytes())?;
+            if n > max {
+                return None;
+            }
+            n as u8
+        }
+        None => max as u8,
+    };
+    Some(Prefix {
+        addr: Some(addr),
+        len,
+        explicit_len: plen.is_some(),
+    })
+}
+
+/// `get_prefix`: a bad prefix ends the command (and a batch) with ip's message, exit 1.
+pub fn get_prefix(word: &[u8]) -> Result<Prefix, Exit> {
+    parse(word).ok_or_else(|| {
+        err(&bytes(&[
+            b"Error: any valid prefix is expected rather than \"",
+            word,
+            b"\".\n",
+        ]));
+        Exit(1)
+    })
+}
+
+/// `get_addr`: a single address (no length).
+pub fn get_addr(word: &[u8]) -> Result<IpAddr, Exit> {
+    std::str::from_utf8(word)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| {
+            err(&bytes(&[
+                b"Error: any valid address is expected rather than \"",
+                word,
+                b"\".\n",
+            ]));
+            Exit(1)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        let p = parse(b"10.0.0.2/24").unwrap();
+        assert_eq!(
+            (p.addr.unwrap().to_string(), p.len, p.explicit_len),
+            ("10.0.0.2".into(), 24, true)
+        );
+        assert_eq!(parse(b"10.0.0.2").unwrap().len, 32);
+        assert_eq!(parse(b"fd00::1/64").unwrap().len, 64);
+        assert_eq!(parse(b"fd00::1").unwrap().len, 128);
+        assert_eq!(parse(b"default").unwrap().addr, None);
+        assert!(parse(b"10.0.0.2/33").is_none());
+        assert!(parse(b"bogus").is_none());
+        assert!(parse(b"10.0.0.2/x").is_none());
+        assert!(parse(b"").is_none());
+    }
+}

@@ -1,0 +1,169 @@
+//! link / addr / route over netlink, proven by real traffic inside sandboxes.
+
+use crate::support::sandbox;
+
+fn check(o: &crate::support::Out, want: &str, what: &str) -> Result<(), String> {
+    o.expect_rc(0, what)?;
+    if o.stdout != want {
+        return Err(format!(
+            "{what}: wanted:\n{want}got:\n{}--- stderr\n{}",
+            o.stdout, o.stderr
+        ));
+    }
+    Ok(())
+}
+
+/// mario and luigi joined by one veth pair, addressed and up, pinging both ways: nsctl alone.
+pub fn mario_and_luigi() -> Result<(), String> {
+    let o = sandbox(
+        r#"
+set -e
+$NSCTL add mario
+$NSCTL add luigi
+$NSCTL -n mario link add eth0 type veth peer name eth0 netns luigi
+$NSCTL -n mario link set lo up
+$NSCTL -n luigi link set lo up
+$NSCTL -n mario addr add 10.0.0.1/24 dev eth0
+$NSCTL -n luigi addr add 10.0.0.2/24 dev eth0
+$NSCTL -n mario link set eth0 up
+$NSCTL -n luigi link set eth0 up
+$NSCTL exec mario ping -c 1 -W 2 10.0.0.2 >/dev/null && echo "mario -> luigi"
+$NSCTL exec luigi ping -c 1 -W 2 10.0.0.1 >/dev/null && echo "luigi -> mario"
+$NSCTL -n mario addr add fd00::1/64 dev eth0 nodad 2>/dev/null || $NSCTL -n mario addr add fd00::1/64 dev eth0
+$NSCTL -n luigi addr add fd00::2/64 dev eth0
+sleep 2
+$NSCTL exec mario ping -c 1 -W 2 fd00::2 >/dev/null && echo "mario -> luigi v6"
+ip link show | grep -c eth0 || true
+"#,
+    );
+    check(
+        &o,
+        "mario -> luigi\nluigi -> mario\nmario -> luigi v6\n0\n",
+        "mario/luigi",
+    )
+}
+
+/// A, B and C on a bridge in the sandbox's host namespace; the host on the bridge; A's
+/// default route via the bridge reaches an address behind the host.
+pub fn abc_bridge() -> Result<(), String> {
+    let o = sandbox(
+        r#"
+set -e
+$NSCTL link add br0 type bridge
+$NSCTL link set br0 up
+$NSCTL addr add 10.1.0.254/24 dev br0
+i=0
+for ns in A B C; do
+  i=$((i + 1))
+  $NSCTL add $ns
+  $NSCTL link add veth-$ns type veth peer name eth0 netns $ns
+  $NSCTL link set veth-$ns master br0 up
+  $NSCTL -n $ns addr add 10.1.0.$i/24 dev eth0
+  $NSCTL -n $ns link set eth0 up
+  $NSCTL -n $ns link set lo up
+done
+for a in A B C; do for b in 1 2 3; do
+  $NSCTL exec $a ping -c 1 -W 2 10.1.0.$b >/dev/null || echo "FAIL $a -> 10.1.0.$b"
+done; done
+for b in 1 2 3; do ping -c 1 -W 2 10.1.0.$b >/dev/null || echo "FAIL host -> 10.1.0.$b"; done
+echo "pairs ok"
+# An address behind the host: on a second bridge with nothing else on it.
+$NSCTL link add br-out type bridge
+$NSCTL link set br-out up
+$NSCTL addr add 198.51.100.1/24 dev br-out
+$NSCTL -n A route add default via 10.1.0.254
+$NSCTL exec A ping -c 1 -W 2 198.51.100.1 >/dev/null && echo "A reaches 198.51.100.1"
+$NSCTL exec B ping -c 1 -W 1 198.51.100.1 >/dev/null 2>&1 || echo "B has no route"
+"#,
+    );
+    check(
+        &o,
+        "pairs ok\nA reaches 198.51.100.1\nB has no route\n",
+        "A-B-C",
+    )
+}
+
+/// A link moved into a namespace and back, by name and by pid.
+pub fn move_and_back() -> Result<(), String> {
+    let o = sandbox(
+        r#"
+set -e
+$NSCTL add ns1
+$NSCTL link add m0 type veth peer name m1
+$NSCTL link set m0 netns ns1
+ip -o link show m0 >/dev/null 2>&1 && echo "still in host" || echo "gone from host"
+ip -n ns1 -o link show m0 >/dev/null && echo "in ns1"
+$NSCTL -n ns1 link set m0 netns 1
+ip -o link show m0 >/dev/null && echo "back by pid"
+sleep 100 & p=$!
+$NSCTL exec ns1 sh -c 'exec sleep 100' & q=$!
+sleep 0.2
+$NSCTL link set m0 netns $q name moved up mtu 1400
+ip -n ns1 -o link show moved | grep -o 'mtu 1400' 
+$NSCTL -n ns1 link set moved netns $p name m0
+ip -o link show m0 | grep -o 'mtu 1400'
+kill $p $q
+"#,
+    );
+    check(
+        &o,
+        "gone from host\nin ns1\nback by pid\nmtu 1400\nmtu 1400\n",
+        "move",
+    )
+}
+
+/// Failures change nothing: bad keywords, bad addresses, a peer that cannot be created.
+pub fn failures_change_nothing() -> Result<(), String> {
+    let o = sandbox(
+        r#"
+$NSCTL add ns1; $NSCTL add ns2
+$NSCTL -n ns2 link add taken type veth peer name x2
+snap() { for n in "" ns1 ns2; do ip ${n:+-n $n} -o link show | awk -F': ' '{print $2}'; ip ${n:+-n $n} -o addr show; ip ${n:+-n $n} route show; done; }
+before=$(snap)
+$NSCTL link add v0 type veth peer name taken netns ns2; echo "peer exists rc=$?"
+$NSCTL link add v0 type veth peer name p0 netns nosuch; echo "no netns rc=$?"
+$NSCTL link add v0 type veth peer name p0 frobnicate; echo "bad peer word rc=$?"
+$NSCTL link add waytoolongname0123 type veth; echo "long name rc=$?"
+$NSCTL link set nosuch up; echo "no dev rc=$?"
+$NSCTL link set lo mtu x; echo "bad mtu rc=$?"
+$NSCTL addr add 10.0.0.300/24 dev lo; echo "bad addr rc=$?"
+$NSCTL addr add 10.0.0.1/24 dev nosuch; echo "addr no dev rc=$?"
+$NSCTL route add 10.9.0.0/24 via 192.0.2.1; echo "unreachable gw rc=$?"
+$NSCTL route add 10.9.0.0/24 frob 1; echo "bad route word rc=$?"
+$NSCTL link add d0 type dummy; echo "no dummy rc=$?"
+[ "$before" = "$(snap)" ] && echo "unchanged"
+"#,
+    );
+    check(
+        &o,
+        "peer exists rc=2\nno netns rc=255\nbad peer word rc=255\nlong name rc=2\nno dev rc=1\n\
+bad mtu rc=255\nbad addr rc=1\naddr no dev rc=1\nunreachable gw rc=2\nbad route word rc=255\nno dummy rc=2\nunchanged\n",
+        "failures",
+    )
+}
+
+/// Links made by nsctl are usable by ip, and the other way round; one batch mixes netns,
+/// link, addr and route lines in ip's batch format.
+pub fn interop_and_batch() -> Result<(), String> {
+    let o = sandbox(
+        r#"
+set -e
+ip netns add a
+printf '%s\n' 'netns add b' 'link add va type veth peer name vb netns b' 'link set va netns a' > /tmp/lab
+$NSCTL -b /tmp/lab
+printf '%s\n' 'addr add 10.2.0.2/24 dev vb' 'link set vb up' 'route add default via 10.2.0.1' > /tmp/lab-b
+$NSCTL -n b -b /tmp/lab-b
+ip -n a addr add 10.2.0.1/24 dev va
+ip -n a link set va up
+ip netns exec a ping -c 1 -W 2 10.2.0.2 >/dev/null && echo "ip -> nsctl link"
+ip -n b route show default
+$NSCTL -n a link set va down
+ip -n a -o link show va | grep -q 'state DOWN' && echo "nsctl set seen by ip"
+"#,
+    );
+    check(
+        &o,
+        "ip -> nsctl link\ndefault via 10.2.0.1 dev vb \nnsctl set seen by ip\n",
+        "interop",
+    )
+}
