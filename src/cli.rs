@@ -49,6 +49,9 @@ enum Act {
     Version,
     Force,
     Batch,
+    Brief,
+    Inet,
+    Inet6,
     Json,
     Pretty,
     Rcvbuf,
@@ -75,7 +78,7 @@ const OPTIONS: &[(&str, Act)] = &[
     ("-Version", Act::Version),
     ("-force", Act::Force),
     ("-batch", Act::Batch),
-    ("-brief", Act::Ignore),
+    ("-brief", Act::Brief),
     ("-json", Act::Json),
     ("-pretty", Act::Pretty),
     ("-rcvbuf", Act::Rcvbuf),
@@ -95,8 +98,11 @@ fn action(opt: &[u8]) -> Option<Act> {
     if let Some(a) = find(&OPTIONS[..2]) {
         return Some(a);
     }
-    if [&b"-4"[..], b"-6", b"-0", b"-M", b"-B"].contains(&opt) {
-        return Some(Act::Ignore);
+    match opt {
+        b"-4" => return Some(Act::Inet),
+        b"-6" => return Some(Act::Inet6),
+        b"-0" | b"-M" | b"-B" => return Some(Act::Ignore),
+        _ => {}
     }
     if let Some(a) = find(&OPTIONS[2..]) {
         return Some(a);
@@ -144,7 +150,9 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Parsed, Exit> {
                 let v = next.ok_or_else(usage)?;
                 i += 1;
                 match v.as_slice() {
-                    b"inet" | b"inet6" | b"link" | b"mpls" | b"bridge" => {}
+                    b"inet" => p.opts.family = Some(netlink_packet_route::AddressFamily::Inet),
+                    b"inet6" => p.opts.family = Some(netlink_packet_route::AddressFamily::Inet6),
+                    b"link" | b"mpls" | b"bridge" => {}
                     b"help" => return Err(usage()),
                     _ => {
                         err(&bytes(&[
@@ -171,6 +179,9 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Parsed, Exit> {
                 i += 1;
             }
             Act::Json => p.opts.json = true,
+            Act::Brief => p.opts.brief = true,
+            Act::Inet => p.opts.family = Some(netlink_packet_route::AddressFamily::Inet),
+            Act::Inet6 => p.opts.family = Some(netlink_packet_route::AddressFamily::Inet6),
             Act::Pretty => p.opts.pretty = true,
             Act::Rcvbuf => {
                 let v = next.ok_or_else(usage)?;

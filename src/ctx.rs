@@ -12,6 +12,10 @@ pub struct Opts {
     pub pretty: bool,
     pub all: bool,
     pub force: bool,
+    /// `-br`: one line per link or address list.
+    pub brief: bool,
+    /// `-4`, `-6`, `-family inet|inet6`.
+    pub family: Option<netlink_packet_route::AddressFamily>,
 }
 
 /// The result of looking up one name's nsid: `None` when the file could not be opened

@@ -11,70 +11,171 @@ pub enum Val<'a> {
     Str(&'a [u8]),
     Int(i64),
     Bool(bool),
+    Null,
 }
 
-/// Writes one JSON array of objects into a byte buffer.
-pub struct Array {
+/// iproute2's `json_writer`: a depth, a pretty flag and a pending separator. Output goes to
+/// a byte buffer that callers hand to stdout.
+pub struct Writer {
     pretty: bool,
-    buf: Vec<u8>,
-    objects: usize,
+    depth: usize,
+    /// `,` once something was written at this level, NUL right after an opening or a key.
+    sep: bool,
+    pub buf: Vec<u8>,
+}
+
+impl Writer {
+    pub fn new(pretty: bool) -> Self {
+        Writer {
+            pretty,
+            depth: 0,
+            sep: false,
+            buf: Vec::new(),
+        }
+    }
+
+    fn eol(&mut self) {
+        if self.pretty {
+            self.buf.push(b'\n');
+            for _ in 0..self.depth {
+                self.buf.extend_from_slice(b"    ");
+            }
+        }
+    }
+
+    fn eor(&mut self) {
+        if self.sep {
+            self.buf.push(b',');
+        }
+        self.sep = true;
+    }
+
+    fn begin(&mut self, c: u8) {
+        self.eor();
+        self.buf.push(c);
+        self.depth += 1;
+        self.sep = false;
+    }
+
+    fn end(&mut self, c: u8) {
+        self.depth -= 1;
+        if self.sep {
+            self.eol();
+        }
+        self.buf.push(c);
+        self.sep = true;
+    }
+
+    /// `"key": ` (the value follows).
+    pub fn name(&mut self, key: &str) {
+        self.eor();
+        self.eol();
+        self.sep = false;
+        escape_into(&mut self.buf, key.as_bytes());
+        self.buf.push(b':');
+        if self.pretty {
+            self.buf.push(b' ');
+        }
+    }
+
+    pub fn value(&mut self, v: Val<'_>) {
+        self.eor();
+        match v {
+            Val::Str(s) => escape_into(&mut self.buf, s),
+            Val::Int(n) => self.buf.extend_from_slice(n.to_string().as_bytes()),
+            Val::Bool(t) => self
+                .buf
+                .extend_from_slice(if t { b"true" } else { b"false" }),
+            Val::Null => self.buf.extend_from_slice(b"null"),
+        }
+    }
+
+    pub fn field(&mut self, key: &str, v: Val<'_>) {
+        self.name(key);
+        self.value(v);
+    }
+
+    pub fn start_object(&mut self) {
+        self.begin(b'{');
+    }
+
+    pub fn end_object(&mut self) {
+        self.end(b'}');
+    }
+
+    pub fn start_array(&mut self) {
+        self.begin(b'[');
+        if self.pretty {
+            self.buf.push(b' ');
+        }
+    }
+
+    pub fn end_array(&mut self) {
+        if self.pretty && self.sep {
+            self.buf.push(b' ');
+        }
+        self.sep = false;
+        self.end(b']');
+    }
+
+    /// An array of strings under `key`.
+    pub fn str_array(&mut self, key: &str, items: &[&str]) {
+        self.name(key);
+        self.start_array();
+        for i in items {
+            self.value(Val::Str(i.as_bytes()));
+        }
+        self.end_array();
+    }
+
+    /// Take what was written so far (to stream records as they are printed).
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
+    }
+}
+
+/// The document shape `ip -j` prints: one top-level array of objects, then a newline.
+pub struct Array {
+    w: Writer,
 }
 
 impl Array {
     pub fn new(pretty: bool) -> Self {
-        Array {
-            pretty,
-            buf: vec![b'['],
-            objects: 0,
-        }
+        let mut w = Writer::new(pretty);
+        w.start_array();
+        Array { w }
     }
 
-    /// Append one object with its keys in the given order.
+    /// Append one flat object with its keys in the given order.
     pub fn object(&mut self, fields: &[(&str, Val<'_>)]) {
-        let b = &mut self.buf;
-        if self.objects > 0 {
-            b.push(b',');
-        } else if self.pretty {
-            b.push(b' ');
+        self.w.start_object();
+        for (k, v) in fields {
+            let v = match v {
+                Val::Str(s) => Val::Str(s),
+                Val::Int(n) => Val::Int(*n),
+                Val::Bool(b) => Val::Bool(*b),
+                Val::Null => Val::Null,
+            };
+            self.w.field(k, v);
         }
-        b.push(b'{');
-        for (i, (k, v)) in fields.iter().enumerate() {
-            if i > 0 {
-                b.push(b',');
-            }
-            if self.pretty {
-                b.extend_from_slice(b"\n        ");
-            }
-            escape_into(b, k.as_bytes());
-            b.push(b':');
-            if self.pretty {
-                b.push(b' ');
-            }
-            match v {
-                Val::Str(s) => escape_into(b, s),
-                Val::Int(n) => b.extend_from_slice(n.to_string().as_bytes()),
-                Val::Bool(t) => b.extend_from_slice(if *t { b"true" } else { b"false" }),
-            }
-        }
-        if self.pretty {
-            b.extend_from_slice(b"\n    ");
-        }
-        b.push(b'}');
-        self.objects += 1;
+        self.w.end_object();
+    }
+
+    /// The writer, for objects with nested arrays.
+    pub fn writer(&mut self) -> &mut Writer {
+        &mut self.w
     }
 
     /// Take the text written so far (used to stream records as they arrive).
     pub fn take(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.buf)
+        self.w.take()
     }
 
     /// Close the array and return the remaining bytes, with the final newline.
     pub fn finish(mut self) -> Vec<u8> {
-        if self.pretty {
-            self.buf.push(b' ');
-        }
-        self.buf.extend_from_slice(b"]\n");
-        self.buf
+        self.w.end_array();
+        self.w.buf.push(b'\n');
+        self.w.buf
     }
 }
 
@@ -150,5 +251,45 @@ mod tests {
         let mut v = Vec::new();
         escape_into(&mut v, b"\x01\x0c\x08\r\n");
         assert_eq!(v, b"\"\x01\\f\\b\\r\\n\"");
+    }
+}
+
+#[cfg(test)]
+mod writer_tests {
+    use super::*;
+
+    #[test]
+    fn nested_arrays_match_ip_link_json() {
+        for (pretty, want) in [
+            (false, "[{\"ifindex\":1,\"flags\":[\"LOOPBACK\",\"UP\"],\"addr_info\":[]}]\n"),
+            (true, "[ {\n        \"ifindex\": 1,\n        \"flags\": [ \"LOOPBACK\",\"UP\" ],\n        \"addr_info\": [ ]\n    } ]\n"),
+        ] {
+            let mut a = Array::new(pretty);
+            let w = a.writer();
+            w.start_object();
+            w.field("ifindex", Val::Int(1));
+            w.str_array("flags", &["LOOPBACK", "UP"]);
+            w.name("addr_info");
+            w.start_array();
+            w.end_array();
+            w.end_object();
+            assert_eq!(String::from_utf8(a.finish()).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn nested_objects_indent_like_addr_info() {
+        let mut a = Array::new(true);
+        let w = a.writer();
+        w.start_object();
+        w.name("addr_info");
+        w.start_array();
+        w.start_object();
+        w.field("family", Val::Str(b"inet"));
+        w.end_object();
+        w.end_array();
+        w.end_object();
+        let s = String::from_utf8(a.finish()).unwrap();
+        assert_eq!(s, "[ {\n        \"addr_info\": [ {\n                \"family\": \"inet\"\n            } ]\n    } ]\n");
     }
 }

@@ -48,11 +48,20 @@ pub fn by_name(nl: &Netlink, sock: &Socket, name: &str) -> Result<Option<LinkMes
     }
 }
 
-/// Every link of the socket's namespace, in kernel (ifindex) order.
-pub fn dump(nl: &Netlink, sock: &Socket) -> Result<Vec<LinkMessage>, Failure> {
+/// Every link of the socket's namespace, in kernel (ifindex) order. `family` is what ip
+/// puts in the request for `-4`/`-6` (the kernel then reports fewer attributes).
+pub fn dump(
+    nl: &Netlink,
+    sock: &Socket,
+    family: Option<netlink_packet_route::AddressFamily>,
+) -> Result<Vec<LinkMessage>, Failure> {
+    let mut req = LinkMessage::default();
+    if let Some(f) = family {
+        req.header.interface_family = f;
+    }
     let answer = nl.request(
         sock,
-        RouteNetlinkMessage::GetLink(LinkMessage::default()),
+        RouteNetlinkMessage::GetLink(req),
         NLM_F_REQUEST | NLM_F_DUMP,
     )?;
     Ok(answer

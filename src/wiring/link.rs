@@ -340,7 +340,7 @@ fn del(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
 
 pub fn run(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     let Some(verb) = args.first() else {
-        return super::show::links(ctx, &[], false);
+        return super::show::links(ctx, &[]);
     };
     let rest = &args[1..];
     if matches(verb, "add") {
@@ -350,7 +350,7 @@ pub fn run(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     } else if matches(verb, "delete") {
         del(ctx, rest)
     } else if matches(verb, "show") || matches(verb, "list") || matches(verb, "lst") {
-        super::show::links(ctx, rest, false)
+        super::show::links(ctx, rest)
     } else if matches(verb, "help") {
         usage()
     } else {

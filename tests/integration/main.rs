@@ -7,6 +7,7 @@
 mod exec;
 mod golden;
 mod lifecycle;
+mod show;
 mod support;
 mod wiring;
 
@@ -47,13 +48,14 @@ const CASES: &[Case] = &[
         wiring::failures_change_nothing,
     ),
     ("wiring_interop_and_batch", wiring::interop_and_batch),
+    ("wiring_show_output_matches_ip", show::show_matches_ip),
 ];
 
 fn main() {
     let ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
-    let tools = ["unshare", "ip", "setpriv", "stdbuf", "timeout"]
+    let tools = ["unshare", "ip", "setpriv", "stdbuf", "timeout", "ping"]
         .iter()
         .all(|t| {
             std::process::Command::new("sh")
@@ -67,7 +69,7 @@ fn main() {
         let why = if !root {
             "not root"
         } else {
-            "unshare/ip/setpriv/stdbuf/timeout missing"
+            "unshare/ip/setpriv/stdbuf/timeout/ping missing"
         };
         if ci {
             println!("integration: cannot run ({why}) and CI=true: failing instead of skipping");

@@ -1,0 +1,47 @@
+//! `link show`, `addr show` and `route show` (plain, -br, -j, -j -p, -4/-6, dev NAME, -n NS,
+//! and their errors) compared byte for byte with the real `ip` on the same objects.
+
+use crate::support::sandbox;
+
+const SCRIPT: &str = r#"
+set -e
+ip netns add ns1
+ip link add v0 type veth peer name v1
+ip link add a0 type veth peer name a1 netns ns1
+ip link add br0 type bridge
+ip link set v0 master br0 up
+ip link set br0 up
+ip addr add 10.0.0.1/24 dev br0
+ip addr add 10.5.0.1/24 brd + dev br0
+ip addr add fd00::1/64 dev br0 nodad
+ip addr add 10.7.0.1/24 dev a0
+ip link set lo up
+ip route add 10.9.0.0/16 via 10.0.0.7
+ip route add 10.8.0.0/16 dev br0 proto static
+ip route add 192.0.2.7 dev br0 metric 5
+ip link set a0 up
+sleep 1.5
+set +e
+fail=0
+n=0
+for args in "link" "link show" "link show dev v0" "link show br0" "-br link" "-j link" "-j -p link" "-br -j link" "addr" "addr show dev br0" "-br addr" "-j addr" "-j -p addr" "-br -j addr" "-4 addr" "-6 addr" "route" "route show dev br0" "-j route" "-j -p route" "-6 route" "-n ns1 link" "-n ns1 addr" "-n ns1 -j link" "link show nosuch" "route show dev nosuch"; do
+  # Twice at most: a state change between the two runs (carrier, DAD) is not a difference.
+  for try in 1 2; do
+    ip $args > /tmp/i.out 2>&1; echo "rc=$?" >> /tmp/i.out
+    $NSCTL $args > /tmp/n.out 2>&1; echo "rc=$?" >> /tmp/n.out
+    cmp -s /tmp/i.out /tmp/n.out && break
+  done
+  if cmp -s /tmp/i.out /tmp/n.out; then n=$((n + 1)); else echo "DIFF: $args"; diff /tmp/i.out /tmp/n.out | head -20; fail=1; fi
+done
+echo "compared $n forms, fail=$fail"
+"#;
+
+pub fn show_matches_ip() -> Result<(), String> {
+    let o = sandbox(SCRIPT);
+    o.expect_rc(0, "show")?;
+    if !o.stdout.contains("fail=0") {
+        return Err(format!("{}{}", o.stdout, o.stderr));
+    }
+    println!("  show: {}", o.stdout.trim());
+    Ok(())
+}
