@@ -226,6 +226,9 @@ pub fn strip_object(words: &[Vec<u8>]) -> &[Vec<u8>] {
 
 /// Run one command line (the words after the options) in `ctx`.
 pub fn run_line(ctx: &mut Ctx, words: &[Vec<u8>]) -> Ret {
+    if let Some(w) = words.first().filter(|w| crate::lab::is_lab_command(w)) {
+        return crate::lab::run(w, &words[1..], ctx.opts.json);
+    }
     if let Some(obj) = words.first().and_then(|w| crate::wiring::object(w)) {
         return crate::wiring::run(ctx, obj, &words[1..]);
     }

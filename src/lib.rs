@@ -10,6 +10,7 @@ pub mod commands;
 pub mod ctx;
 pub mod error;
 pub mod json;
+pub mod lab;
 pub mod netns;
 pub mod nl;
 pub mod output;

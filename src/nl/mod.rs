@@ -52,6 +52,7 @@ pub enum Failure {
 }
 
 /// One rtnetlink socket, driven by a runtime owned by [`Netlink`].
+#[derive(Clone)]
 pub struct Socket {
     handle: rtnetlink::Handle,
 }

@@ -1,0 +1,763 @@
+//! `nsctl apply FILE`: build the lab, or converge a partly built or changed one to FILE.
+//!
+//! Phases: namespaces, bridges, veth pairs (each peer born in its namespace), then per place
+//! (host, then each namespace) loopback, sysctls, masters, MTUs, links up, addresses and
+//! routes, then the host's sysctls and NAT. Every object is checked before it is touched, so
+//! a second run changes nothing. Intents go to the journal before each creating phase.
+
+use std::collections::{BTreeSet, HashSet};
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
+
+use super::observe::{why, Seen};
+use super::places::{open_netns, Places};
+use super::report::Tally;
+use super::spec::{IfSpec, Lab, Where};
+use super::state::{Journal, Owned};
+use super::{nat, LabError};
+use crate::nl::Socket;
+
+pub struct Opts {
+    pub dry_run: bool,
+    pub adopt: bool,
+    pub json: bool,
+}
+
+fn place_name(at: &Where) -> String {
+    at.as_ref()
+        .map(|n| format!("netns {n}"))
+        .unwrap_or_else(|| "host".into())
+}
+
+fn io(e: std::io::Error) -> LabError {
+    LabError::new(
+        1,
+        format!("cannot write the lab journal in {}: {e}", super::state::DIR),
+    )
+}
+
+/// Every interface the lab puts in `at`: bridges first, then veth ends.
+pub fn interfaces<'a>(lab: &'a Lab, at: &Where) -> Vec<&'a IfSpec> {
+    lab.bridges
+        .iter()
+        .chain(lab.veths.iter().flatten())
+        .filter(|i| &i.at == at)
+        .collect()
+}
+
+/// All places of the lab: the host, then each namespace in file order.
+pub fn places(lab: &Lab) -> Vec<Where> {
+    std::iter::once(None)
+        .chain(lab.namespaces.iter().map(|n| Some(n.name.clone())))
+        .collect()
+}
+
+/// The journal entry that owns a veth pair (by its first end).
+pub fn veth_owner(v: &[IfSpec; 2]) -> Owned {
+    Owned::Link {
+        netns: v[0].at.clone(),
+        name: v[0].name.clone(),
+    }
+}
+
+pub fn existing_namespaces() -> BTreeSet<String> {
+    crate::commands::list::entries()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| String::from_utf8_lossy(&n).into_owned())
+        .collect()
+}
+
+/// Objects the file names that exist but that nsctl did not create.
+pub fn foreign(
+    lab: &Lab,
+    j: &Journal,
+    pl: &Places,
+    have_ns: &BTreeSet<String>,
+) -> Result<Vec<String>, LabError> {
+    let mut out = Vec::new();
+    let mut foreign_ns = HashSet::new();
+    for ns in &lab.namespaces {
+        if have_ns.contains(&ns.name)
+            && !j.owns(&Owned::Netns {
+                name: ns.name.clone(),
+            })
+        {
+            out.push(format!("netns \"{}\"", ns.name));
+            foreign_ns.insert(ns.name.clone());
+        }
+    }
+    // Links can only be foreign in the host or in a namespace nsctl did not create.
+    for at in places(lab) {
+        let check = match &at {
+            None => true,
+            Some(n) => foreign_ns.contains(n),
+        };
+        if !check {
+            continue;
+        }
+        let sock = pl.socket(&at).map_err(|m| LabError::new(1, m))?;
+        let seen = Seen::read(pl, sock.as_ref().unwrap_or(pl.host()), false)
+            .map_err(|m| LabError::new(1, m))?;
+        for b in lab.bridges.iter().filter(|b| b.at == at) {
+            if seen.links.contains_key(&b.name)
+                && !j.owns(&Owned::Link {
+                    netns: at.clone(),
+                    name: b.name.clone(),
+                })
+            {
+                out.push(format!("bridge \"{}\" ({})", b.name, place_name(&at)));
+            }
+        }
+        for v in &lab.veths {
+            for e in v.iter().filter(|e| e.at == at) {
+                if seen.links.contains_key(&e.name) && !j.owns(&veth_owner(v)) {
+                    out.push(format!("interface \"{}\" ({})", e.name, place_name(&at)));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The work of one apply.
+struct Run<'a> {
+    lab: &'a Lab,
+    pl: Places,
+    j: Journal,
+    t: Tally,
+    dry: bool,
+    /// Objects created by this run (their later set-up is part of the creation).
+    fresh: HashSet<(Where, String)>,
+}
+
+pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
+    let lab = super::load(path)?;
+    let shown = path.display();
+    if !lab.nat.is_empty() && !nat::nft_available() {
+        return Err(LabError::new(
+            4,
+            format!("apply {shown}: the lab asks for NAT, which needs nft, and nft is not installed; install nftables (apt-get install nftables) and run apply again. Nothing was changed."),
+        ));
+    }
+    let j = Journal::load(&lab.name).map_err(|e| {
+        LabError::new(
+            1,
+            format!("cannot read the journal of lab {}: {e}", lab.name),
+        )
+    })?;
+    let pl = Places::new().map_err(|m| LabError::new(1, m))?;
+    let have_ns = existing_namespaces();
+    let foreign = foreign(&lab, &j, &pl, &have_ns)?;
+    if !foreign.is_empty() && !o.adopt {
+        return Err(LabError::new(
+            3,
+            format!(
+                "apply {shown}: refusing to take over what nsctl did not create: {}; rename them in the file, remove them, or run apply --adopt to use them as they are (nsctl will never delete them). Nothing was changed.",
+                foreign.join(", ")
+            ),
+        ));
+    }
+    let objects = lab.namespaces.len() + lab.bridges.len() + lab.veths.len();
+    let mut r = Run {
+        lab: &lab,
+        pl,
+        j,
+        t: Tally::new("apply", &lab.name, objects),
+        dry: o.dry_run,
+        fresh: HashSet::new(),
+    };
+    let was_empty = r.j.objects.is_empty();
+    let res = r.all(&have_ns);
+    if let Err(e) = res {
+        r.t.fail(e.msg.clone());
+        if was_empty && !r.dry {
+            // A lab that did not exist before this run is rolled back whole.
+            drop(r.pl);
+            let undone = super::destroy::by_journal(&lab.name, &lab, false);
+            let tail = match undone {
+                Ok(_) => "everything this run created was removed again".to_string(),
+                Err(u) => format!(
+                    "and rolling back failed too: {}; run nsctl destroy {shown}",
+                    u.msg
+                ),
+            };
+            return Err(LabError::new(
+                e.code,
+                format!("apply {shown}: {}; {tail}", e.msg),
+            ));
+        }
+        r.t.print(o.json, r.dry);
+        return Err(LabError::new(
+            e.code,
+            format!(
+                "apply {shown}: {}; run apply again to converge, or nsctl destroy {shown}",
+                e.msg
+            ),
+        ));
+    }
+    r.t.print(o.json, r.dry);
+    Ok(if r.t.failed > 0 { 1 } else { 0 })
+}
+
+impl Run<'_> {
+    fn plan(&mut self, what: String) {
+        self.t.lines.push(what);
+    }
+
+    fn all(&mut self, have_ns: &BTreeSet<String>) -> Result<(), LabError> {
+        self.namespaces(have_ns)?;
+        self.bridges(have_ns)?;
+        self.veths(have_ns)?;
+        let places = places(self.lab);
+        for (k, at) in places.iter().enumerate() {
+            self.t.progress("configure", k, places.len());
+            self.configure(at, have_ns)?;
+        }
+        self.t.progress("configure", places.len(), places.len());
+        self.host_settings()?;
+        Ok(())
+    }
+
+    fn namespaces(&mut self, have: &BTreeSet<String>) -> Result<(), LabError> {
+        let missing: Vec<String> = self
+            .lab
+            .namespaces
+            .iter()
+            .filter(|n| !have.contains(&n.name))
+            .map(|n| n.name.clone())
+            .collect();
+        self.t.unchanged += self.lab.namespaces.len() - missing.len();
+        if self.dry {
+            for n in &missing {
+                self.plan(format!("create netns {n}"));
+                self.t.created += 1;
+            }
+            return Ok(());
+        }
+        self.j
+            .intend(missing.iter().map(|n| Owned::Netns { name: n.clone() }))
+            .map_err(io)?;
+        for (k, n) in missing.iter().enumerate() {
+            self.t.progress("namespaces", k, missing.len());
+            let rc = crate::netns::lifecycle::create(
+                &mut crate::netns::sys::Real,
+                n.as_bytes(),
+                crate::netns::lifecycle::Source::New,
+            );
+            if rc != Ok(0) {
+                return Err(LabError::new(
+                    1,
+                    format!("creating netns {n} failed (see the message above)"),
+                ));
+            }
+            self.t.created += 1;
+            // Its loopback and sysctls are part of creating it, not changes.
+            self.fresh.insert((Some(n.clone()), String::new()));
+        }
+        self.t.progress("namespaces", missing.len(), missing.len());
+        Ok(())
+    }
+
+    /// A socket in `at`, or None in a dry run when `at` does not exist yet.
+    fn sock(
+        &self,
+        at: &Where,
+        have_ns: &BTreeSet<String>,
+    ) -> Result<Option<Option<Socket>>, LabError> {
+        if self.dry {
+            if let Some(n) = at {
+                if !have_ns.contains(n) {
+                    return Ok(None);
+                }
+            }
+        }
+        self.pl
+            .socket(at)
+            .map(Some)
+            .map_err(|m| LabError::new(1, m))
+    }
+
+    fn bridges(&mut self, have_ns: &BTreeSet<String>) -> Result<(), LabError> {
+        for at in places(self.lab) {
+            let wanted: Vec<&IfSpec> = self.lab.bridges.iter().filter(|b| b.at == at).collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            let Some(sock) = self.sock(&at, have_ns)? else {
+                for b in wanted {
+                    self.plan(format!("create bridge {} ({})", b.name, place_name(&at)));
+                    self.t.created += 1;
+                }
+                continue;
+            };
+            let s = sock.as_ref().unwrap_or(self.pl.host());
+            let seen = Seen::read(&self.pl, s, false).map_err(|m| LabError::new(1, m))?;
+            let missing: Vec<&IfSpec> = wanted
+                .into_iter()
+                .filter(|b| !seen.links.contains_key(&b.name))
+                .collect();
+            if self.dry {
+                for b in missing {
+                    self.plan(format!("create bridge {} ({})", b.name, place_name(&at)));
+                    self.t.created += 1;
+                }
+                continue;
+            }
+            self.j
+                .intend(missing.iter().map(|b| Owned::Link {
+                    netns: at.clone(),
+                    name: b.name.clone(),
+                }))
+                .map_err(io)?;
+            for b in missing {
+                let mut m = LinkMessage::default();
+                m.attributes.push(LinkAttribute::IfName(b.name.clone()));
+                if let Some(mtu) = b.mtu {
+                    m.attributes.push(LinkAttribute::Mtu(mtu));
+                }
+                m.attributes
+                    .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+                        InfoKind::Bridge,
+                    )]));
+                crate::nl::link::create(&self.pl.nl, s, m).map_err(|f| {
+                    LabError::new(
+                        1,
+                        format!(
+                            "creating bridge {} ({}) failed: {}",
+                            b.name,
+                            place_name(&at),
+                            why(f)
+                        ),
+                    )
+                })?;
+                self.t.created += 1;
+                self.fresh.insert((at.clone(), b.name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    fn veths(&mut self, have_ns: &BTreeSet<String>) -> Result<(), LabError> {
+        let lab = self.lab;
+        let mut done = 0;
+        for at in places(lab) {
+            let mine: Vec<&[IfSpec; 2]> = lab.veths.iter().filter(|v| v[0].at == at).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let Some(sock) = self.sock(&at, have_ns)? else {
+                for v in mine {
+                    self.plan(format!(
+                        "create veth {} ({}) <-> {} ({})",
+                        v[0].name,
+                        place_name(&v[0].at),
+                        v[1].name,
+                        place_name(&v[1].at)
+                    ));
+                    self.t.created += 1;
+                }
+                continue;
+            };
+            let s = sock.as_ref().unwrap_or(self.pl.host());
+            let seen = Seen::read(&self.pl, s, false).map_err(|m| LabError::new(1, m))?;
+            let missing: Vec<&[IfSpec; 2]> = mine
+                .into_iter()
+                .filter(|v| !seen.links.contains_key(&v[0].name))
+                .collect();
+            if self.dry {
+                for v in missing {
+                    self.plan(format!(
+                        "create veth {} ({}) <-> {} ({})",
+                        v[0].name,
+                        place_name(&v[0].at),
+                        v[1].name,
+                        place_name(&v[1].at)
+                    ));
+                    self.t.created += 1;
+                }
+                continue;
+            }
+            self.j
+                .intend(missing.iter().map(|v| veth_owner(v)))
+                .map_err(io)?;
+            for v in missing {
+                self.t.progress("veth pairs", done, lab.veths.len());
+                done += 1;
+                // The peer is born in its own namespace: one request, both ends or neither.
+                let peer_fd = match &v[1].at {
+                    p if *p == at => None,
+                    None => Some(None),
+                    Some(n) => Some(Some(open_netns(n).map_err(|m| LabError::new(1, m))?)),
+                };
+                let mut peer = LinkMessage::default();
+                peer.attributes
+                    .push(LinkAttribute::IfName(v[1].name.clone()));
+                match &peer_fd {
+                    Some(Some(fd)) => peer.attributes.push(LinkAttribute::NetNsFd(fd.as_raw_fd())),
+                    Some(None) => peer
+                        .attributes
+                        .push(LinkAttribute::NetNsFd(self.pl.home_fd())),
+                    None => {}
+                }
+                let mut m = LinkMessage::default();
+                m.attributes.push(LinkAttribute::IfName(v[0].name.clone()));
+                m.attributes.push(LinkAttribute::LinkInfo(vec![
+                    LinkInfo::Kind(InfoKind::Veth),
+                    LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))),
+                ]));
+                crate::nl::link::create(&self.pl.nl, s, m).map_err(|f| {
+                    LabError::new(
+                        1,
+                        format!(
+                            "creating veth {} ({}) <-> {} ({}) failed: {}",
+                            v[0].name,
+                            place_name(&v[0].at),
+                            v[1].name,
+                            place_name(&v[1].at),
+                            why(f)
+                        ),
+                    )
+                })?;
+                self.t.created += 1;
+                self.fresh.insert((v[0].at.clone(), v[0].name.clone()));
+                self.fresh.insert((v[1].at.clone(), v[1].name.clone()));
+            }
+        }
+        self.t
+            .progress("veth pairs", lab.veths.len(), lab.veths.len());
+        let existing = lab.veths.len()
+            - self
+                .fresh
+                .iter()
+                .filter(|(a, n)| lab.veths.iter().any(|v| &v[0].at == a && &v[0].name == n))
+                .count();
+        if !self.dry {
+            self.t.unchanged += existing;
+        }
+        Ok(())
+    }
+
+    /// Count a change to an existing object (not to one this run just created).
+    fn changed(&mut self, at: &Where, name: &str, what: String) {
+        if self.dry {
+            self.plan(what);
+        }
+        if !self.fresh.contains(&(at.clone(), name.to_string())) {
+            self.t.changed += 1;
+        }
+    }
+
+    fn configure(&mut self, at: &Where, have_ns: &BTreeSet<String>) -> Result<(), LabError> {
+        let lab = self.lab;
+        let ns = at
+            .as_ref()
+            .and_then(|n| lab.namespaces.iter().find(|s| &s.name == n));
+        let Some(sock) = self.sock(at, have_ns)? else {
+            // Dry run, namespace not there yet: everything in it is part of its creation.
+            for i in interfaces(lab, at) {
+                for a in &i.addrs {
+                    self.plan(format!(
+                        "add {}/{} to {} ({})",
+                        a.addr.map(|x| x.to_string()).unwrap_or_default(),
+                        a.len,
+                        i.name,
+                        place_name(at)
+                    ));
+                }
+            }
+            for rt in lab.routes(at) {
+                self.plan(format!("add route {} ({})", route_text(rt), place_name(at)));
+            }
+            return Ok(());
+        };
+        let s = &sock.unwrap_or_else(|| self.pl.host().clone());
+        let seen = Seen::read(&self.pl, s, true).map_err(|m| LabError::new(1, m))?;
+        // Loopback and sysctls (namespaces only; the host's come last).
+        if let Some(ns) = ns {
+            if ns.lo {
+                if let Some(lo) = seen.links.get("lo") {
+                    if !lo.up {
+                        if !self.dry {
+                            self.set_link(s, lo.index, true, None, None, at, "lo")?;
+                        }
+                        self.changed(at, "", format!("set lo up ({})", place_name(at)));
+                    }
+                }
+            }
+            for (k, v) in &ns.sysctls {
+                let cur = if self.dry && !have_ns.contains(&ns.name) {
+                    String::new()
+                } else {
+                    self.pl.sysctl_get(at, k).map_err(|m| LabError::new(1, m))?
+                };
+                if &cur == v {
+                    self.t.unchanged += 1;
+                } else {
+                    if !self.dry {
+                        self.pl
+                            .sysctl_set(at, k, v)
+                            .map_err(|m| LabError::new(1, m))?;
+                    }
+                    self.changed(at, "", format!("set {k}={v} ({})", place_name(at)));
+                }
+            }
+        }
+        for i in interfaces(lab, at) {
+            let Some(st) = seen.links.get(&i.name) else {
+                if self.dry {
+                    continue;
+                }
+                return Err(LabError::new(1, format!("interface {} ({}) is missing although its veth pair exists; delete the pair by hand or run nsctl destroy, then apply again", i.name, place_name(at))));
+            };
+            let master = match &i.bridge {
+                Some(b) => match seen.links.get(b) {
+                    Some(bs) => Some(bs.index),
+                    None if self.dry => None,
+                    None => {
+                        return Err(LabError::new(
+                            1,
+                            format!("bridge {b} ({}) is missing", place_name(at)),
+                        ))
+                    }
+                },
+                None => None,
+            };
+            let want_master = master.filter(|m| st.master != Some(*m));
+            let want_mtu = i.mtu.filter(|m| st.mtu != Some(*m));
+            let want_up = !st.up;
+            if want_master.is_some() || want_mtu.is_some() || want_up {
+                if !self.dry {
+                    self.set_link(s, st.index, want_up, want_master, want_mtu, at, &i.name)?;
+                }
+                self.changed(
+                    at,
+                    &i.name,
+                    format!("configure {} ({}): up/master/mtu", i.name, place_name(at)),
+                );
+            } else if !self.fresh.contains(&(at.clone(), i.name.clone())) {
+                self.t.unchanged += 1;
+            }
+            let adopted = !self.j.owns(&Owned::Link {
+                netns: at.clone(),
+                name: i.name.clone(),
+            }) && !lab.veths.iter().any(|v| {
+                v.iter().any(|e| e.at == *at && e.name == i.name) && self.j.owns(&veth_owner(v))
+            }) && !self.fresh.contains(&(at.clone(), i.name.clone()));
+            for a in &i.addrs {
+                let ip = a.addr.expect("lab addresses are checked");
+                if seen.has_addr(st.index, ip, a.len) {
+                    self.t.unchanged += 1;
+                    continue;
+                }
+                if !self.dry {
+                    if adopted {
+                        self.j
+                            .intend([Owned::Addr {
+                                netns: at.clone(),
+                                dev: i.name.clone(),
+                                addr: format!("{ip}/{}", a.len),
+                            }])
+                            .map_err(io)?;
+                    }
+                    let m = crate::wiring::addr::message(*a, st.index, true);
+                    crate::nl::addr::add(&self.pl.nl, s, m).map_err(|f| {
+                        LabError::new(
+                            1,
+                            format!(
+                                "adding {ip}/{} to {} ({}) failed: {}",
+                                a.len,
+                                i.name,
+                                place_name(at),
+                                why(f)
+                            ),
+                        )
+                    })?;
+                }
+                if self.fresh.contains(&(at.clone(), i.name.clone())) {
+                    if self.dry {
+                        self.plan(format!("add {ip}/{} to {}", a.len, i.name));
+                    }
+                } else {
+                    self.changed(
+                        at,
+                        &i.name,
+                        format!("add {ip}/{} to {} ({})", a.len, i.name, place_name(at)),
+                    );
+                }
+            }
+        }
+        for rt in lab.routes(at) {
+            let oif = match &rt.dev {
+                Some(d) => match seen.links.get(d) {
+                    Some(l) => Some(l.index),
+                    None if self.dry => None,
+                    None => {
+                        return Err(LabError::new(
+                            1,
+                            format!(
+                                "route {}: no interface {d} ({})",
+                                route_text(rt),
+                                place_name(at)
+                            ),
+                        ))
+                    }
+                },
+                None => None,
+            };
+            let exists = seen.routes.iter().any(|r| {
+                r.dst == rt.dst.addr
+                    && r.len == rt.dst.len
+                    && r.via == rt.via
+                    && (oif.is_none() || r.oif == oif)
+            });
+            if exists {
+                self.t.unchanged += 1;
+                continue;
+            }
+            if !self.dry {
+                let m = crate::wiring::route::message(
+                    &crate::wiring::route::Spec {
+                        dst: rt.dst,
+                        via: rt.via,
+                        oif,
+                    },
+                    true,
+                );
+                crate::nl::route::add(&self.pl.nl, s, m).map_err(|f| {
+                    LabError::new(
+                        1,
+                        format!(
+                            "adding route {} ({}) failed: {}",
+                            route_text(rt),
+                            place_name(at),
+                            why(f)
+                        ),
+                    )
+                })?;
+            }
+            if self.dry {
+                self.plan(format!("add route {} ({})", route_text(rt), place_name(at)));
+            }
+            self.t.created += 1;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn set_link(
+        &self,
+        s: &Socket,
+        index: u32,
+        up: bool,
+        master: Option<u32>,
+        mtu: Option<u32>,
+        at: &Where,
+        name: &str,
+    ) -> Result<(), LabError> {
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        if up {
+            m.header.flags = LinkFlags::Up;
+            m.header.change_mask = LinkFlags::Up;
+        }
+        if let Some(x) = master {
+            m.attributes.push(LinkAttribute::Controller(x));
+        }
+        if let Some(x) = mtu {
+            m.attributes.push(LinkAttribute::Mtu(x));
+        }
+        crate::nl::link::change(&self.pl.nl, s, m).map_err(|f| {
+            LabError::new(
+                1,
+                format!("configuring {name} ({}) failed: {}", place_name(at), why(f)),
+            )
+        })
+    }
+
+    /// Host sysctls and NAT (which needs forwarding on).
+    fn host_settings(&mut self) -> Result<(), LabError> {
+        let lab = self.lab;
+        let mut sysctls = lab.host_sysctls.clone();
+        if !lab.nat.is_empty() && !sysctls.iter().any(|(k, _)| k == "net.ipv4.ip_forward") {
+            sysctls.push(("net.ipv4.ip_forward".into(), "1".into()));
+        }
+        for (k, v) in &sysctls {
+            let cur = self
+                .pl
+                .sysctl_get(&None, k)
+                .map_err(|m| LabError::new(1, m))?;
+            if &cur == v {
+                self.t.unchanged += 1;
+                continue;
+            }
+            if !self.dry {
+                if !self
+                    .j
+                    .objects
+                    .iter()
+                    .any(|o| matches!(o, Owned::Sysctl { netns: None, key, .. } if key == k))
+                {
+                    self.j
+                        .intend([Owned::Sysctl {
+                            netns: None,
+                            key: k.clone(),
+                            old: cur.clone(),
+                        }])
+                        .map_err(io)?;
+                }
+                self.pl
+                    .sysctl_set(&None, k, v)
+                    .map_err(|m| LabError::new(1, m))?;
+            }
+            self.changed(&None, "", format!("set {k}={v} (host, was {cur})"));
+        }
+        if lab.nat.is_empty() {
+            return Ok(());
+        }
+        match nat::converged(&lab.name, &lab.nat).map_err(|m| LabError::new(1, m))? {
+            Some(true) => self.t.unchanged += 1,
+            state => {
+                if !self.dry {
+                    self.j
+                        .intend([Owned::NftTable {
+                            family: "ip".into(),
+                            name: nat::table_name(&lab.name),
+                        }])
+                        .map_err(io)?;
+                    nat::install(&lab.name, &lab.nat).map_err(|m| LabError::new(1, m))?;
+                } else {
+                    self.plan(format!(
+                        "install nft table ip {} ({} masquerade rules)",
+                        nat::table_name(&lab.name),
+                        lab.nat.len()
+                    ));
+                }
+                if state.is_none() {
+                    self.t.created += 1;
+                } else {
+                    self.t.changed += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn route_text(r: &super::model::RouteSpec) -> String {
+    let mut s = match r.dst.addr {
+        None => "default".to_string(),
+        Some(a) => format!("{a}/{}", r.dst.len),
+    };
+    if let Some(v) = r.via {
+        s += &format!(" via {v}");
+    }
+    if let Some(d) = &r.dev {
+        s += &format!(" dev {d}");
+    }
+    s
+}

@@ -1,0 +1,238 @@
+//! `nsctl destroy FILE`: remove exactly what the journal says nsctl created for the lab, in
+//! reverse dependency order, and nothing else. Safe to run twice, and after a kill -9.
+
+use std::path::Path;
+
+use super::apply::{existing_namespaces, places, veth_owner};
+use super::places::Places;
+use super::report::Tally;
+use super::spec::Lab;
+use super::state::{Journal, Owned};
+use super::{nat, LabError};
+
+pub fn run(path: &Path, dry: bool, json: bool) -> Result<i32, LabError> {
+    let lab = super::load(path)?;
+    let t = by_journal(&lab.name, &lab, dry)?;
+    t.print(json, dry);
+    Ok(if t.failed > 0 { 1 } else { 0 })
+}
+
+fn where_text(n: &Option<String>) -> String {
+    n.as_ref()
+        .map(|n| format!("netns {n}"))
+        .unwrap_or_else(|| "host".into())
+}
+
+/// Remove every journaled object of `lab_name` that exists.
+pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabError> {
+    let mut j = Journal::load(lab_name)
+        .map_err(|e| LabError::new(1, format!("cannot read the journal of lab {lab_name}: {e}")))?;
+    let mut t = Tally::new("destroy", lab_name, j.objects.len());
+    let have_ns = existing_namespaces();
+    let pl = Places::new().map_err(|m| LabError::new(1, m))?;
+    let owned_ns: Vec<String> = j
+        .objects
+        .iter()
+        .filter_map(|o| match o {
+            Owned::Netns { name } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    let objects = j.objects.clone();
+    let total = objects.len();
+    let mut done = 0;
+    // 1. NAT and host settings first, so nothing forwards for a half-removed lab.
+    for o in objects.iter().rev() {
+        match o {
+            Owned::NftTable { .. } => {
+                if dry {
+                    if nat::current(lab_name)
+                        .map_err(|m| LabError::new(1, m))?
+                        .is_some()
+                    {
+                        t.lines
+                            .push(format!("delete nft table ip {}", nat::table_name(lab_name)));
+                        t.removed += 1;
+                    }
+                    continue;
+                }
+                match nat::remove(lab_name) {
+                    Ok(true) => t.removed += 1,
+                    Ok(false) => {}
+                    Err(m) => t.fail(m),
+                }
+                j.forget(o);
+            }
+            Owned::Sysctl { netns, key, old } => {
+                if netns
+                    .as_ref()
+                    .map(|n| owned_ns.contains(n))
+                    .unwrap_or(false)
+                {
+                    j.forget(o);
+                    continue;
+                }
+                if dry {
+                    t.lines
+                        .push(format!("restore {key}={old} ({})", where_text(netns)));
+                    t.removed += 1;
+                    continue;
+                }
+                match pl.sysctl_set(netns, key, old) {
+                    Ok(()) => t.removed += 1,
+                    Err(m) => t.fail(m),
+                }
+                j.forget(o);
+            }
+            _ => {}
+        }
+    }
+    // 2. Addresses on interfaces nsctl adopted, and links outside its own namespaces.
+    for o in objects.iter().rev() {
+        let (netns, name, addr) = match o {
+            Owned::Addr { netns, dev, addr } => (netns, dev, Some(addr)),
+            Owned::Link { netns, name } => (netns, name, None),
+            _ => continue,
+        };
+        done += 1;
+        t.progress("links", done, total);
+        // Delete from a place that outlives this destroy: a veth with an end in the host (or
+        // in a namespace nsctl does not own) is removed there, so it is gone when destroy
+        // returns instead of when the kernel gets round to cleaning up the namespace.
+        let gone_with_ns = |n: &Option<String>| {
+            n.as_ref()
+                .map(|n| owned_ns.contains(n) || !have_ns.contains(n))
+                .unwrap_or(false)
+        };
+        let (netns, name) = match lab
+            .veths
+            .iter()
+            .find(|v| addr.is_none() && v[0].at == *netns && v[0].name == *name)
+        {
+            Some(v) => match v.iter().find(|e| !gone_with_ns(&e.at)) {
+                Some(e) => (&e.at, &e.name),
+                None => (netns, name),
+            },
+            None => (netns, name),
+        };
+        if gone_with_ns(netns) {
+            if !dry {
+                j.forget(o);
+            }
+            continue;
+        }
+        let sock = pl.socket(netns).map_err(|m| LabError::new(1, m))?;
+        let s = sock.as_ref().unwrap_or(pl.host());
+        let link = crate::nl::link::by_name(&pl.nl, s, name)
+            .map_err(|f| LabError::new(1, super::observe::why(f)))?;
+        let Some(link) = link else {
+            if !dry {
+                j.forget(o);
+            }
+            continue;
+        };
+        if dry {
+            match addr {
+                Some(a) => t
+                    .lines
+                    .push(format!("delete {a} from {name} ({})", where_text(netns))),
+                None => t
+                    .lines
+                    .push(format!("delete link {name} ({})", where_text(netns))),
+            }
+            t.removed += 1;
+            continue;
+        }
+        let res = match addr {
+            Some(a) => match crate::wiring::prefix::parse(a.as_bytes()) {
+                Some(p) => crate::nl::addr::delete(
+                    &pl.nl,
+                    s,
+                    crate::wiring::addr::message(p, link.header.index, false),
+                ),
+                None => Ok(()),
+            },
+            None => crate::nl::link::delete(&pl.nl, s, link.header.index),
+        };
+        match res {
+            Ok(()) => t.removed += 1,
+            Err(crate::nl::Failure::Kernel(e))
+                if addr.is_some() && e.errno == libc::EADDRNOTAVAIL => {}
+            Err(f) => t.fail(format!(
+                "deleting {name} ({}) failed: {}",
+                where_text(netns),
+                super::observe::why(f)
+            )),
+        }
+        j.forget(o);
+    }
+    if !dry {
+        j.save()
+            .map_err(|e| LabError::new(1, format!("cannot write the journal: {e}")))?;
+    }
+    // 3. Namespaces: their links, addresses and routes go with them.
+    for (k, n) in owned_ns.iter().enumerate() {
+        t.progress("namespaces", k, owned_ns.len());
+        let o = Owned::Netns { name: n.clone() };
+        if !have_ns.contains(n) {
+            if !dry {
+                j.forget(&o);
+            }
+            continue;
+        }
+        if dry {
+            t.lines.push(format!("delete netns {n}"));
+            t.removed += 1;
+            continue;
+        }
+        let rc = crate::netns::lifecycle::remove(
+            &mut crate::netns::sys::Real,
+            &crate::netns::run_path(n.as_bytes()),
+        );
+        if rc == 0 {
+            t.removed += 1;
+            j.forget(&o);
+        } else {
+            t.fail(format!("deleting netns {n} failed (see the message above)"));
+        }
+    }
+    t.progress("namespaces", owned_ns.len(), owned_ns.len());
+    if !dry {
+        j.save()
+            .map_err(|e| LabError::new(1, format!("cannot write the journal: {e}")))?;
+    }
+    // Objects the file names that exist but are not nsctl's: left alone, and said so.
+    let mut left = Vec::new();
+    for ns in &lab.namespaces {
+        if have_ns.contains(&ns.name) && !owned_ns.contains(&ns.name) {
+            left.push(format!("netns {}", ns.name));
+        }
+    }
+    for at in places(lab).into_iter().filter(|p| p.is_none()) {
+        let seen =
+            super::observe::Seen::read(&pl, pl.host(), false).map_err(|m| LabError::new(1, m))?;
+        for b in lab.bridges.iter().filter(|b| b.at == at) {
+            if seen.links.contains_key(&b.name)
+                && !objects.contains(&Owned::Link {
+                    netns: None,
+                    name: b.name.clone(),
+                })
+            {
+                left.push(format!("bridge {} (host)", b.name));
+            }
+        }
+        for v in &lab.veths {
+            if v[0].at.is_none()
+                && seen.links.contains_key(&v[0].name)
+                && !objects.contains(&veth_owner(v))
+            {
+                left.push(format!("interface {} (host)", v[0].name));
+            }
+        }
+    }
+    for l in left {
+        t.lines
+            .push(format!("left alone (not created by nsctl): {l}"));
+    }
+    Ok(t)
+}

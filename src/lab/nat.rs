@@ -1,0 +1,156 @@
+//! NAT for a lab: masquerade of source prefixes leaving the host, in an nft table of nsctl's
+//! own (`ip nsctl-LAB`), so the rest of the ruleset is never touched. Driven through the
+//! `nftables` crate, which feeds `nft -j` a JSON batch.
+
+use std::borrow::Cow;
+
+use nftables::batch::Batch;
+use nftables::expr::{Expression, Meta, MetaKey, NamedExpression, Payload, PayloadField, Prefix};
+use nftables::schema::{Chain, NfListObject, NfObject, Rule, Table};
+use nftables::stmt::{Match, Operator, Statement};
+use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
+
+use super::places::Fail;
+use crate::wiring::prefix::Prefix as IpPrefix;
+
+pub fn table_name(lab: &str) -> String {
+    format!("nsctl-{lab}")
+}
+
+/// Is `nft` on PATH?
+pub fn nft_available() -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("nft").is_file()))
+        .unwrap_or(false)
+}
+
+/// The comment that identifies one rule, so a converged table is recognised as such.
+fn tag(src: &IpPrefix, out: &Option<String>) -> String {
+    format!(
+        "nsctl {}/{}{}",
+        src.addr.map(|a| a.to_string()).unwrap_or_default(),
+        src.len,
+        out.as_ref()
+            .map(|o| format!(" out {o}"))
+            .unwrap_or_default()
+    )
+}
+
+fn rule<'a>(table: &'a str, src: &IpPrefix, out: &Option<String>) -> Rule<'a> {
+    let mut expr = vec![Statement::Match(Match {
+        left: Expression::Named(NamedExpression::Payload(Payload::PayloadField(
+            PayloadField {
+                protocol: Cow::Borrowed("ip"),
+                field: Cow::Borrowed("saddr"),
+            },
+        ))),
+        right: Expression::Named(NamedExpression::Prefix(Prefix {
+            addr: Box::new(Expression::String(Cow::Owned(
+                src.addr.map(|a| a.to_string()).unwrap_or_default(),
+            ))),
+            len: src.len as u32,
+        })),
+        op: Operator::EQ,
+    })];
+    if let Some(o) = out {
+        expr.push(Statement::Match(Match {
+            left: Expression::Named(NamedExpression::Meta(Meta {
+                key: MetaKey::Oifname,
+            })),
+            right: Expression::String(Cow::Owned(o.clone())),
+            op: Operator::EQ,
+        }));
+    }
+    expr.push(Statement::Masquerade(None));
+    Rule {
+        family: NfFamily::IP,
+        table: Cow::Borrowed(table),
+        chain: Cow::Borrowed("postrouting"),
+        expr: Cow::Owned(expr),
+        comment: Some(Cow::Owned(tag(src, out))),
+        ..Default::default()
+    }
+}
+
+/// The rule comments of the lab's table as it is now; None when the table does not exist.
+pub fn current(lab: &str) -> Result<Option<Vec<String>>, Fail> {
+    let name = table_name(lab);
+    let read = |args: &[&str]| {
+        nftables::helper::get_current_ruleset_with_args(None::<&str>, args)
+            .map_err(|e| format!("cannot read the nft ruleset: {e}"))
+    };
+    let tables = read(&["-j", "list", "tables", "ip"])?;
+    let exists = tables.objects.iter().any(
+        |o| matches!(o, NfObject::ListObject(NfListObject::Table(t)) if t.name == name.as_str()),
+    );
+    if !exists {
+        return Ok(None);
+    }
+    let set = read(&["-j", "list", "table", "ip", name.as_str()])?;
+    Ok(Some(
+        set.objects
+            .iter()
+            .filter_map(|o| match o {
+                NfObject::ListObject(NfListObject::Rule(r)) => {
+                    r.comment.as_ref().map(|c| c.to_string())
+                }
+                _ => None,
+            })
+            .collect(),
+    ))
+}
+
+/// Is the table exactly what the lab wants?
+pub fn converged(lab: &str, rules: &[(IpPrefix, Option<String>)]) -> Result<Option<bool>, Fail> {
+    Ok(current(lab)?.map(|have| {
+        let want: Vec<String> = rules.iter().map(|(s, o)| tag(s, o)).collect();
+        have == want
+    }))
+}
+
+/// Create or replace the table in one atomic nft transaction.
+pub fn install(lab: &str, rules: &[(IpPrefix, Option<String>)]) -> Result<(), Fail> {
+    let name = table_name(lab);
+    let table = Table {
+        family: NfFamily::IP,
+        name: Cow::Borrowed(name.as_str()),
+        ..Default::default()
+    };
+    let mut b = Batch::new();
+    // add + delete + add: replaces an existing table and works when there is none.
+    b.add(NfListObject::Table(table.clone()));
+    b.delete(NfListObject::Table(table.clone()));
+    b.add(NfListObject::Table(table));
+    b.add(NfListObject::Chain(Chain {
+        family: NfFamily::IP,
+        table: Cow::Borrowed(name.as_str()),
+        name: Cow::Borrowed("postrouting"),
+        _type: Some(NfChainType::NAT),
+        hook: Some(NfHook::Postrouting),
+        prio: Some(100),
+        policy: Some(NfChainPolicy::Accept),
+        ..Default::default()
+    }));
+    for (s, o) in rules {
+        b.add(NfListObject::Rule(rule(&name, s, o)));
+    }
+    nftables::helper::apply_ruleset(&b.to_nftables())
+        .map_err(|e| format!("nft refused the NAT rules: {e}"))
+}
+
+/// Delete the table if it exists.
+pub fn remove(lab: &str) -> Result<bool, Fail> {
+    if current(lab)?.is_none() {
+        return Ok(false);
+    }
+    let name = table_name(lab);
+    let mut b = Batch::new();
+    b.delete(NfListObject::Table(Table {
+        family: NfFamily::IP,
+        name: Cow::Borrowed(name.as_str()),
+        ..Default::default()
+    }));
+    nftables::helper::apply_ruleset(&b.to_nftables())
+        .map_err(|e| format!("nft could not delete table {name}: {e}"))?;
+    Ok(true)
+}

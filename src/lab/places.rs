@@ -1,0 +1,102 @@
+//! Working inside a lab's namespaces from one thread: netlink sockets opened inside a
+//! namespace (setns there, open, setns home: a socket stays where it was born), namespace
+//! fds for veth peers, and sysctls read and written from inside.
+
+use std::fs::File;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+
+use nix::sched::{setns, CloneFlags};
+
+use crate::nl::{Netlink, Socket};
+
+/// The namespace nsctl started in, and the runtime all sockets share.
+pub struct Places {
+    pub nl: Netlink,
+    home: OwnedFd,
+    host: Socket,
+}
+
+/// A failure in nsctl's own words: what failed and why.
+pub type Fail = String;
+
+impl Places {
+    pub fn new() -> Result<Places, Fail> {
+        let home: OwnedFd = File::open("/proc/thread-self/ns/net")
+            .map_err(|e| format!("cannot open this thread's network namespace: {e}"))?
+            .into();
+        let nl = Netlink::new().map_err(|e| format!("cannot start the netlink runtime: {e}"))?;
+        let host = nl
+            .open(true)
+            .map_err(|e| format!("cannot open a netlink socket: {e}"))?;
+        Ok(Places { nl, home, host })
+    }
+
+    pub fn host(&self) -> &Socket {
+        &self.host
+    }
+
+    pub fn home_fd(&self) -> i32 {
+        self.home.as_raw_fd()
+    }
+
+    /// Run `f` with this thread inside netns `name`, then come back.
+    pub fn inside<T>(&self, name: &str, f: impl FnOnce() -> T) -> Result<T, Fail> {
+        let fd = open_netns(name)?;
+        setns(fd.as_fd(), CloneFlags::CLONE_NEWNET)
+            .map_err(|e| format!("cannot enter netns \"{name}\": {}", crate::error::errstr(e)))?;
+        let out = f();
+        setns(self.home.as_fd(), CloneFlags::CLONE_NEWNET).map_err(|e| {
+            format!(
+                "cannot return to the original netns: {}",
+                crate::error::errstr(e)
+            )
+        })?;
+        Ok(out)
+    }
+
+    /// A netlink socket that lives in netns `name` (None: the host's).
+    pub fn socket(&self, at: &Option<String>) -> Result<Option<Socket>, Fail> {
+        match at {
+            None => Ok(None),
+            Some(n) => {
+                let s = self.inside(n, || self.nl.open(true))?;
+                s.map(Some)
+                    .map_err(|e| format!("cannot open a netlink socket in netns \"{n}\": {e}"))
+            }
+        }
+    }
+
+    /// Read a sysctl (`net.ipv4.ip_forward`) as seen from `at`.
+    pub fn sysctl_get(&self, at: &Option<String>, key: &str) -> Result<String, Fail> {
+        let path = sysctl_path(key);
+        let read = || std::fs::read_to_string(&path).map(|s| s.trim().to_string());
+        let r = match at {
+            None => read(),
+            Some(n) => self.inside(n, read)?,
+        };
+        r.map_err(|e| format!("cannot read sysctl {key}: {e}"))
+    }
+
+    pub fn sysctl_set(&self, at: &Option<String>, key: &str, value: &str) -> Result<(), Fail> {
+        let path = sysctl_path(key);
+        let write = || std::fs::write(&path, value);
+        let r = match at {
+            None => write(),
+            Some(n) => self.inside(n, write)?,
+        };
+        r.map_err(|e| format!("cannot set sysctl {key}={value}: {e}"))
+    }
+}
+
+pub fn sysctl_path(key: &str) -> String {
+    format!("/proc/sys/{}", key.replace('.', "/"))
+}
+
+/// An fd for /run/netns/NAME.
+pub fn open_netns(name: &str) -> Result<OwnedFd, Fail> {
+    let path = crate::netns::run_path(name.as_bytes());
+    File::open(std::ffi::OsStr::from_bytes(&path))
+        .map(Into::into)
+        .map_err(|e| format!("cannot open netns \"{name}\": {e}"))
+}

@@ -1,0 +1,105 @@
+//! The lab's journal: what nsctl created (or is about to create) for a lab, kept in
+//! /run/nsctl/labs/NAME.json. Intents are written *before* each phase creates anything, so a
+//! kill -9 at any point leaves a journal that covers everything that might exist; destroy
+//! removes exactly the journaled objects that exist, and nothing else.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub const DIR: &str = "/run/nsctl/labs";
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Owned {
+    Netns {
+        name: String,
+    },
+    /// A link nsctl created (a bridge, or a veth pair by one of its ends).
+    Link {
+        netns: Option<String>,
+        name: String,
+    },
+    /// An nft table nsctl created.
+    NftTable {
+        family: String,
+        name: String,
+    },
+    /// A sysctl nsctl changed, with the value to put back.
+    Sysctl {
+        netns: Option<String>,
+        key: String,
+        old: String,
+    },
+    /// An address nsctl added to an interface it did not create (adopted).
+    Addr {
+        netns: Option<String>,
+        dev: String,
+        addr: String,
+    },
+}
+
+#[derive(Serialize, Deserialize, Debug, Default, Clone)]
+pub struct Journal {
+    pub lab: String,
+    pub objects: Vec<Owned>,
+}
+
+pub fn path(lab: &str) -> PathBuf {
+    PathBuf::from(DIR).join(format!("{lab}.json"))
+}
+
+impl Journal {
+    /// The journal of `lab`, or an empty one.
+    pub fn load(lab: &str) -> std::io::Result<Journal> {
+        match std::fs::read(path(lab)) {
+            Ok(b) => serde_json::from_slice(&b)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Journal {
+                lab: lab.to_string(),
+                objects: Vec::new(),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn owns(&self, o: &Owned) -> bool {
+        self.objects.contains(o)
+    }
+
+    /// Record intents, and persist them (write a temp file, fsync, rename) before returning.
+    pub fn intend(&mut self, objs: impl IntoIterator<Item = Owned>) -> std::io::Result<()> {
+        let mut changed = false;
+        for o in objs {
+            if !self.objects.contains(&o) {
+                self.objects.push(o);
+                changed = true;
+            }
+        }
+        if changed {
+            self.save()?;
+        }
+        Ok(())
+    }
+
+    pub fn forget(&mut self, o: &Owned) {
+        self.objects.retain(|x| x != o);
+    }
+
+    pub fn save(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(DIR)?;
+        let p = path(&self.lab);
+        if self.objects.is_empty() {
+            return match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            };
+        }
+        let tmp = p.with_extension("json.tmp");
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &p)
+    }
+}

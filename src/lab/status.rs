@@ -1,0 +1,188 @@
+//! `nsctl status FILE [-j]`: per object, present, missing or different (and whether it is
+//! nsctl's). Exit 0 when the lab is converged, 1 when it is not.
+
+use std::path::Path;
+
+use super::apply::{existing_namespaces, interfaces, places, route_text, veth_owner};
+use super::observe::Seen;
+use super::places::Places;
+use super::state::{Journal, Owned};
+use super::{nat, LabError};
+use crate::json::{Array, Val};
+use crate::output::out;
+
+struct Row {
+    object: String,
+    state: &'static str,
+    detail: String,
+}
+
+pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
+    let lab = super::load(path)?;
+    let j = Journal::load(&lab.name).map_err(|e| {
+        LabError::new(
+            1,
+            format!("cannot read the journal of lab {}: {e}", lab.name),
+        )
+    })?;
+    let pl = Places::new().map_err(|m| LabError::new(1, m))?;
+    let have_ns = existing_namespaces();
+    let mut rows = Vec::new();
+    let mut row = |object: String, state: &'static str, detail: String| {
+        rows.push(Row {
+            object,
+            state,
+            detail,
+        })
+    };
+    for ns in &lab.namespaces {
+        let owned = j.owns(&Owned::Netns {
+            name: ns.name.clone(),
+        });
+        match (have_ns.contains(&ns.name), owned) {
+            (true, true) => row(format!("netns {}", ns.name), "present", String::new()),
+            (true, false) => row(
+                format!("netns {}", ns.name),
+                "present",
+                "not created by nsctl".into(),
+            ),
+            (false, _) => row(format!("netns {}", ns.name), "missing", String::new()),
+        }
+    }
+    for at in places(&lab) {
+        let place = at
+            .as_ref()
+            .map(|n| format!("netns {n}"))
+            .unwrap_or_else(|| "host".into());
+        let ifs = interfaces(&lab, &at);
+        let routes = lab.routes(&at);
+        if ifs.is_empty() && routes.is_empty() {
+            continue;
+        }
+        if at.as_ref().map(|n| !have_ns.contains(n)).unwrap_or(false) {
+            for i in ifs {
+                row(
+                    format!("interface {} ({place})", i.name),
+                    "missing",
+                    String::new(),
+                );
+            }
+            for r in routes {
+                row(
+                    format!("route {} ({place})", route_text(r)),
+                    "missing",
+                    String::new(),
+                );
+            }
+            continue;
+        }
+        let sock = pl.socket(&at).map_err(|m| LabError::new(1, m))?;
+        let seen = Seen::read(&pl, sock.as_ref().unwrap_or(pl.host()), true)
+            .map_err(|m| LabError::new(1, m))?;
+        for i in ifs {
+            let name = format!("interface {} ({place})", i.name);
+            let Some(st) = seen.links.get(&i.name) else {
+                row(name, "missing", String::new());
+                continue;
+            };
+            let mut diffs = Vec::new();
+            if !st.up {
+                diffs.push("down".to_string());
+            }
+            if let Some(b) = &i.bridge {
+                if seen
+                    .links
+                    .get(b)
+                    .map(|bs| Some(bs.index) != st.master)
+                    .unwrap_or(true)
+                {
+                    diffs.push(format!("not in bridge {b}"));
+                }
+            }
+            if let Some(m) = i.mtu {
+                if st.mtu != Some(m) {
+                    diffs.push(format!("mtu {} instead of {m}", st.mtu.unwrap_or(0)));
+                }
+            }
+            for a in &i.addrs {
+                if !seen.has_addr(st.index, a.addr.expect("checked"), a.len) {
+                    diffs.push(format!("no address {}/{}", a.addr.expect("checked"), a.len));
+                }
+            }
+            let ours = j.owns(&Owned::Link {
+                netns: at.clone(),
+                name: i.name.clone(),
+            }) || lab.veths.iter().any(|v| {
+                v.iter().any(|e| e.at == at && e.name == i.name) && j.owns(&veth_owner(v))
+            });
+            if !ours && diffs.is_empty() {
+                diffs.push("not created by nsctl".into());
+                row(name, "present", diffs.join(", "));
+            } else if diffs.is_empty() {
+                row(name, "present", String::new());
+            } else {
+                row(name, "different", diffs.join(", "));
+            }
+        }
+        for r in routes {
+            let oif = r
+                .dev
+                .as_ref()
+                .and_then(|d| seen.links.get(d))
+                .map(|l| l.index);
+            let ok = seen.routes.iter().any(|x| {
+                x.dst == r.dst.addr
+                    && x.len == r.dst.len
+                    && x.via == r.via
+                    && (r.dev.is_none() || x.oif == oif)
+            });
+            row(
+                format!("route {} ({place})", route_text(r)),
+                if ok { "present" } else { "missing" },
+                String::new(),
+            );
+        }
+    }
+    if !lab.nat.is_empty() {
+        let name = format!("nat table ip {}", nat::table_name(&lab.name));
+        match nat::converged(&lab.name, &lab.nat) {
+            Ok(Some(true)) => row(name, "present", String::new()),
+            Ok(Some(false)) => row(name, "different", "rules differ from the file".into()),
+            Ok(None) => row(name, "missing", String::new()),
+            Err(m) => row(name, "missing", m),
+        }
+    }
+    let converged = rows.iter().all(|r| r.state == "present");
+    if json {
+        let mut a = Array::new(false);
+        for r in &rows {
+            a.object(&[
+                ("object", Val::Str(r.object.as_bytes())),
+                ("state", Val::Str(r.state.as_bytes())),
+                ("detail", Val::Str(r.detail.as_bytes())),
+            ]);
+        }
+        out(&a.finish());
+    } else {
+        for r in &rows {
+            let d = if r.detail.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", r.detail)
+            };
+            out(format!("{}: {}{d}\n", r.object, r.state).as_bytes());
+        }
+        let n = rows.iter().filter(|r| r.state != "present").count();
+        out(format!(
+            "status {}: {}\n",
+            lab.name,
+            if converged {
+                "converged".to_string()
+            } else {
+                format!("{n} of {} objects missing or different", rows.len())
+            }
+        )
+        .as_bytes());
+    }
+    Ok(if converged { 0 } else { 1 })
+}
