@@ -530,7 +530,17 @@ impl Run<'_> {
             let want_master = master.filter(|m| st.master != Some(*m));
             let want_mtu = i.mtu.filter(|m| st.mtu != Some(*m));
             let want_up = !st.up;
+            let adopted = !self.j.owns(&Owned::Link {
+                netns: at.clone(),
+                name: i.name.clone(),
+            }) && !lab.veths.iter().any(|v| {
+                v.iter().any(|e| e.at == *at && e.name == i.name) && self.j.owns(&veth_owner(v))
+            }) && !self.fresh.contains(&(at.clone(), i.name.clone()));
             if want_master.is_some() || want_mtu.is_some() || want_up {
+                if adopted && !self.dry && !self.j.objects.iter().any(|o| matches!(o, Owned::Adopted { netns, name, .. } if netns == at && name == &i.name)) {
+                    // Remember how it was, so destroy can put it back.
+                    self.j.intend([Owned::Adopted { netns: at.clone(), name: i.name.clone(), up: st.up, mtu: st.mtu }]).map_err(io)?;
+                }
                 if !self.dry {
                     self.set_link(s, st.index, want_up, want_master, want_mtu, at, &i.name)?;
                 }

@@ -40,6 +40,8 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
         .collect();
     let objects = j.objects.clone();
     let total = objects.len();
+    // Veth ends outside nsctl's namespaces that disappear with them.
+    let mut linger: Vec<(Option<String>, String)> = Vec::new();
     let mut done = 0;
     // 1. NAT and host settings first, so nothing forwards for a half-removed lab.
     for o in objects.iter().rev() {
@@ -87,7 +89,30 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
             _ => {}
         }
     }
-    // 2. Addresses on interfaces nsctl adopted, and links outside its own namespaces.
+    // 2. Adopted interfaces back to how they were; their addresses and nsctl's links
+    //    outside its own namespaces removed.
+    for o in objects.iter().rev() {
+        if let Owned::Adopted {
+            netns,
+            name,
+            up,
+            mtu,
+        } = o
+        {
+            if dry {
+                t.lines.push(format!(
+                    "restore {name} ({}) to {}",
+                    where_text(netns),
+                    if *up { "up" } else { "down" }
+                ));
+                continue;
+            }
+            if let Err(m) = restore(&pl, netns, name, *up, *mtu) {
+                t.fail(m);
+            }
+            j.forget(o);
+        }
+    }
     for o in objects.iter().rev() {
         let (netns, name, addr) = match o {
             Owned::Addr { netns, dev, addr } => (netns, dev, Some(addr)),
@@ -104,17 +129,25 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
                 .map(|n| owned_ns.contains(n) || !have_ns.contains(n))
                 .unwrap_or(false)
         };
-        let (netns, name) = match lab
+        // A veth with an end in one of nsctl's namespaces goes with that namespace: the
+        // kernel removes a namespace's devices in one batch, far faster than one deletion
+        // per pair. The surviving end is waited for below, so destroy returns only when it
+        // is gone.
+        if let Some(v) = lab
             .veths
             .iter()
             .find(|v| addr.is_none() && v[0].at == *netns && v[0].name == *name)
         {
-            Some(v) => match v.iter().find(|e| !gone_with_ns(&e.at)) {
-                Some(e) => (&e.at, &e.name),
-                None => (netns, name),
-            },
-            None => (netns, name),
-        };
+            if v.iter().any(|e| gone_with_ns(&e.at)) {
+                for e in v.iter().filter(|e| !gone_with_ns(&e.at)) {
+                    linger.push((e.at.clone(), e.name.clone()));
+                }
+                if !dry {
+                    j.forget(o);
+                }
+                continue;
+            }
+        }
         if gone_with_ns(netns) {
             if !dry {
                 j.forget(o);
@@ -198,6 +231,7 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
     }
     t.progress("namespaces", owned_ns.len(), owned_ns.len());
     if !dry {
+        wait_gone(&pl, &linger);
         j.save()
             .map_err(|e| LabError::new(1, format!("cannot write the journal: {e}")))?;
     }
@@ -235,4 +269,58 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
             .push(format!("left alone (not created by nsctl): {l}"));
     }
     Ok(t)
+}
+
+/// Put an adopted interface's admin state and MTU back.
+fn restore(
+    pl: &Places,
+    netns: &Option<String>,
+    name: &str,
+    up: bool,
+    mtu: Option<u32>,
+) -> Result<(), String> {
+    use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+    let sock = pl.socket(netns)?;
+    let s = sock.as_ref().unwrap_or(pl.host());
+    let Some(l) = crate::nl::link::by_name(&pl.nl, s, name).map_err(super::observe::why)? else {
+        return Ok(());
+    };
+    let mut m = LinkMessage::default();
+    m.header.index = l.header.index;
+    m.header.change_mask = LinkFlags::Up;
+    if up {
+        m.header.flags = LinkFlags::Up;
+    }
+    if let Some(x) = mtu {
+        m.attributes.push(LinkAttribute::Mtu(x));
+    }
+    crate::nl::link::change(&pl.nl, s, m).map_err(|f| {
+        format!(
+            "restoring {name} ({}) failed: {}",
+            where_text(netns),
+            super::observe::why(f)
+        )
+    })
+}
+
+/// Wait (up to 10 s) until the kernel's namespace cleanup has removed `ends` from the host.
+fn wait_gone(pl: &Places, ends: &[(Option<String>, String)]) {
+    let host: Vec<&str> = ends
+        .iter()
+        .filter(|(at, _)| at.is_none())
+        .map(|(_, n)| n.as_str())
+        .collect();
+    if host.is_empty() {
+        return;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        let Ok(seen) = super::observe::Seen::read(pl, pl.host(), false) else {
+            return;
+        };
+        if !host.iter().any(|n| seen.links.contains_key(*n)) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }

@@ -1,7 +1,7 @@
 //! The lab as nsctl will build it: names resolved, addresses parsed, and every semantic rule
 //! checked (with positions) before anything touches the system.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use super::model::{parse_route, LabFile, Problem, RouteSpec};
@@ -98,7 +98,7 @@ pub fn build(file: LabFile, default_name: &str) -> Result<Lab, Vec<Problem>> {
     }
     let declared: BTreeSet<&str> = file.netns.keys().map(|s| s.as_str()).collect();
     // Interfaces per place, to catch duplicates: (place, name) -> first position.
-    let mut ifnames: BTreeMap<(Where, String), usize> = BTreeMap::new();
+    let mut ifnames: BTreeSet<(Where, String)> = BTreeSet::new();
     let check_place =
         |ns: &Option<toml::Spanned<String>>, bad: &mut dyn FnMut(usize, String)| -> Where {
             match ns {
@@ -169,7 +169,7 @@ pub fn build(file: LabFile, default_name: &str) -> Result<Lab, Vec<Problem>> {
                 );
             }
             let key = (at.clone(), n.clone());
-            if ifnames.contains_key(&key) {
+            if !ifnames.insert(key) {
                 let place = at
                     .as_deref()
                     .map(|s| format!("netns \"{s}\""))
@@ -178,8 +178,6 @@ pub fn build(file: LabFile, default_name: &str) -> Result<Lab, Vec<Problem>> {
                     name.span().start,
                     format!("two interfaces named \"{n}\" in {place}"),
                 );
-            } else {
-                ifnames.insert(key, name.span().start);
             }
         };
 

@@ -38,6 +38,13 @@ pub enum Owned {
         dev: String,
         addr: String,
     },
+    /// An adopted interface nsctl changed: its admin state and MTU before, to put back.
+    Adopted {
+        netns: Option<String>,
+        name: String,
+        up: bool,
+        mtu: Option<u32>,
+    },
 }
 
 #[derive(Serialize, Deserialize, Debug, Default, Clone)]

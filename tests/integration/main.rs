@@ -6,6 +6,7 @@
 
 mod exec;
 mod golden;
+mod lab;
 mod lifecycle;
 mod show;
 mod support;
@@ -49,27 +50,41 @@ const CASES: &[Case] = &[
     ),
     ("wiring_interop_and_batch", wiring::interop_and_batch),
     ("wiring_show_output_matches_ip", show::show_matches_ip),
+    (
+        "lab_validation_errors_change_nothing",
+        lab::validation_errors,
+    ),
+    ("lab_abc_ping_nat_converge_destroy", lab::abc_lab),
+    (
+        "lab_foreign_bridge_refused_then_adopted",
+        lab::foreign_bridge,
+    ),
+    ("lab_missing_nft_and_dry_run", lab::missing_nft_and_dry_run),
+    ("lab_kill_9_during_apply_converges", lab::kill_during_apply),
+    ("lab_star100_apply_destroy", lab::star100),
 ];
 
 fn main() {
     let ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
-    let tools = ["unshare", "ip", "setpriv", "stdbuf", "timeout", "ping"]
-        .iter()
-        .all(|t| {
-            std::process::Command::new("sh")
-                .arg("-c")
-                .arg(format!("command -v {t}"))
-                .output()
-                .map(|o| o.status.success())
-                .unwrap_or(false)
-        });
+    let tools = [
+        "unshare", "ip", "setpriv", "stdbuf", "timeout", "ping", "nft", "python3",
+    ]
+    .iter()
+    .all(|t| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {t}"))
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    });
     if !root || !tools {
         let why = if !root {
             "not root"
         } else {
-            "unshare/ip/setpriv/stdbuf/timeout/ping missing"
+            "unshare/ip/setpriv/stdbuf/timeout/ping/nft/python3 missing"
         };
         if ci {
             println!("integration: cannot run ({why}) and CI=true: failing instead of skipping");

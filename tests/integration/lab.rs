@@ -1,0 +1,232 @@
+//! `nsctl apply / destroy / status` on real labs in sandboxes: traffic, NAT, convergence,
+//! crash safety, foreign objects and validation.
+
+use crate::support::sandbox;
+
+/// The sandbox state a lab must leave as it found it.
+const SNAP: &str = r#"
+snap() { ip -o link show | awk -F': ' '{print $2}'; ls -A /run/netns 2>/dev/null; nft list ruleset 2>/dev/null; cat /proc/sys/net/ipv4/ip_forward; ip -o addr show; ip route show; }
+"#;
+
+const ABC: &str = r#"
+cat > /tmp/lab.toml <<'TOML'
+name = "abc"
+[bridge.br0]
+addresses = ["10.0.0.1/24"]
+[netns.A]
+routes = ["default via 10.0.0.1"]
+[netns.B]
+routes = ["default via 10.0.0.1"]
+[netns.C]
+routes = ["default via 10.0.0.1"]
+[netns.outside]
+[[veth]]
+ends = [{ netns = "A", name = "eth0", addresses = ["10.0.0.2/24"] }, { name = "veth-a", bridge = "br0" }]
+[[veth]]
+ends = [{ netns = "B", name = "eth0", addresses = ["10.0.0.3/24"] }, { name = "veth-b", bridge = "br0" }]
+[[veth]]
+ends = [{ netns = "C", name = "eth0", addresses = ["10.0.0.4/24"] }, { name = "veth-c", bridge = "br0" }]
+[[veth]]
+ends = [{ name = "veth-out", addresses = ["203.0.113.1/24"] }, { netns = "outside", name = "eth0", addresses = ["203.0.113.2/24"] }]
+[[nat]]
+source = "10.0.0.0/24"
+out = "veth-out"
+TOML
+"#;
+
+fn run(script: &str) -> crate::support::Out {
+    sandbox(&format!("{SNAP}{ABC}{script}"))
+}
+
+/// A-B-C on a bridge with NAT: every pair pings, a TCP connection from A reaches a listener
+/// in "outside" from the host's outside address, a second apply changes nothing, and after
+/// destroy the sandbox's links, namespaces and nft ruleset are as before.
+pub fn abc_lab() -> Result<(), String> {
+    let o = run(r#"
+before=$(snap)
+$NSCTL apply /tmp/lab.toml >/dev/null || exit 1
+for a in A B C; do for b in 2 3 4; do
+  $NSCTL exec $a ping -c 1 -W 2 10.0.0.$b >/dev/null || echo "FAIL $a -> 10.0.0.$b"
+done; done
+echo "pairs ping"
+$NSCTL exec outside python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("203.0.113.2", 8080)); s.listen(1); s.settimeout(5)
+c, peer = s.accept(); print("peer", peer[0], c.recv(100).decode().strip(), flush=True)
+' > /tmp/peer & lp=$!
+sleep 0.5
+$NSCTL exec A bash -c 'echo hello > /dev/tcp/203.0.113.2/8080' || echo "TCP FAILED"
+wait $lp
+cat /tmp/peer
+$NSCTL apply /tmp/lab.toml | grep -o 'nothing to do'
+$NSCTL status /tmp/lab.toml | tail -1
+$NSCTL destroy /tmp/lab.toml >/dev/null || echo "DESTROY FAILED"
+[ "$before" = "$(snap)" ] && echo "clean" || { echo "NOT CLEAN"; diff <(echo "$before") <(snap); }
+"#);
+    let want = "pairs ping\npeer 203.0.113.1 hello\nnothing to do\nstatus abc: converged\nclean\n";
+    o.expect_rc(0, "abc")?;
+    if o.stdout != want {
+        return Err(format!(
+            "wanted:\n{want}got:\n{}--- stderr\n{}",
+            o.stdout, o.stderr
+        ));
+    }
+    Ok(())
+}
+
+/// kill -9 in the middle of apply, then apply converges and destroy ends clean.
+pub fn kill_during_apply() -> Result<(), String> {
+    let root = crate::support::root_dir();
+    let o = sandbox(&format!(
+        r#"{SNAP}
+before=$(snap)
+$NSCTL apply {root}/examples/star100.toml >/dev/null 2>&1 & p=$!
+sleep 0.15; kill -9 $p; wait $p 2>/dev/null
+echo "killed with $(ls /run/netns 2>/dev/null | wc -l) namespaces made"
+$NSCTL apply {root}/examples/star100.toml > /tmp/out || {{ echo "APPLY FAILED"; cat /tmp/out; }}
+$NSCTL status {root}/examples/star100.toml | tail -1
+$NSCTL destroy {root}/examples/star100.toml >/dev/null || echo "DESTROY FAILED"
+[ "$before" = "$(snap)" ] && echo "clean" || {{ echo "NOT CLEAN"; diff <(echo "$before") <(snap); }}
+"#,
+        root = root.display()
+    ));
+    o.expect_rc(0, "kill")?;
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    if lines.len() != 3
+        || !lines[0].starts_with("killed with")
+        || lines[1] != "status star100: converged"
+        || lines[2] != "clean"
+    {
+        return Err(format!("got:\n{}--- stderr\n{}", o.stdout, o.stderr));
+    }
+    println!("  {}", lines[0]);
+    Ok(())
+}
+
+/// The 100-namespace star applies (with traffic across it) and destroys.
+pub fn star100() -> Result<(), String> {
+    let root = crate::support::root_dir();
+    let o = sandbox(&format!(
+        r#"{SNAP}
+before=$(snap)
+$NSCTL apply {root}/examples/star100.toml || exit 1
+$NSCTL exec ns1 ping -c 1 -W 2 10.100.0.100 >/dev/null && echo "ns1 -> ns100"
+$NSCTL destroy {root}/examples/star100.toml || exit 1
+[ "$before" = "$(snap)" ] && echo "clean"
+"#,
+        root = root.display()
+    ));
+    o.expect_rc(0, "star100")?;
+    if !o.stdout.contains("ns1 -> ns100\n") || !o.stdout.ends_with("clean\n") {
+        return Err(format!("got:\n{}--- stderr\n{}", o.stdout, o.stderr));
+    }
+    for l in o
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("apply") || l.starts_with("destroy"))
+    {
+        println!("  {l}");
+    }
+    Ok(())
+}
+
+/// A bridge nsctl did not create is foreign: apply refuses and changes nothing; --adopt uses
+/// it; destroy leaves it (and removes only the address nsctl added).
+pub fn foreign_bridge() -> Result<(), String> {
+    let o = run(r#"
+ip link add br0 type bridge
+before=$(snap)
+$NSCTL apply /tmp/lab.toml; echo "rc=$?"
+[ "$before" = "$(snap)" ] && echo "unchanged"
+$NSCTL apply --adopt /tmp/lab.toml >/dev/null; echo "adopt rc=$?"
+$NSCTL destroy /tmp/lab.toml | tail -1 | sed 's/.*: [0-9]* removed, /removed, /; s/ in .*//'
+ip -o link show br0 >/dev/null && echo "br0 kept"
+[ "$before" = "$(snap)" ] && echo "back to before"
+"#);
+    o.expect_rc(0, "foreign")?;
+    let want = "rc=3\nunchanged\nadopt rc=0\nremoved, 0 failed\nbr0 kept\nback to before\n";
+    if o.stdout != want
+        || !o
+            .stderr
+            .contains("refusing to take over what nsctl did not create: bridge \"br0\" (host)")
+    {
+        return Err(format!(
+            "wanted:\n{want}got:\n{}--- stderr\n{}",
+            o.stdout, o.stderr
+        ));
+    }
+    Ok(())
+}
+
+/// No nft: apply says so (exit 4) and changes nothing. --dry-run changes nothing either.
+pub fn missing_nft_and_dry_run() -> Result<(), String> {
+    let o = run(r#"
+before=$(snap)
+env PATH=/usr/bin:/bin $NSCTL apply /tmp/lab.toml; echo "rc=$?"
+$NSCTL apply --dry-run /tmp/lab.toml | grep -c '^create'
+$NSCTL destroy --dry-run /tmp/lab.toml | tail -1 | sed 's/ in .*//'
+[ "$before" = "$(snap)" ] && echo "unchanged"
+"#);
+    o.expect_rc(0, "nft")?;
+    let want = "rc=4\n9\ndestroy abc: nothing to do (0 unchanged)\nunchanged\n";
+    if o.stdout != want || !o.stderr.contains("needs nft, and nft is not installed") {
+        return Err(format!(
+            "wanted:\n{want}got:\n{}--- stderr\n{}",
+            o.stdout, o.stderr
+        ));
+    }
+    Ok(())
+}
+
+/// Every validation error names file:line:column, exits 2 and changes nothing.
+pub fn validation_errors() -> Result<(), String> {
+    let cases: &[(&str, &str, &str)] = &[
+        ("syntax", "[netns.A\n", "bad.toml:1:9: "),
+        ("unknown key", "[netns.A]\nrouts = []\n", "bad.toml:2:1: unknown field `routs`"),
+        ("duplicate table", "[netns.A]\n[netns.A]\n", "bad.toml:2:"),
+        ("undeclared netns", "[[veth]]\nends = [{ netns = \"X\", name = \"a\" }, { name = \"b\" }]\n", "bad.toml:2:19: netns \"X\" is not declared"),
+        ("long name", "[[veth]]\nends = [{ name = \"abcdefghijklmnop\" }, { name = \"b\" }]\n", "bad.toml:2:18: interface name \"abcdefghijklmnop\" must be 1-15 bytes"),
+        ("same place same name", "[[veth]]\nends = [{ name = \"x\" }, { name = \"x\" }]\n", "bad.toml:2:34: two interfaces named \"x\" in the host"),
+        ("bad address", "[[veth]]\nends = [{ name = \"a\", addresses = [\"10.0.0.300/24\"] }, { name = \"b\" }]\n", "bad.toml:2:36: \"10.0.0.300/24\" is not an address"),
+        ("no prefix length", "[[veth]]\nends = [{ name = \"a\", addresses = [\"10.0.0.1\"] }, { name = \"b\" }]\n", "bad.toml:2:36: address \"10.0.0.1\" needs a prefix length"),
+        ("unreachable gateway", "[netns.A]\nroutes = [\"default via 192.0.2.1\"]\n[[veth]]\nends = [{ netns = \"A\", name = \"a\", addresses = [\"10.0.0.2/24\"] }, { name = \"b\" }]\n", "bad.toml:2:11: route \"default via 192.0.2.1\": no interface in this namespace has an address in the same subnet as 192.0.2.1"),
+        ("bad route", "[netns.A]\nroutes = [\"default\"]\n", "bad.toml:2:11: route \"default\": a route needs"),
+        ("three ends", "[[veth]]\nends = [{ name = \"a\" }, { name = \"b\" }, { name = \"c\" }]\n", "bad.toml:2:8: a veth has exactly 2 ends, not 3"),
+        ("undeclared bridge", "[[veth]]\nends = [{ name = \"a\", bridge = \"br9\" }, { name = \"b\" }]\n", "bad.toml:2:32: bridge \"br9\" is not declared"),
+        ("bad nat", "[[nat]]\nsource = \"fd00::/64\"\n", "bad.toml:2:10: nat source \"fd00::/64\" is not an IPv4 prefix"),
+    ];
+    let mut script = String::from(SNAP);
+    script += "before=$(snap)\n";
+    for (k, (_, text, _)) in cases.iter().enumerate() {
+        script += &format!(
+            "printf '%s' '{}' > /tmp/bad.toml\n",
+            text.replace('\'', "'\\''")
+        );
+        script += &format!(
+            "cd /tmp; $NSCTL apply bad.toml 2>/tmp/err{k}; echo \"rc=$?\" >> /tmp/err{k}\n"
+        );
+    }
+    script += "[ \"$before\" = \"$(snap)\" ] && echo unchanged\n";
+    for k in 0..cases.len() {
+        script += &format!("echo '--- {k}'; cat /tmp/err{k}\n");
+    }
+    let o = sandbox(&script);
+    o.expect_rc(0, "validation")?;
+    let mut failures = Vec::new();
+    let parts: Vec<&str> = o.stdout.split("--- ").collect();
+    if parts.first() != Some(&"unchanged\n") {
+        failures.push(format!("system changed:\n{}", o.stdout));
+    }
+    for (k, (what, _, want)) in cases.iter().enumerate() {
+        let got = parts.get(k + 1).unwrap_or(&"");
+        if !got.contains(want) || !got.trim_end().ends_with("rc=2") {
+            failures.push(format!("{what}: wanted {want:?} and rc=2, got {got:?}"));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
+}
