@@ -210,16 +210,32 @@ impl Run<'_> {
     }
 
     fn all(&mut self, have_ns: &BTreeSet<String>) -> Result<(), LabError> {
+        // NSCTL_PHASE_TIMES=1 prints each phase's wall time on stderr (for bench/run.sh).
+        let timing = std::env::var_os("NSCTL_PHASE_TIMES").is_some();
+        let mut mark = std::time::Instant::now();
+        let mut lap = |phase: &str| {
+            if timing {
+                crate::output::err(
+                    format!("phase {phase}: {:.3}s\n", mark.elapsed().as_secs_f64()).as_bytes(),
+                );
+            }
+            mark = std::time::Instant::now();
+        };
         self.namespaces(have_ns)?;
+        lap("namespaces");
         self.bridges(have_ns)?;
+        lap("bridges");
         self.veths(have_ns)?;
+        lap("veths");
         let places = places(self.lab);
         for (k, at) in places.iter().enumerate() {
             self.t.progress("configure", k, places.len());
             self.configure(at, have_ns)?;
         }
         self.t.progress("configure", places.len(), places.len());
+        lap("configure");
         self.host_settings()?;
+        lap("host settings");
         Ok(())
     }
 
@@ -346,57 +362,70 @@ impl Run<'_> {
         let lab = self.lab;
         let mut done = 0;
         for at in places(lab) {
-            let mine: Vec<&[IfSpec; 2]> = lab.veths.iter().filter(|v| v[0].at == at).collect();
+            // Each pair is made from one end's place, with the other end born in its own:
+            // from the host when an end is there (one socket and one dump serve every pair
+            // of a star), else from the first end's namespace.
+            let mine: Vec<(&IfSpec, &IfSpec)> = lab
+                .veths
+                .iter()
+                .map(|v| {
+                    if v[0].at.is_some() && v[1].at.is_none() {
+                        (&v[1], &v[0])
+                    } else {
+                        (&v[0], &v[1])
+                    }
+                })
+                .filter(|(maker, _)| maker.at == at)
+                .collect();
             if mine.is_empty() {
                 continue;
             }
+            let text = |a: &IfSpec, b: &IfSpec| {
+                format!(
+                    "create veth {} ({}) <-> {} ({})",
+                    a.name,
+                    place_name(&a.at),
+                    b.name,
+                    place_name(&b.at)
+                )
+            };
             let Some(sock) = self.sock(&at, have_ns)? else {
-                for v in mine {
-                    self.plan(format!(
-                        "create veth {} ({}) <-> {} ({})",
-                        v[0].name,
-                        place_name(&v[0].at),
-                        v[1].name,
-                        place_name(&v[1].at)
-                    ));
+                for (a, b) in mine {
+                    self.plan(text(a, b));
                     self.t.created += 1;
                 }
                 continue;
             };
             let s = sock.as_ref().unwrap_or(self.pl.host());
             let seen = Seen::read(&self.pl, s, false).map_err(|m| LabError::new(1, m))?;
-            let missing: Vec<&[IfSpec; 2]> = mine
+            let missing: Vec<(&IfSpec, &IfSpec)> = mine
                 .into_iter()
-                .filter(|v| !seen.links.contains_key(&v[0].name))
+                .filter(|(a, _)| !seen.links.contains_key(&a.name))
                 .collect();
             if self.dry {
-                for v in missing {
-                    self.plan(format!(
-                        "create veth {} ({}) <-> {} ({})",
-                        v[0].name,
-                        place_name(&v[0].at),
-                        v[1].name,
-                        place_name(&v[1].at)
-                    ));
+                for (a, b) in missing {
+                    self.plan(text(a, b));
                     self.t.created += 1;
                 }
                 continue;
             }
-            self.j
-                .intend(missing.iter().map(|v| veth_owner(v)))
-                .map_err(io)?;
-            for v in missing {
+            let owners = missing.iter().filter_map(|(a, _)| {
+                lab.veths
+                    .iter()
+                    .find(|v| v.iter().any(|e| e.at == a.at && e.name == a.name))
+                    .map(|v| veth_owner(v))
+            });
+            self.j.intend(owners).map_err(io)?;
+            for (a, b) in missing {
                 self.t.progress("veth pairs", done, lab.veths.len());
                 done += 1;
-                // The peer is born in its own namespace: one request, both ends or neither.
-                let peer_fd = match &v[1].at {
+                let peer_fd = match &b.at {
                     p if *p == at => None,
                     None => Some(None),
                     Some(n) => Some(Some(open_netns(n).map_err(|m| LabError::new(1, m))?)),
                 };
                 let mut peer = LinkMessage::default();
-                peer.attributes
-                    .push(LinkAttribute::IfName(v[1].name.clone()));
+                peer.attributes.push(LinkAttribute::IfName(b.name.clone()));
                 match &peer_fd {
                     Some(Some(fd)) => peer.attributes.push(LinkAttribute::NetNsFd(fd.as_raw_fd())),
                     Some(None) => peer
@@ -405,7 +434,7 @@ impl Run<'_> {
                     None => {}
                 }
                 let mut m = LinkMessage::default();
-                m.attributes.push(LinkAttribute::IfName(v[0].name.clone()));
+                m.attributes.push(LinkAttribute::IfName(a.name.clone()));
                 m.attributes.push(LinkAttribute::LinkInfo(vec![
                     LinkInfo::Kind(InfoKind::Veth),
                     LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))),
@@ -414,30 +443,21 @@ impl Run<'_> {
                     LabError::new(
                         1,
                         format!(
-                            "creating veth {} ({}) <-> {} ({}) failed: {}",
-                            v[0].name,
-                            place_name(&v[0].at),
-                            v[1].name,
-                            place_name(&v[1].at),
+                            "{} failed: {}",
+                            text(a, b).replacen("create", "creating", 1),
                             why(f)
                         ),
                     )
                 })?;
                 self.t.created += 1;
-                self.fresh.insert((v[0].at.clone(), v[0].name.clone()));
-                self.fresh.insert((v[1].at.clone(), v[1].name.clone()));
+                self.fresh.insert((a.at.clone(), a.name.clone()));
+                self.fresh.insert((b.at.clone(), b.name.clone()));
             }
         }
         self.t
             .progress("veth pairs", lab.veths.len(), lab.veths.len());
-        let existing = lab.veths.len()
-            - self
-                .fresh
-                .iter()
-                .filter(|(a, n)| lab.veths.iter().any(|v| &v[0].at == a && &v[0].name == n))
-                .count();
         if !self.dry {
-            self.t.unchanged += existing;
+            self.t.unchanged += lab.veths.len() - done;
         }
         Ok(())
     }

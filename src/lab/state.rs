@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 pub const DIR: &str = "/run/nsctl/labs";
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Owned {
     Netns {
@@ -51,6 +51,9 @@ pub enum Owned {
 pub struct Journal {
     pub lab: String,
     pub objects: Vec<Owned>,
+    /// The same objects, for constant-time `owns` in labs of thousands.
+    #[serde(skip)]
+    set: std::collections::HashSet<Owned>,
 }
 
 pub fn path(lab: &str) -> PathBuf {
@@ -61,25 +64,29 @@ impl Journal {
     /// The journal of `lab`, or an empty one.
     pub fn load(lab: &str) -> std::io::Result<Journal> {
         match std::fs::read(path(lab)) {
-            Ok(b) => serde_json::from_slice(&b)
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+            Ok(b) => {
+                let mut j: Journal = serde_json::from_slice(&b)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+                j.set = j.objects.iter().cloned().collect();
+                Ok(j)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Journal {
                 lab: lab.to_string(),
-                objects: Vec::new(),
+                ..Default::default()
             }),
             Err(e) => Err(e),
         }
     }
 
     pub fn owns(&self, o: &Owned) -> bool {
-        self.objects.contains(o)
+        self.set.contains(o)
     }
 
     /// Record intents, and persist them (write a temp file, fsync, rename) before returning.
     pub fn intend(&mut self, objs: impl IntoIterator<Item = Owned>) -> std::io::Result<()> {
         let mut changed = false;
         for o in objs {
-            if !self.objects.contains(&o) {
+            if self.set.insert(o.clone()) {
                 self.objects.push(o);
                 changed = true;
             }
@@ -91,7 +98,9 @@ impl Journal {
     }
 
     pub fn forget(&mut self, o: &Owned) {
-        self.objects.retain(|x| x != o);
+        if self.set.remove(o) {
+            self.objects.retain(|x| x != o);
+        }
     }
 
     pub fn save(&self) -> std::io::Result<()> {
