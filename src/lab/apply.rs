@@ -413,7 +413,7 @@ impl Run<'_> {
                 lab.veths
                     .iter()
                     .find(|v| v.iter().any(|e| e.at == a.at && e.name == a.name))
-                    .map(|v| veth_owner(v))
+                    .map(veth_owner)
             });
             self.j.intend(owners).map_err(io)?;
             for (a, b) in missing {
