@@ -1,0 +1,57 @@
+#!/bin/bash
+# The part of bench/run.sh that runs inside the sandbox. Results go to $OUT/*.json.
+set -euo pipefail
+h() { hyperfine -N --style none -w "${W:-3}" "$@" >/dev/null 2>&1 || { echo "bench: hyperfine $* failed" >&2; exit 1; }; }
+rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }   # peak RSS in KiB
+settle() { sleep "$SETTLE"; }
+
+# 1. Single commands (nsctl first, ip second), median of $RUNS runs each.
+$IP netns add b1
+h -r $RUNS --export-json $OUT/exec.json "$NSCTL exec b1 true" "$IP netns exec b1 true"
+h -r $RUNS --prepare "sh -c \"$IP netns delete x 2>/dev/null; true\"" --export-json $OUT/add.json "$NSCTL add x" "$IP netns add x"
+h -r $RUNS --prepare "sh -c \"$IP netns add x 2>/dev/null; true\"" --export-json $OUT/delete.json "$NSCTL delete x" "$IP netns delete x"
+h -r $RUNS --export-json $OUT/nlink.json "$NSCTL -n b1 link set lo up" "$IP -n b1 link set lo up"
+for i in $(seq 1 $LISTN); do $IP netns add l$i; done
+h -r $RUNS --export-json $OUT/list.json "$NSCTL list" "$IP netns list"
+h -r $RUNS --export-json $OUT/jlist.json "$NSCTL -j list" "$IP -j netns list"
+{
+	echo "exec $(rss $NSCTL exec b1 true)"
+	echo "add $(rss $NSCTL add y)"
+	echo "delete $(rss $NSCTL delete y)"
+	echo "nlink $(rss $NSCTL -n b1 link set lo up)"
+	echo "list $(rss $NSCTL list)"
+	echo "jlist $(rss $NSCTL -j list)"
+} > $OUT/rss.txt
+$IP -all netns delete
+settle
+
+# 2. Batches: $BATCH adds through -b FILE from an empty /run/netns, then -all delete.
+for i in $(seq 1 $BATCH); do echo "netns add n$i"; done > /tmp/adds
+h -r $BRUNS --prepare "sh -c \"$IP -all netns delete; sleep $SETTLE\"" --export-json $OUT/batch.json "$NSCTL -b /tmp/adds" "$IP -b /tmp/adds"
+h -r $BRUNS --prepare "sh -c \"$IP -force -b /tmp/adds 2>/dev/null; sleep $SETTLE\"" --export-json $OUT/alldel.json "$NSCTL -all delete" "$IP -all netns delete"
+$IP -all netns delete
+settle
+echo "batch $(rss $NSCTL -b /tmp/adds)" >> $OUT/rss.txt
+echo "alldel $(rss $NSCTL -all delete)" >> $OUT/rss.txt
+settle
+
+# 3. Labs: stars of $LAB1 and $LAB2 namespaces (veth to one bridge, address, lo up, default
+#    route), by nsctl apply/destroy, by a shell script of ip commands, and by ip -b.
+for n in $LAB1 $LAB2; do
+	d=/tmp/star$n; mkdir -p $d
+	python3 "$GEN" $n $d
+	runs=$LRUNS; [ $n = $LAB2 ] && runs=$(( (LRUNS + 1) / 2 ))
+	W=1 h -r $runs --prepare "sh -c \"$NSCTL destroy $d/lab.toml >/dev/null; sleep $SETTLE\"" --export-json $OUT/apply$n.json "$NSCTL apply $d/lab.toml"
+	W=1 h -r $runs --prepare "sh -c \"$NSCTL apply $d/lab.toml >/dev/null; sleep $SETTLE\"" --export-json $OUT/destroy$n.json "$NSCTL destroy $d/lab.toml"
+	settle
+	echo "apply$n $(rss $NSCTL apply $d/lab.toml)" >> $OUT/rss.txt
+	echo "destroy$n $(rss $NSCTL destroy $d/lab.toml)" >> $OUT/rss.txt
+	settle
+	W=0 h -r $IPRUNS --prepare "sh -c \"sh $d/ip-down.sh >/dev/null 2>&1; sleep $SETTLE\"" --export-json $OUT/ipsh$n.json "sh $d/ip-up.sh"
+	W=0 h -r $IPRUNS --prepare "sh -c \"sh $d/ip-up.sh >/dev/null 2>&1; sleep $SETTLE\"" --export-json $OUT/ipshdown$n.json "sh $d/ip-down.sh"
+	settle
+	W=0 h -r $IPRUNS --prepare "sh -c \"sh $d/ip-down.sh >/dev/null 2>&1; sleep $SETTLE\"" --export-json $OUT/ipb$n.json "sh $d/ipb-up.sh"
+	sh $d/ip-down.sh >/dev/null 2>&1
+	settle
+done
+cp /proc/cpuinfo $OUT/cpuinfo; uname -r > $OUT/kernel; $IP -V > $OUT/ipversion; nproc > $OUT/nproc

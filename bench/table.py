@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""table.py OUT: the markdown report of a bench run (medians, ratios, user/sys, RSS, targets)."""
+import json
+import os
+import sys
+
+out = sys.argv[1]
+env = os.environ
+smoke = env.get("SMOKE") == "1"
+
+
+def load(key):
+    p = os.path.join(out, key + ".json")
+    return json.load(open(p))["results"] if os.path.exists(p) else None
+
+
+def med(r):
+    t = sorted(r["times"])
+    return t[len(t) // 2]
+
+
+def ms(x):
+    return f"{x * 1000:.1f} ms" if x < 10 else f"{x:.2f} s"
+
+
+rss = {}
+if os.path.exists(os.path.join(out, "rss.txt")):
+    for line in open(os.path.join(out, "rss.txt")):
+        k, v = line.split()
+        rss[k] = int(v)
+
+
+def mib(k):
+    return f"{rss[k] / 1024:.1f} MiB" if k in rss else "-"
+
+
+print("| case | nsctl median | ip median | nsctl/ip | nsctl user / sys | ip user / sys | nsctl peak RSS |")
+print("|---|---|---|---|---|---|---|")
+ratios = {}
+for label, key in [("exec NAME true", "exec"), ("add", "add"), ("delete", "delete"),
+                   (f"list ({env['LISTN']} names)", "list"), (f"-j list ({env['LISTN']} names)", "jlist"),
+                   ("-n NS link set lo up", "nlink"), (f"-b FILE ({env['BATCH']} adds)", "batch"),
+                   (f"-all delete ({env['BATCH']} names)", "alldel")]:
+    r = load(key)
+    if not r:
+        continue
+    n, i = r
+    ratios[key] = med(n) / med(i)
+    print(f"| {label} | {ms(med(n))} | {ms(med(i))} | {ratios[key]:.2f} | {ms(n['user'])} / {ms(n['system'])} "
+          f"| {ms(i['user'])} / {ms(i['system'])} | {mib(key)} |")
+
+print()
+print("| lab | nsctl apply | ip shell script | ip -b | apply vs script | apply vs ip -b | nsctl destroy | ip teardown script | nsctl apply RSS |")
+print("|---|---|---|---|---|---|---|---|---|")
+labs = {}
+for n in [env["LAB1"], env["LAB2"]]:
+    a, dn, sh, shd, b = (load(k + n) for k in ["apply", "destroy", "ipsh", "ipshdown", "ipb"])
+    if not a:
+        continue
+    labs[n] = med(a[0])
+    print(f"| {n} namespaces | {ms(med(a[0]))} | {ms(med(sh[0]))} | {ms(med(b[0]))} | {med(sh[0]) / med(a[0]):.1f}x faster "
+          f"| {med(b[0]) / med(a[0]):.1f}x faster | {ms(med(dn[0]))} | {ms(med(shd[0]))} | {mib('apply' + n)} |")
+    ratios["script" + n] = med(sh[0]) / med(a[0])
+    ratios["ipb" + n] = med(a[0]) / med(b[0])
+
+if smoke:
+    print("\n(smoke run: tiny sizes, targets not judged)")
+    sys.exit(0)
+
+print("\n| target | figure | |")
+print("|---|---|---|")
+single = [k for k in ["exec", "add", "delete", "list", "jlist", "nlink"] if k in ratios]
+worst = max(single, key=lambda k: ratios[k])
+rows = [
+    ("single commands: nsctl/ip <= 1.0", f"worst {worst} {ratios[worst]:.2f}", ratios[worst] <= 1.0),
+    ("batch: nsctl/ip -b <= 1.0", f"{ratios.get('batch', 0):.2f}", ratios.get("batch", 9) <= 1.0),
+]
+for n in [env["LAB1"], env["LAB2"]]:
+    if "script" + n in ratios:
+        rows.append((f"lab {n}: apply >= 10x faster than the ip script", f"{ratios['script' + n]:.1f}x", ratios["script" + n] >= 10))
+        rows.append((f"lab {n}: apply no slower than ip -b", f"nsctl/ip -b {ratios['ipb' + n]:.2f}", ratios["ipb" + n] <= 1.0))
+if len(labs) == 2:
+    a, b = labs[env["LAB1"]], labs[env["LAB2"]]
+    rows.append((f"scaling: lab {env['LAB2']} <= 11x lab {env['LAB1']}", f"{b / a:.1f}x", b / a <= 11))
+key = "apply" + env["LAB2"]
+if key in rss:
+    rows.append((f"peak RSS of the {env['LAB2']}-namespace apply < 32 MiB", mib(key), rss[key] < 32 * 1024))
+for t, f, ok in rows:
+    print(f"| {t} | {f} | {'met' if ok else 'MISSED'} |")
