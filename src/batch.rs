@@ -2,7 +2,6 @@
 //! command lines. Lines may be written for nsctl (`add x`) or for ip (`netns add x`).
 
 use std::io::BufRead;
-use std::os::fd::AsRawFd;
 
 use crate::ctx::Ctx;
 use crate::error::{errstr, status_of, Exit, Ret};
@@ -95,37 +94,19 @@ impl<R: BufRead> LineReader<R> {
 pub fn run(ctx: &mut Ctx, file: &[u8]) -> Ret {
     if file != b"-" {
         // Like freopen(FILE, "r", stdin): commands run by `exec` inherit the file as stdin.
-        let path = std::ffi::OsStr::new(std::str::from_utf8(file).unwrap_or_default());
-        let path = if path.is_empty() {
-            std::os::unix::ffi::OsStrExt::from_bytes(file)
-        } else {
-            path
-        };
-        match std::fs::File::open(path) {
-            Ok(f) => {
-                if let Err(e) = nix::unistd::dup2_stdin(&f) {
-                    err(&bytes(&[
-                        b"Cannot open file \"",
-                        file,
-                        b"\" for reading: ",
-                        errstr(e).as_bytes(),
-                        b"\n",
-                    ]));
-                    return Ok(-1);
-                }
-                let _ = f.as_raw_fd();
-            }
-            Err(e) => {
-                let e = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0));
-                err(&bytes(&[
-                    b"Cannot open file \"",
-                    file,
-                    b"\" for reading: ",
-                    errstr(e).as_bytes(),
-                    b"\n",
-                ]));
-                return Ok(-1);
-            }
+        let path = std::os::unix::ffi::OsStrExt::from_bytes(file);
+        let opened = std::fs::File::open::<&std::ffi::OsStr>(path)
+            .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)))
+            .and_then(|f| nix::unistd::dup2_stdin(&f));
+        if let Err(e) = opened {
+            err(&bytes(&[
+                b"Cannot open file \"",
+                file,
+                b"\" for reading: ",
+                errstr(e).as_bytes(),
+                b"\n",
+            ]));
+            return Ok(-1);
         }
     }
     ctx.batch = true;

@@ -53,6 +53,20 @@ fn ip(a: &RouteAddress) -> Option<IpAddr> {
 
 impl Seen {
     pub fn read(pl: &Places, sock: &Socket, with_routes: bool) -> Result<Seen, Fail> {
+        Self::read_parts(pl, sock, true, with_routes)
+    }
+
+    /// Links, and (when `all`) addresses and routes too.
+    pub fn read_with(pl: &Places, sock: &Socket, all: bool) -> Result<Seen, Fail> {
+        Self::read_parts(pl, sock, all, all)
+    }
+
+    fn read_parts(
+        pl: &Places,
+        sock: &Socket,
+        with_addrs: bool,
+        with_routes: bool,
+    ) -> Result<Seen, Fail> {
         let mut seen = Seen::default();
         for l in crate::nl::link::dump(&pl.nl, sock, None).map_err(why)? {
             let mut st = LinkState {
@@ -84,7 +98,12 @@ impl Seen {
                 seen.links.insert(n, st);
             }
         }
-        for a in crate::nl::addr::dump(&pl.nl, sock).map_err(why)? {
+        let addrs = if with_addrs {
+            crate::nl::addr::dump(&pl.nl, sock).map_err(why)?
+        } else {
+            Vec::new()
+        };
+        for a in addrs {
             let local = a.attributes.iter().find_map(|x| match x {
                 AddressAttribute::Local(v) => Some(*v),
                 _ => None,

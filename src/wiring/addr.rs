@@ -6,7 +6,7 @@ use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressSco
 use netlink_packet_route::AddressFamily;
 
 use super::prefix::{get_prefix, Prefix};
-use super::{duparg2, ifindex, main_sock, next, nodev, refused};
+use super::{duparg2, ifindex, main_sock, next, nodev};
 use crate::ctx::Ctx;
 use crate::error::{Exit, Ret};
 use crate::output::{bytes, err};
@@ -98,31 +98,19 @@ fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
     } else {
         crate::nl::addr::delete(nl, sock, m)
     };
-    match res {
-        Ok(()) => Ok(0),
-        Err(f) => refused(f),
-    }
+    super::done(res)
 }
 
 pub fn run(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
-    let Some(verb) = args.first() else {
-        return super::show::addrs(ctx, &[]);
-    };
-    let rest = &args[1..];
-    if matches(verb, "add") {
-        modify(ctx, rest, true)
-    } else if matches(verb, "delete") {
-        modify(ctx, rest, false)
-    } else if matches(verb, "show") || matches(verb, "list") || matches(verb, "lst") {
-        super::show::addrs(ctx, rest)
-    } else if matches(verb, "help") {
-        usage()
-    } else {
-        err(&bytes(&[
-            b"Command \"",
-            verb,
-            b"\" is unknown, try \"nsctl addr help\".\n",
-        ]));
-        Err(Exit(255))
-    }
+    super::dispatch(
+        ctx,
+        args,
+        "addr",
+        &[
+            (&["add"], |c, a| modify(c, a, true)),
+            (&["delete"], |c, a| modify(c, a, false)),
+            (&["show", "list", "lst"], super::show::addrs),
+        ],
+        usage,
+    )
 }

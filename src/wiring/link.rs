@@ -11,8 +11,8 @@ use netlink_packet_route::link::{
 };
 
 use super::{
-    duparg, duparg2, ifindex, invarg, main_sock, netns_ref, next, nodev, refused, text,
-    valid_ifname, NetnsRef,
+    duparg, duparg2, ifindex, invarg, main_sock, netns_ref, next, nodev, text, valid_ifname,
+    NetnsRef,
 };
 use crate::ctx::Ctx;
 use crate::error::{Exit, Ret};
@@ -283,10 +283,7 @@ fn add(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     }
     m.attributes.push(LinkAttribute::LinkInfo(info));
     let (nl, sock) = main_sock(ctx)?;
-    match crate::nl::link::create(nl, sock, m) {
-        Ok(()) => Ok(0),
-        Err(f) => refused(f),
-    }
+    super::done(crate::nl::link::create(nl, sock, m))
 }
 
 /// `ip link set`: every change in one RTM_NEWLINK, as ip sends it.
@@ -312,10 +309,7 @@ fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         m.attributes.push(LinkAttribute::IfName(text(name)));
     }
     let (nl, sock) = main_sock(ctx)?;
-    match crate::nl::link::change(nl, sock, m) {
-        Ok(()) => Ok(0),
-        Err(f) => refused(f),
-    }
+    super::done(crate::nl::link::change(nl, sock, m))
 }
 
 /// `ip link del [dev] NAME`.
@@ -332,35 +326,22 @@ fn del(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         return nodev(&dev);
     };
     let (nl, sock) = main_sock(ctx)?;
-    match crate::nl::link::delete(nl, sock, index) {
-        Ok(()) => Ok(0),
-        Err(f) => refused(f),
-    }
+    super::done(crate::nl::link::delete(nl, sock, index))
 }
 
 pub fn run(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
-    let Some(verb) = args.first() else {
-        return super::show::links(ctx, &[]);
-    };
-    let rest = &args[1..];
-    if matches(verb, "add") {
-        add(ctx, rest)
-    } else if matches(verb, "set") || matches(verb, "change") {
-        set(ctx, rest)
-    } else if matches(verb, "delete") {
-        del(ctx, rest)
-    } else if matches(verb, "show") || matches(verb, "list") || matches(verb, "lst") {
-        super::show::links(ctx, rest)
-    } else if matches(verb, "help") {
-        usage()
-    } else {
-        err(&bytes(&[
-            b"Command \"",
-            verb,
-            b"\" is unknown, try \"nsctl link help\".\n",
-        ]));
-        Err(Exit(255))
-    }
+    super::dispatch(
+        ctx,
+        args,
+        "link",
+        &[
+            (&["add"], add),
+            (&["set", "change"], set),
+            (&["delete"], del),
+            (&["show", "list", "lst"], super::show::links),
+        ],
+        usage,
+    )
 }
 
 #[cfg(test)]

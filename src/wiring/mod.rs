@@ -95,6 +95,47 @@ pub fn nodev(name: &[u8]) -> Ret {
     Ok(-1)
 }
 
+/// A verb of an ip object: the words it is matched by (prefixes), and its handler.
+pub type Verb = (&'static [&'static str], fn(&mut Ctx, &[Vec<u8>]) -> Ret);
+
+/// ip's per-object dispatch: no verb means show; `help` means usage; an unknown verb is
+/// `Command "X" is unknown, try "nsctl OBJECT help".` (exit 255).
+pub fn dispatch(
+    ctx: &mut Ctx,
+    args: &[Vec<u8>],
+    object: &str,
+    verbs: &[Verb],
+    usage: fn() -> Ret,
+) -> Ret {
+    let show = verbs.last().expect("every object has show").1;
+    let Some(verb) = args.first() else {
+        return show(ctx, &[]);
+    };
+    if let Some((_, f)) = verbs
+        .iter()
+        .find(|(words, _)| words.iter().any(|w| matches(verb, w)))
+    {
+        return f(ctx, &args[1..]);
+    }
+    if matches(verb, "help") {
+        return usage();
+    }
+    err(&bytes(&[
+        b"Command \"",
+        verb,
+        b"\" is unknown, try \"nsctl ",
+        object.as_bytes(),
+        b" help\".\n",
+    ]));
+    Err(Exit(255))
+}
+
+/// The result of a change request: nothing printed on success, ip's words and rc 2 on a
+/// kernel refusal.
+pub fn done(res: Result<(), Failure>) -> Ret {
+    res.map_or_else(refused, |()| Ok(0))
+}
+
 /// A kernel refusal of a change: its text, rc 2.
 pub fn refused(f: Failure) -> Ret {
     match f {

@@ -8,10 +8,10 @@ use netlink_packet_route::route::{
 use netlink_packet_route::AddressFamily;
 
 use super::prefix::{get_addr, get_prefix, Prefix};
-use super::{duparg2, ifindex, main_sock, next, nodev, refused};
+use super::{duparg2, ifindex, main_sock, next, nodev};
 use crate::ctx::Ctx;
 use crate::error::{Exit, Ret};
-use crate::output::{bytes, err};
+use crate::output::err;
 use crate::parse::matches;
 
 const USAGE: &str =
@@ -116,31 +116,19 @@ fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
     } else {
         crate::nl::route::delete(nl, sock, m)
     };
-    match res {
-        Ok(()) => Ok(0),
-        Err(f) => refused(f),
-    }
+    super::done(res)
 }
 
 pub fn run(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
-    let Some(verb) = args.first() else {
-        return super::show::routes(ctx, &[]);
-    };
-    let rest = &args[1..];
-    if matches(verb, "add") {
-        modify(ctx, rest, true)
-    } else if matches(verb, "delete") {
-        modify(ctx, rest, false)
-    } else if matches(verb, "show") || matches(verb, "list") {
-        super::show::routes(ctx, rest)
-    } else if matches(verb, "help") {
-        usage()
-    } else {
-        err(&bytes(&[
-            b"Command \"",
-            verb,
-            b"\" is unknown, try \"nsctl route help\".\n",
-        ]));
-        Err(Exit(255))
-    }
+    super::dispatch(
+        ctx,
+        args,
+        "route",
+        &[
+            (&["add"], |c, a| modify(c, a, true)),
+            (&["delete"], |c, a| modify(c, a, false)),
+            (&["show", "list"], super::show::routes),
+        ],
+        usage,
+    )
 }

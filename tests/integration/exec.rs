@@ -1,17 +1,6 @@
 //! exec, batch and interoperation with the real `ip netns`, inside sandboxes.
 
-use crate::support::sandbox;
-
-fn check(o: &crate::support::Out, want: &str, what: &str) -> Result<(), String> {
-    o.expect_rc(0, what)?;
-    if o.stdout != want {
-        return Err(format!(
-            "{what}: wanted:\n{want}got:\n{}--- stderr\n{}",
-            o.stdout, o.stderr
-        ));
-    }
-    Ok(())
-}
+use crate::support::{check, sandbox};
 
 /// Names made by `ip netns add` work with nsctl, and the other way round.
 pub fn interop_with_ip() -> Result<(), String> {

@@ -72,3 +72,15 @@ pub fn host_state() -> String {
     s += &sh("readlink /proc/self/ns/net /proc/self/ns/mnt");
     s
 }
+
+/// The script must exit 0 and print exactly `want`.
+pub fn check(o: &Out, want: &str, what: &str) -> Result<(), String> {
+    o.expect_rc(0, what)?;
+    if o.stdout != want {
+        return Err(format!(
+            "{what}: wanted:\n{want}got:\n{}--- stderr\n{}",
+            o.stdout, o.stderr
+        ));
+    }
+    Ok(())
+}

@@ -1,17 +1,6 @@
 //! link / addr / route over netlink, proven by real traffic inside sandboxes.
 
-use crate::support::sandbox;
-
-fn check(o: &crate::support::Out, want: &str, what: &str) -> Result<(), String> {
-    o.expect_rc(0, what)?;
-    if o.stdout != want {
-        return Err(format!(
-            "{what}: wanted:\n{want}got:\n{}--- stderr\n{}",
-            o.stdout, o.stderr
-        ));
-    }
-    Ok(())
-}
+use crate::support::{check, sandbox};
 
 /// mario and luigi joined by one veth pair, addressed and up, pinging both ways: nsctl alone.
 pub fn mario_and_luigi() -> Result<(), String> {
