@@ -27,8 +27,14 @@ settle
 
 # 2. Batches: $BATCH adds through -b FILE from an empty /run/netns, then -all delete.
 for i in $(seq 1 $BATCH); do echo "netns add n$i"; done > /tmp/adds
-h -r $BRUNS --prepare "sh -c \"$IP -all netns delete; sleep $SETTLE\"" --export-json $OUT/batch.json "$NSCTL -b /tmp/adds" "$IP -b /tmp/adds"
-h -r $BRUNS --prepare "sh -c \"$IP -force -b /tmp/adds 2>/dev/null; sleep $SETTLE\"" --export-json $OUT/alldel.json "$NSCTL -all delete" "$IP -all netns delete"
+# These are kernel-bound and the kernel's asynchronous netns cleanup drifts over a run, so
+# each is measured in both orders (nsctl first, then ip first) and the table merges them.
+for order in 1 2; do
+	a="$NSCTL -b /tmp/adds" b="$IP -b /tmp/adds"; [ $order = 2 ] && { t=$a; a=$b; b=$t; }
+	h -r $BRUNS --prepare "sh -c \"$IP -all netns delete; sleep $SETTLE\"" --export-json $OUT/batch.$order.json "$a" "$b"
+	a="$NSCTL -all delete" b="$IP -all netns delete"; [ $order = 2 ] && { t=$a; a=$b; b=$t; }
+	h -r $BRUNS --prepare "sh -c \"$IP -force -b /tmp/adds 2>/dev/null; sleep $SETTLE\"" --export-json $OUT/alldel.$order.json "$a" "$b"
+done
 $IP -all netns delete
 settle
 echo "batch $(rss $NSCTL -b /tmp/adds)" >> $OUT/rss.txt

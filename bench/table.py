@@ -10,8 +10,23 @@ smoke = env.get("SMOKE") == "1"
 
 
 def load(key):
+    """The results of one case: [nsctl, ip]. A case measured in both orders (KEY.1.json with
+    nsctl first, KEY.2.json with ip first) is merged, so neither program always runs second."""
     p = os.path.join(out, key + ".json")
-    return json.load(open(p))["results"] if os.path.exists(p) else None
+    if os.path.exists(p):
+        return json.load(open(p))["results"]
+    parts = [os.path.join(out, f"{key}.{k}.json") for k in (1, 2)]
+    if not all(os.path.exists(q) for q in parts):
+        return None
+    first = json.load(open(parts[0]))["results"]
+    second = list(reversed(json.load(open(parts[1]))["results"]))
+    merged = []
+    for a, b in zip(first, second):
+        n = len(a["times"]) + len(b["times"])
+        merged.append({"times": a["times"] + b["times"],
+                       "user": (a["user"] * len(a["times"]) + b["user"] * len(b["times"])) / n,
+                       "system": (a["system"] * len(a["times"]) + b["system"] * len(b["times"])) / n})
+    return merged
 
 
 def med(r):
