@@ -144,12 +144,7 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
             format!("apply {shown}: the lab asks for NAT, which needs nft, and nft is not installed; install nftables (apt-get install nftables) and run apply again. Nothing was changed."),
         ));
     }
-    let j = Journal::load(&lab.name).map_err(|e| {
-        LabError::new(
-            1,
-            format!("cannot read the journal of lab {}: {e}", lab.name),
-        )
-    })?;
+    let j = super::journal(&lab.name)?;
     let pl = Places::new().map_err(|m| LabError::new(1, m))?;
     let have_ns = existing_namespaces();
     let foreign = foreign(&lab, &j, &pl, &have_ns)?;
@@ -553,16 +548,7 @@ impl Run<'_> {
                 return Err(LabError::new(1, format!("interface {} ({}) is missing although its veth pair exists; delete the pair by hand or run nsctl destroy, then apply again", i.name, place_name(at))));
             };
             let master = match &i.bridge {
-                Some(b) => match seen.links.get(b) {
-                    Some(bs) => Some(bs.index),
-                    None if self.dry => None,
-                    None => {
-                        return Err(LabError::new(
-                            1,
-                            format!("bridge {b} ({}) is missing", place_name(at)),
-                        ))
-                    }
-                },
+                Some(b) => self.index_in(&seen, b, at, "bridge")?,
                 None => None,
             };
             let want_master = master.filter(|m| st.master != Some(*m));
@@ -641,20 +627,7 @@ impl Run<'_> {
         }
         for rt in lab.routes(at) {
             let oif = match &rt.dev {
-                Some(d) => match seen.links.get(d) {
-                    Some(l) => Some(l.index),
-                    None if self.dry => None,
-                    None => {
-                        return Err(LabError::new(
-                            1,
-                            format!(
-                                "route {}: no interface {d} ({})",
-                                route_text(rt),
-                                place_name(at)
-                            ),
-                        ))
-                    }
-                },
+                Some(d) => self.index_in(&seen, d, at, "interface")?,
                 None => None,
             };
             let exists = seen.routes.iter().any(|r| {
@@ -694,6 +667,25 @@ impl Run<'_> {
             self.t.created += 1;
         }
         Ok(())
+    }
+
+    /// The ifindex of `name` in what was seen; a dry run tolerates its absence (it would be
+    /// created first).
+    fn index_in(
+        &self,
+        seen: &Seen,
+        name: &str,
+        at: &Where,
+        what: &str,
+    ) -> Result<Option<u32>, LabError> {
+        match seen.links.get(name) {
+            Some(l) => Ok(Some(l.index)),
+            None if self.dry => Ok(None),
+            None => Err(LabError::new(
+                1,
+                format!("{what} {name} ({}) is missing", place_name(at)),
+            )),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]

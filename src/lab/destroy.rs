@@ -7,7 +7,7 @@ use super::apply::{existing_namespaces, places, veth_owner};
 use super::places::Places;
 use super::report::Tally;
 use super::spec::Lab;
-use super::state::{Journal, Owned};
+use super::state::Owned;
 use super::{nat, LabError};
 
 pub fn run(path: &Path, dry: bool, json: bool) -> Result<i32, LabError> {
@@ -25,8 +25,7 @@ fn where_text(n: &Option<String>) -> String {
 
 /// Remove every journaled object of `lab_name` that exists.
 pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabError> {
-    let mut j = Journal::load(lab_name)
-        .map_err(|e| LabError::new(1, format!("cannot read the journal of lab {lab_name}: {e}")))?;
+    let mut j = super::journal(lab_name)?;
     let mut t = Tally::new("destroy", lab_name, j.objects.len());
     let have_ns = existing_namespaces();
     let pl = Places::new().map_err(|m| LabError::new(1, m))?;

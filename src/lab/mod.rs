@@ -85,6 +85,19 @@ pub fn is_lab_command(word: &[u8]) -> bool {
     matches!(word, b"apply" | b"destroy" | b"status")
 }
 
+/// The journal of a lab, or a one-line error.
+pub fn journal(lab: &str) -> Result<state::Journal, LabError> {
+    state::Journal::load(lab).map_err(|e| {
+        LabError::new(
+            1,
+            format!(
+                "cannot read the journal of lab {lab} in {}: {e}",
+                state::DIR
+            ),
+        )
+    })
+}
+
 /// Load and check a lab file; every problem is reported as FILE:LINE:COL: message.
 pub fn load(path: &std::path::Path) -> Result<spec::Lab, LabError> {
     let shown = path.display().to_string();

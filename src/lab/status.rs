@@ -6,7 +6,7 @@ use std::path::Path;
 use super::apply::{existing_namespaces, interfaces, places, route_text, veth_owner};
 use super::observe::Seen;
 use super::places::Places;
-use super::state::{Journal, Owned};
+use super::state::Owned;
 use super::{nat, LabError};
 use crate::json::{Array, Val};
 use crate::output::out;
@@ -19,12 +19,7 @@ struct Row {
 
 pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
     let lab = super::load(path)?;
-    let j = Journal::load(&lab.name).map_err(|e| {
-        LabError::new(
-            1,
-            format!("cannot read the journal of lab {}: {e}", lab.name),
-        )
-    })?;
+    let j = super::journal(&lab.name)?;
     let pl = Places::new().map_err(|m| LabError::new(1, m))?;
     let have_ns = existing_namespaces();
     let mut rows = Vec::new();
