@@ -70,11 +70,21 @@ fn bind(sys: &mut dyn Sys, src: &str, target: &CString) -> Result<(), nix::errno
     sys.mount(Some(&src), target, Some(c"none"), MsFlags::MS_BIND)
 }
 
+/// This thread's netns file. On the main thread that is /proc/self/ns/net (what ip binds, and
+/// a shorter path walk than thread-self, which adds up over a 2,000-line batch); on any other
+/// thread /proc/self would name the main thread's namespace, so /proc/thread-self is used.
+pub fn own_netns_path() -> &'static std::ffi::CStr {
+    if nix::unistd::gettid() == nix::unistd::getpid() {
+        c"/proc/self/ns/net"
+    } else {
+        c"/proc/thread-self/ns/net"
+    }
+}
+
 /// `add`: unshare a new netns on this thread, bind it, and return to the original one.
 fn add_new(sys: &mut dyn Sys, path: &[u8], cpath: &CString) -> Ret {
-    // /proc/thread-self, not /proc/self: on the main thread they agree, but only the
-    // thread's own entry is right if this ever runs elsewhere.
-    let saved = match sys.open_ro(c"/proc/thread-self/ns/net") {
+    let own = own_netns_path();
+    let saved = match sys.open_ro(own) {
         Ok(fd) => fd,
         Err(e) => {
             crate::eprint_ip!("Cannot open init namespace: {}\n", errstr(e));
@@ -82,7 +92,7 @@ fn add_new(sys: &mut dyn Sys, path: &[u8], cpath: &CString) -> Ret {
         }
     };
     let made = match sys.unshare_net() {
-        Ok(()) => bind(sys, "/proc/thread-self/ns/net", cpath).map_err(|e| {
+        Ok(()) => bind(sys, &own.to_string_lossy(), cpath).map_err(|e| {
             fail(&[b"Bind /proc/self/ns/net -> ", path, b" failed: "], e);
             Reported
         }),
@@ -157,6 +167,8 @@ mod tests {
     fn first_add_order() {
         let mut calls_ok = Recorder::default();
         assert_eq!(create(&mut calls_ok, b"mario", Source::New), Ok(0));
+        // Unit tests run on helper threads, so the namespace file is /proc/thread-self's.
+        let own = own_netns_path().to_str().unwrap();
         assert_eq!(
             calls_ok.calls,
             vec![
@@ -168,9 +180,9 @@ mod tests {
                 "close 101",
                 "create_excl /run/netns/mario",
                 "close 102",
-                "open_ro /proc/thread-self/ns/net",
+                &format!("open_ro {own}"),
                 "unshare NEWNET",
-                "mount /proc/thread-self/ns/net /run/netns/mario none MS_BIND",
+                &format!("mount {own} /run/netns/mario none MS_BIND"),
                 "setns 103",
                 "close 103",
             ]
@@ -200,13 +212,14 @@ mod tests {
 
     #[test]
     fn failed_bind_rolls_back_only_this_name_and_restores_netns() {
-        let mut r = Recorder::failing("mount /proc/thread-self", 0, Errno::EPERM);
+        let own = own_netns_path().to_str().unwrap();
+        let mut r = Recorder::failing(&format!("mount {own}"), 0, Errno::EPERM);
         assert_eq!(create(&mut r, b"x", Source::New), Ok(-1));
         let tail: Vec<_> = r.calls[r.calls.len() - 5..].to_vec();
         assert_eq!(
             tail,
             vec![
-                "mount /proc/thread-self/ns/net /run/netns/x none MS_BIND = EPERM",
+                &format!("mount {own} /run/netns/x none MS_BIND = EPERM"),
                 "setns 103",
                 "close 103",
                 "umount2 /run/netns/x MNT_DETACH | UMOUNT_NOFOLLOW",
@@ -277,5 +290,16 @@ mod tests {
         );
         let mut r = Recorder::failing("unlink", 0, Errno::EBUSY);
         assert_eq!(remove(&mut r, b"/run/netns/x"), -1);
+    }
+}
+
+#[cfg(test)]
+mod thread_tests {
+    #[test]
+    fn helper_threads_use_thread_self() {
+        assert_eq!(
+            std::thread::spawn(super::own_netns_path).join().unwrap(),
+            c"/proc/thread-self/ns/net"
+        );
     }
 }
