@@ -19,7 +19,15 @@ while awk '$5 == "/run/netns" {f=1} END {exit !f}' /proc/self/mountinfo; do
 	umount -n -l /run/netns || fail "cannot detach /run/netns copy"
 done
 mount -n -t tmpfs sbxrun /run || fail "tmpfs /run"
+# A fresh /tmp, but the repository (scripts, binaries, result folders) stays reachable at its
+# own path even when the checkout lives under /tmp: keep a view of the old /tmp first.
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p /run/.hosttmp && mount -n --bind /tmp /run/.hosttmp || fail "keep /tmp"
 mount -n -t tmpfs sbxtmp /tmp || fail "tmpfs /tmp"
+case $repo in /tmp/*)
+	mkdir -p "$repo" && mount -n --bind "/run/.hosttmp/${repo#/tmp/}" "$repo" || fail "repo under /tmp"
+esac
+umount -n -l /run/.hosttmp && rmdir /run/.hosttmp
 mkdir -p /tmp/.ov/upper /tmp/.ov/work
 mount -n -t overlay overlay -o lowerdir=/etc,upperdir=/tmp/.ov/upper,workdir=/tmp/.ov/work /etc || fail "overlay /etc"
 [ "$(readlink /proc/self/ns/net)" != "$NSCTL_HOST_NETNS" ] || fail "same netns as host"
