@@ -576,12 +576,6 @@ impl Run<'_> {
             } else if !self.fresh.contains(&(at.clone(), i.name.clone())) {
                 self.t.unchanged += 1;
             }
-            let adopted = !self.j.owns(&Owned::Link {
-                netns: at.clone(),
-                name: i.name.clone(),
-            }) && !lab.veths.iter().any(|v| {
-                v.iter().any(|e| e.at == *at && e.name == i.name) && self.j.owns(&veth_owner(v))
-            }) && !self.fresh.contains(&(at.clone(), i.name.clone()));
             for a in &i.addrs {
                 let ip = a.addr.expect("lab addresses are checked");
                 if seen.has_addr(st.index, ip, a.len) {
