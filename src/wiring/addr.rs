@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, AddressScope};
 use netlink_packet_route::AddressFamily;
 
 use super::prefix::{get_prefix, Prefix};
@@ -12,8 +12,17 @@ use crate::error::{Exit, Ret};
 use crate::output::{bytes, err};
 use crate::parse::matches;
 
-const USAGE: &str = "Usage: nsctl addr { add | del } ADDR[/PLEN] dev NAME\n\
+const USAGE: &str = "Usage: nsctl addr { add | del } ADDR[/PLEN] dev NAME [ nodad | noprefixroute | home | mngtmpaddr | autojoin ]\n\
        nsctl addr show [ dev NAME ]\n";
+
+/// The address flags ip accepts on `addr add` (IFA_F_*), sent as IFA_FLAGS.
+const FLAGS: &[(&str, u32)] = &[
+    ("home", 0x10),
+    ("nodad", 0x02),
+    ("mngtmpaddr", 0x100),
+    ("noprefixroute", 0x200),
+    ("autojoin", 0x400),
+];
 
 fn usage() -> Ret {
     err(USAGE.as_bytes());
@@ -50,11 +59,14 @@ pub fn message(local: Prefix, index: u32, add: bool) -> AddressMessage {
 
 fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
     let (mut local, mut dev) = (None::<Prefix>, None::<Vec<u8>>);
+    let mut flags = 0u32;
     let mut i = 0;
     while i < args.len() {
         let w = args[i].as_slice();
         if w == b"dev" {
             dev = Some(next(args, &mut i)?.to_vec());
+        } else if let Some(&(_, bit)) = FLAGS.iter().find(|(n, _)| w == n.as_bytes()) {
+            flags |= bit;
         } else {
             let w = if w == b"local" {
                 next(args, &mut i)?
@@ -91,7 +103,13 @@ fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
     let Some(index) = ifindex(ctx, &dev)? else {
         return nodev(&dev);
     };
-    let m = message(local, index, add);
+    let mut m = message(local, index, add);
+    if flags != 0 {
+        m.attributes
+            .push(AddressAttribute::Flags(AddressFlags::from_bits_retain(
+                flags,
+            )));
+    }
     let (nl, sock) = main_sock(ctx)?;
     let res = if add {
         crate::nl::addr::add(nl, sock, m)

@@ -26,8 +26,9 @@ pub fn exec_is_the_command() -> Result<(), String> {
     let o = sandbox(
         r#"
 $NSCTL add ns1 || exit 1
-$NSCTL exec ns1 sh -c 'echo $$ > /tmp/inner; exec sleep 5' & p=$!
-sleep 0.3
+$NSCTL exec ns1 sh -c 'echo $$ > /tmp/inner.tmp; mv /tmp/inner.tmp /tmp/inner; exec sleep 5' & p=$!
+for i in $(seq 100); do [ -e /tmp/inner ] && break; sleep 0.05; done
+sleep 0.1
 [ "$(cat /tmp/inner)" = "$p" ] && echo "same pid"
 $NSCTL pids ns1 | grep -qx "$p" && echo "pids sees it"
 [ "$(ip netns identify $p)" = ns1 ] && echo "ip identifies it"
@@ -47,8 +48,8 @@ pub fn signal_reaches_command() -> Result<(), String> {
     let o = sandbox(
         r#"
 $NSCTL add ns1 || exit 1
-$NSCTL exec ns1 sh -c 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.05; done' & p=$!
-sleep 0.3
+$NSCTL exec ns1 sh -c 'trap "echo got-term; exit 7" TERM; echo ready; : > /tmp/ready; while :; do sleep 0.05; done' & p=$!
+for i in $(seq 100); do [ -e /tmp/ready ] && break; sleep 0.05; done
 kill -TERM $p; wait $p; echo "rc=$?"
 "#,
     );

@@ -18,9 +18,8 @@ $NSCTL -n mario link set eth0 up
 $NSCTL -n luigi link set eth0 up
 $NSCTL exec mario ping -c 1 -W 2 10.0.0.2 >/dev/null && echo "mario -> luigi"
 $NSCTL exec luigi ping -c 1 -W 2 10.0.0.1 >/dev/null && echo "luigi -> mario"
-$NSCTL -n mario addr add fd00::1/64 dev eth0 nodad 2>/dev/null || $NSCTL -n mario addr add fd00::1/64 dev eth0
-$NSCTL -n luigi addr add fd00::2/64 dev eth0
-sleep 2
+$NSCTL -n mario addr add fd00::1/64 dev eth0 nodad
+$NSCTL -n luigi addr add fd00::2/64 dev eth0 nodad
 $NSCTL exec mario ping -c 1 -W 2 fd00::2 >/dev/null && echo "mario -> luigi v6"
 ip link show | grep -c eth0 || true
 "#,
