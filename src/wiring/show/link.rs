@@ -1,0 +1,526 @@
+//! `ip link show [[dev] NAME]`, and the link header `ip addr show` prints too.
+
+use std::collections::HashMap;
+
+use netlink_packet_route::link::{LinkAttribute, LinkMessage, Prop};
+use netlink_packet_route::AddressFamily;
+
+use super::{selected, show_filter, View};
+use crate::ctx::Ctx;
+use crate::error::{Exit, Ret};
+use crate::json::{Array, Val, Writer};
+use crate::output::{err, flush, out};
+use crate::wiring::main_sock;
+
+pub(super) const FLAG_NAMES: &[(u32, &str)] = &[
+    (0x8, "LOOPBACK"),
+    (0x2, "BROADCAST"),
+    (0x10, "POINTOPOINT"),
+    (0x1000, "MULTICAST"),
+    (0x80, "NOARP"),
+    (0x200, "ALLMULTI"),
+    (0x100, "PROMISC"),
+    (0x400, "MASTER"),
+    (0x800, "SLAVE"),
+    (0x4, "DEBUG"),
+    (0x8000, "DYNAMIC"),
+    (0x4000, "AUTOMEDIA"),
+    (0x2000, "PORTSEL"),
+    (0x20, "NOTRAILERS"),
+    (0x1, "UP"),
+    (0x10000, "LOWER_UP"),
+    (0x20000, "DORMANT"),
+    (0x40000, "ECHO"),
+];
+pub(super) const IFF_UP: u32 = 0x1;
+pub(super) const IFF_RUNNING: u32 = 0x40;
+pub(super) const OPER_STATES: &[&str] = &[
+    "UNKNOWN",
+    "NOTPRESENT",
+    "DOWN",
+    "LOWERLAYERDOWN",
+    "TESTING",
+    "DORMANT",
+    "UP",
+];
+
+/// `print_link_flags`, as the list of names (NO-CARRIER, M-DOWN and a hex rest included).
+pub(super) fn flag_list(flags: u32, mdown: bool) -> Vec<String> {
+    let mut v = Vec::new();
+    if flags & IFF_UP != 0 && flags & IFF_RUNNING == 0 {
+        v.push("NO-CARRIER".to_string());
+    }
+    let mut rest = flags & !IFF_RUNNING;
+    for (bit, name) in FLAG_NAMES {
+        if rest & bit != 0 {
+            rest &= !bit;
+            v.push(name.to_string());
+        }
+    }
+    if rest != 0 {
+        v.push(format!("{rest:x}"));
+    }
+    if mdown {
+        v.push("M-DOWN".to_string());
+    }
+    v
+}
+
+/// `<A,B,...> ` as ip writes it (`,M-DOWN` is glued on even after nothing).
+pub(super) fn flags_text(flags: u32, mdown: bool) -> String {
+    let mut names = flag_list(flags, false);
+    let mut s = format!("<{}", names.join(","));
+    names.clear();
+    if mdown {
+        s.push_str(",M-DOWN");
+    }
+    s.push_str("> ");
+    s
+}
+
+pub(super) fn ll_type(t: u16) -> String {
+    match t {
+        1 => "ether".into(),
+        772 => "loopback".into(),
+        65534 => "none".into(),
+        768 => "ipip".into(),
+        776 => "sit".into(),
+        778 => "gre".into(),
+        823 => "ip6gre".into(),
+        _ => format!("[{t}]"),
+    }
+}
+
+pub(super) fn hex_addr(a: &[u8]) -> String {
+    a.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// What a link message says, pulled out once.
+#[derive(Default, Clone)]
+pub(super) struct LinkInfo {
+    pub(super) index: u32,
+    pub(super) name: String,
+    pub(super) flags: u32,
+    pub(super) ll_type: u16,
+    pub(super) mtu: Option<u32>,
+    pub(super) qdisc: Option<String>,
+    pub(super) master: Option<u32>,
+    pub(super) oper: Option<u8>,
+    pub(super) mode: Option<u8>,
+    pub(super) group: Option<u32>,
+    pub(super) txqlen: Option<u32>,
+    pub(super) address: Option<Vec<u8>>,
+    pub(super) broadcast: Option<Vec<u8>>,
+    pub(super) perm: Option<Vec<u8>>,
+    pub(super) link: Option<u32>,
+    pub(super) link_netnsid: Option<i32>,
+    pub(super) alias: Option<String>,
+    pub(super) altnames: Vec<String>,
+}
+
+pub(super) fn info(l: &LinkMessage) -> LinkInfo {
+    let mut i = LinkInfo {
+        index: l.header.index,
+        flags: l.header.flags.bits(),
+        ll_type: l.header.link_layer_type.into(),
+        ..Default::default()
+    };
+    for a in &l.attributes {
+        match a {
+            LinkAttribute::IfName(n) => i.name = n.clone(),
+            LinkAttribute::Mtu(m) => i.mtu = Some(*m),
+            LinkAttribute::Qdisc(q) => i.qdisc = Some(q.clone()),
+            LinkAttribute::Controller(m) => i.master = Some(*m),
+            LinkAttribute::OperState(s) => i.oper = Some((*s).into()),
+            LinkAttribute::Mode(m) => i.mode = Some((*m).into()),
+            LinkAttribute::Group(g) => i.group = Some(*g),
+            LinkAttribute::TxQueueLen(q) => i.txqlen = Some(*q),
+            LinkAttribute::Address(a) => i.address = Some(a.clone()),
+            LinkAttribute::Broadcast(a) => i.broadcast = Some(a.clone()),
+            LinkAttribute::PermAddress(a) => i.perm = Some(a.clone()),
+            LinkAttribute::Link(n) => i.link = Some(*n),
+            LinkAttribute::LinkNetNsId(n) => i.link_netnsid = Some(*n),
+            LinkAttribute::IfAlias(s) => i.alias = Some(s.clone()),
+            LinkAttribute::PropList(props) => {
+                for p in props {
+                    if let Prop::AltIfName(n) = p {
+                        i.altnames.push(n.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    i
+}
+
+/// The state every printed link needs: names and flags by index, and nsid -> netns name.
+pub(super) struct Links {
+    pub(super) all: Vec<LinkInfo>,
+    pub(super) by_index: HashMap<u32, usize>,
+    pub(super) nsid_names: Option<HashMap<i32, Vec<u8>>>,
+}
+
+impl Links {
+    pub(super) fn load(ctx: &mut Ctx, family: Option<AddressFamily>) -> Result<Links, Exit> {
+        let dump = {
+            let (nl, sock) = main_sock(ctx)?;
+            crate::nl::link::dump(nl, sock, family)
+        };
+        let all: Vec<LinkInfo> = match dump {
+            Ok(v) => v.iter().map(info).collect(),
+            Err(f) => {
+                let _ = crate::wiring::refused(f);
+                err(b"Dump terminated\n");
+                return Err(Exit(1));
+            }
+        };
+        let by_index = all.iter().enumerate().map(|(k, l)| (l.index, k)).collect();
+        Ok(Links {
+            all,
+            by_index,
+            nsid_names: None,
+        })
+    }
+
+    pub(super) fn get(&self, index: u32) -> Option<&LinkInfo> {
+        self.by_index.get(&index).map(|&k| &self.all[k])
+    }
+
+    /// ip's `get_name_from_nsid`: the first /run/netns entry this netns knows by that nsid.
+    pub(super) fn netns_name(&mut self, ctx: &mut Ctx, nsid: i32) -> Result<Option<Vec<u8>>, Exit> {
+        if self.nsid_names.is_none() {
+            let mut m = HashMap::new();
+            for name in crate::commands::list::entries().unwrap_or_default() {
+                if let Some(Ok(id)) = ctx.lookup(&name)? {
+                    if id >= 0 {
+                        m.entry(id).or_insert(name);
+                    }
+                }
+            }
+            self.nsid_names = Some(m);
+        }
+        Ok(self.nsid_names.as_ref().and_then(|m| m.get(&nsid).cloned()))
+    }
+
+    /// `print_name_and_link`: the shown name and the M-DOWN flag.
+    pub(super) fn shown_name(&self, l: &LinkInfo) -> (String, bool) {
+        match l.link {
+            Some(0) => (format!("{}@NONE", l.name), false),
+            Some(n) if l.link_netnsid.is_some() => (format!("{}@if{n}", l.name), false),
+            Some(n) => match self.get(n) {
+                Some(p) => (format!("{}@{}", l.name, p.name), p.flags & IFF_UP == 0),
+                None => (format!("{}@if{n}", l.name), false),
+            },
+            None => (l.name.clone(), false),
+        }
+    }
+}
+
+/// ip's fallback when a dump carries no IFLA_TXQLEN (the `-6` link dump): SIOCGIFTXQLEN.
+pub(super) fn txqlen_ioctl(name: &str) -> Option<u32> {
+    if name.len() >= crate::wiring::IFNAMSIZ {
+        return None;
+    }
+    // SAFETY: a plain datagram socket, closed below; ifreq is zeroed and the name copied in
+    // with its NUL terminator within IFNAMSIZ; the ioctl writes only ifr_ifru.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return None;
+        }
+        let mut ifr: libc::ifreq = std::mem::zeroed();
+        for (d, s) in ifr.ifr_name.iter_mut().zip(name.bytes()) {
+            *d = s as libc::c_char;
+        }
+        let rc = libc::ioctl(fd, libc::SIOCGIFTXQLEN as _, &mut ifr);
+        libc::close(fd);
+        (rc == 0).then_some(ifr.ifr_ifru.ifru_ifindex as u32)
+    }
+}
+
+pub(super) fn oper_text(o: u8, brief: bool) -> String {
+    match OPER_STATES.get(o as usize) {
+        Some(s) if brief => format!("{s:<14} "),
+        Some(s) => format!("state {s} "),
+        None => format!("state {o:#x}"),
+    }
+}
+
+/// The plain header of one link (both lines and alias/altnames), as `ip link` or `ip addr`.
+pub(super) fn link_text(
+    ctx: &mut Ctx,
+    links: &mut Links,
+    l: &LinkInfo,
+    view: View,
+    filtered: bool,
+) -> Result<String, Exit> {
+    let (name, mdown) = links.shown_name(l);
+    let mut s = format!("{}: {}: {}", l.index, name, flags_text(l.flags, mdown));
+    if let Some(m) = l.mtu {
+        s += &format!("mtu {m} ");
+    }
+    if let Some(q) = &l.qdisc {
+        s += &format!("qdisc {q} ");
+    }
+    if let Some(m) = l.master {
+        let n = links
+            .get(m)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| format!("if{m}"));
+        s += &format!("master {n} ");
+    }
+    if let Some(o) = l.oper {
+        s += &oper_text(o, false);
+    }
+    if view == View::Link {
+        match l.mode {
+            Some(0) => s += "mode DEFAULT ",
+            Some(1) => s += "mode DORMANT ",
+            Some(m) => s += &format!("mode {m} "),
+            None => {}
+        }
+    }
+    if let Some(g) = l.group {
+        s += &if g == 0 {
+            "group default ".to_string()
+        } else {
+            format!("group {g} ")
+        };
+    }
+    if let Some(q) = l
+        .txqlen
+        .or_else(|| txqlen_ioctl(&l.name))
+        .filter(|q| *q != 0)
+    {
+        s += &format!("qlen {q}");
+    }
+    // With a family filter (`-4`/`-6`) ip skips the link/ line; what follows it (link-netns)
+    // then ends the first line.
+    if !filtered {
+        s += "\n";
+        s += &format!("    link/{} ", ll_type(l.ll_type));
+        if let Some(a) = &l.address {
+            s += &hex_addr(a);
+        }
+        if let Some(b) = &l.broadcast {
+            s += if l.flags & 0x10 != 0 {
+                " peer "
+            } else {
+                " brd "
+            };
+            s += &hex_addr(b);
+        }
+        if let Some(p) = &l.perm {
+            if l.address.as_ref() != Some(p) {
+                s += &format!(" permaddr {}", hex_addr(p));
+            }
+        }
+    }
+    if let Some(id) = l.link_netnsid {
+        if id >= 0 {
+            match links.netns_name(ctx, id)? {
+                Some(n) => s += &format!(" link-netns {}", String::from_utf8_lossy(&n)),
+                None => s += &format!(" link-netnsid {id}"),
+            }
+        } else {
+            s += " link-netnsid unknown";
+        }
+    }
+    if view == View::Link {
+        if let Some(a) = &l.alias {
+            s += &format!("\n    alias {a}");
+        }
+    }
+    for a in &l.altnames {
+        s += &format!("\n    altname {a}");
+    }
+    s += "\n";
+    Ok(s)
+}
+
+/// The JSON keys of one link (the object stays open for `addr_info`).
+pub(super) fn link_json(
+    w: &mut Writer,
+    links: &Links,
+    l: &LinkInfo,
+    view: View,
+    brief: bool,
+    filtered: bool,
+) {
+    w.start_object();
+    if !brief {
+        w.field("ifindex", Val::Int(l.index.into()));
+    }
+    let mut mdown = false;
+    match l.link {
+        Some(0) => w.field("link", Val::Null),
+        Some(n) if l.link_netnsid.is_some() => w.field("link_index", Val::Int(n.into())),
+        Some(n) => {
+            if let Some(p) = links.get(n) {
+                w.field("link", Val::Str(p.name.as_bytes()));
+                mdown = p.flags & IFF_UP == 0;
+            } else {
+                w.field("link", Val::Str(format!("if{n}").as_bytes()));
+            }
+        }
+        None => {}
+    }
+    w.field("ifname", Val::Str(l.name.as_bytes()));
+    let flags = flag_list(l.flags, mdown);
+    let refs: Vec<&str> = flags.iter().map(|s| s.as_str()).collect();
+    if brief {
+        if let Some(o) = l.oper {
+            match OPER_STATES.get(o as usize) {
+                Some(s) => w.field("operstate", Val::Str(s.as_bytes())),
+                None => w.field("operstate_index", Val::Int(o.into())),
+            }
+        }
+        if view == View::Link {
+            if let Some(a) = &l.address {
+                w.field("address", Val::Str(hex_addr(a).as_bytes()));
+            }
+            w.str_array("flags", &refs);
+        }
+        return;
+    }
+    w.str_array("flags", &refs);
+    if let Some(m) = l.mtu {
+        w.field("mtu", Val::Int(m.into()));
+    }
+    if let Some(q) = &l.qdisc {
+        w.field("qdisc", Val::Str(q.as_bytes()));
+    }
+    if let Some(m) = l.master {
+        let n = links
+            .get(m)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| format!("if{m}"));
+        w.field("master", Val::Str(n.as_bytes()));
+    }
+    if let Some(o) = l.oper {
+        match OPER_STATES.get(o as usize) {
+            Some(s) => w.field("operstate", Val::Str(s.as_bytes())),
+            None => w.field("operstate_index", Val::Int(o.into())),
+        }
+    }
+    if view == View::Link {
+        match l.mode {
+            Some(0) => w.field("linkmode", Val::Str(b"DEFAULT")),
+            Some(1) => w.field("linkmode", Val::Str(b"DORMANT")),
+            Some(m) => w.field("linkmode_index", Val::Int(m.into())),
+            None => {}
+        }
+    }
+    if let Some(g) = l.group {
+        let g = if g == 0 {
+            "default".to_string()
+        } else {
+            g.to_string()
+        };
+        w.field("group", Val::Str(g.as_bytes()));
+    }
+    if let Some(q) = l
+        .txqlen
+        .or_else(|| txqlen_ioctl(&l.name))
+        .filter(|q| *q != 0)
+    {
+        w.field("txqlen", Val::Int(q.into()));
+    }
+    if !filtered {
+        w.field("link_type", Val::Str(ll_type(l.ll_type).as_bytes()));
+        if let Some(a) = &l.address {
+            w.field("address", Val::Str(hex_addr(a).as_bytes()));
+        }
+        if let Some(b) = &l.broadcast {
+            if l.flags & 0x10 != 0 {
+                w.field("link_pointtopoint", Val::Bool(true));
+            }
+            w.field("broadcast", Val::Str(hex_addr(b).as_bytes()));
+        }
+        if let Some(p) = &l.perm {
+            if l.address.as_ref() != Some(p) {
+                w.field("permaddr", Val::Str(hex_addr(p).as_bytes()));
+            }
+        }
+    }
+    if let Some(id) = l.link_netnsid {
+        w.field("link_netnsid", Val::Int(id.into()));
+    }
+    if view == View::Link {
+        if let Some(a) = &l.alias {
+            w.field("ifalias", Val::Str(a.as_bytes()));
+        }
+    }
+    if !l.altnames.is_empty() {
+        let refs: Vec<&str> = l.altnames.iter().map(|s| s.as_str()).collect();
+        w.str_array("altnames", &refs);
+    }
+}
+
+/// `ip link show [[dev] NAME]`.
+pub fn links(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
+    let dev = show_filter(args)?;
+    let mut links = Links::load(ctx, None)?;
+    let chosen = match selected(&links, &dev) {
+        Ok(c) => c,
+        Err(Exit(1)) => return Ok(-1),
+        Err(e) => return Err(e),
+    };
+    let (json, pretty, brief) = (ctx.opts.json, ctx.opts.pretty, ctx.opts.brief);
+    if json {
+        let mut a = Array::new(pretty);
+        for l in &chosen {
+            link_json(a.writer(), &links, l, View::Link, brief, false);
+            a.writer().end_object();
+        }
+        out(&a.finish());
+    } else if brief {
+        for l in &chosen {
+            let (name, mdown) = links.shown_name(l);
+            let mut s = format!("{name:<16} ");
+            if let Some(o) = l.oper {
+                s += &oper_text(o, true);
+            }
+            if let Some(a) = &l.address {
+                s += &format!("{} ", hex_addr(a));
+            }
+            s += &flags_text(l.flags, mdown);
+            s += "\n";
+            out(s.as_bytes());
+        }
+    } else {
+        for l in &chosen {
+            let s = link_text(ctx, &mut links, l, View::Link, false)?;
+            out(s.as_bytes());
+        }
+    }
+    flush();
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_like_ip() {
+        assert_eq!(
+            flags_text(0x8 | 0x1 | 0x10000 | 0x40, false),
+            "<LOOPBACK,UP,LOWER_UP> "
+        );
+        assert_eq!(
+            flags_text(0x2 | 0x1000 | 0x1, true),
+            "<NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> "
+        );
+        assert_eq!(
+            flags_text(0x2 | 0x1000, true),
+            "<BROADCAST,MULTICAST,M-DOWN> "
+        );
+        assert_eq!(flags_text(0, false), "<> ");
+        assert_eq!(flags_text(0, true), "<,M-DOWN> ");
+    }
+}

@@ -1,0 +1,69 @@
+//! `ip link show`, `ip addr show` and `ip route show`: plain, `-br` and `-j`, with iproute2
+//! 6.1's bytes for every field nsctl prints (the default view: no -details, no -stats).
+//! One file per object; this one holds what they share.
+
+mod addr;
+mod link;
+mod route;
+
+pub use addr::addrs;
+pub use link::links;
+pub use route::routes;
+
+use crate::error::Exit;
+use crate::output::{bytes, err};
+use link::{LinkInfo, Links};
+
+/// The view a link is printed for: `ip link` prints the link mode and alias, `ip addr` not.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum View {
+    Link,
+    Addr,
+}
+
+/// `[dev] NAME` of a show command; anything else is refused with ip's duparg2 wording.
+fn show_filter(args: &[Vec<u8>]) -> Result<Option<Vec<u8>>, Exit> {
+    let mut dev = None;
+    let mut i = 0;
+    while i < args.len() {
+        let w = args[i].as_slice();
+        let v = if w == b"dev" {
+            crate::wiring::next(args, &mut i)?
+        } else {
+            w
+        };
+        if dev.is_some() {
+            return Err(crate::wiring::duparg2("dev", v));
+        }
+        dev = Some(v.to_vec());
+        i += 1;
+    }
+    Ok(dev)
+}
+
+fn selected(links: &Links, dev: &Option<Vec<u8>>) -> Result<Vec<LinkInfo>, Exit> {
+    match dev {
+        None => Ok(links.all.clone()),
+        Some(d) => match links.all.iter().find(|l| {
+            l.name.as_bytes() == d.as_slice()
+                || l.altnames.iter().any(|a| a.as_bytes() == d.as_slice())
+        }) {
+            Some(l) => Ok(vec![l.clone()]),
+            None => {
+                err(&bytes(&[b"Device \"", d, b"\" does not exist.\n"]));
+                Err(Exit(1))
+            }
+        },
+    }
+}
+
+fn scope_name(s: u8) -> String {
+    match s {
+        0 => "global".into(),
+        200 => "site".into(),
+        253 => "link".into(),
+        254 => "host".into(),
+        255 => "nowhere".into(),
+        n => n.to_string(),
+    }
+}
