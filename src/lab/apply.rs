@@ -27,13 +27,13 @@ pub struct Opts {
     pub json: bool,
 }
 
-fn place_name(at: &Where) -> String {
+pub(super) fn place_name(at: &Where) -> String {
     at.as_ref()
         .map(|n| format!("netns {n}"))
         .unwrap_or_else(|| "host".into())
 }
 
-fn io(e: std::io::Error) -> LabError {
+pub(super) fn io(e: std::io::Error) -> LabError {
     LabError::new(
         1,
         format!("cannot write the lab journal in {}: {e}", super::state::DIR),
@@ -125,14 +125,14 @@ pub fn foreign(
 }
 
 /// The work of one apply.
-struct Run<'a> {
-    lab: &'a Lab,
-    pl: Places,
-    j: Journal,
-    t: Tally,
-    dry: bool,
+pub(super) struct Run<'a> {
+    pub(super) lab: &'a Lab,
+    pub(super) pl: Places,
+    pub(super) j: Journal,
+    pub(super) t: Tally,
+    pub(super) dry: bool,
     /// Objects created by this run (their later set-up is part of the creation).
-    fresh: HashSet<(Where, String)>,
+    pub(super) fresh: HashSet<(Where, String)>,
 }
 
 pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
@@ -200,7 +200,7 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
 }
 
 impl Run<'_> {
-    fn plan(&mut self, what: String) {
+    pub(super) fn plan(&mut self, what: String) {
         self.t.lines.push(what);
     }
 
@@ -278,7 +278,7 @@ impl Run<'_> {
     }
 
     /// A socket in `at`, or None in a dry run when `at` does not exist yet.
-    fn sock(
+    pub(super) fn sock(
         &self,
         at: &Where,
         have_ns: &BTreeSet<String>,
@@ -467,316 +467,6 @@ impl Run<'_> {
             .progress("veth pairs", lab.veths.len(), lab.veths.len());
         if !self.dry {
             self.t.unchanged += lab.veths.len() - done;
-        }
-        Ok(())
-    }
-
-    /// Count a change to an existing object (not to one this run just created).
-    fn changed(&mut self, at: &Where, name: &str, what: String) {
-        if self.dry {
-            self.plan(what);
-        }
-        if !self.fresh.contains(&(at.clone(), name.to_string())) {
-            self.t.changed += 1;
-        }
-    }
-
-    fn configure(&mut self, at: &Where, have_ns: &BTreeSet<String>) -> Result<(), LabError> {
-        let lab = self.lab;
-        let ns = at
-            .as_ref()
-            .and_then(|n| lab.namespaces.iter().find(|s| &s.name == n));
-        let Some(sock) = self.sock(at, have_ns)? else {
-            // Dry run, namespace not there yet: everything in it is part of its creation.
-            for i in interfaces(lab, at) {
-                for a in &i.addrs {
-                    self.plan(format!(
-                        "add {}/{} to {} ({})",
-                        a.addr.map(|x| x.to_string()).unwrap_or_default(),
-                        a.len,
-                        i.name,
-                        place_name(at)
-                    ));
-                }
-            }
-            for rt in lab.routes(at) {
-                self.plan(format!("add route {} ({})", route_text(rt), place_name(at)));
-            }
-            return Ok(());
-        };
-        let s = &sock.unwrap_or_else(|| self.pl.host().clone());
-        // A namespace this run created holds only what this run put there: its links are
-        // enough, the address and route dumps (which grow costly with thousands of
-        // namespaces) are skipped.
-        let fresh_ns = at.is_some() && self.fresh.contains(&(at.clone(), String::new()));
-        let seen = Seen::read_with(&self.pl, s, !fresh_ns).map_err(|m| LabError::new(1, m))?;
-        // Loopback and sysctls (namespaces only; the host's come last).
-        if let Some(ns) = ns {
-            if ns.lo {
-                if let Some(lo) = seen.links.get("lo") {
-                    if !lo.up {
-                        if !self.dry {
-                            self.set_link(s, lo.index, true, None, None, at, "lo")?;
-                        }
-                        self.changed(at, "", format!("set lo up ({})", place_name(at)));
-                    }
-                }
-            }
-            for (k, v) in &ns.sysctls {
-                let cur = if self.dry && !have_ns.contains(&ns.name) {
-                    String::new()
-                } else {
-                    self.pl.sysctl_get(at, k).map_err(|m| LabError::new(1, m))?
-                };
-                if &cur == v {
-                    self.t.unchanged += 1;
-                } else {
-                    if !self.dry {
-                        self.pl
-                            .sysctl_set(at, k, v)
-                            .map_err(|m| LabError::new(1, m))?;
-                    }
-                    self.changed(at, "", format!("set {k}={v} ({})", place_name(at)));
-                }
-            }
-        }
-        for i in interfaces(lab, at) {
-            let Some(st) = seen.links.get(&i.name) else {
-                if self.dry {
-                    continue;
-                }
-                return Err(LabError::new(1, format!("interface {} ({}) is missing although its veth pair exists; delete the pair by hand or run nsctl destroy, then apply again", i.name, place_name(at))));
-            };
-            let master = match &i.bridge {
-                Some(b) => self.index_in(&seen, b, at, "bridge")?,
-                None => None,
-            };
-            let want_master = master.filter(|m| st.master != Some(*m));
-            let want_mtu = i.mtu.filter(|m| st.mtu != Some(*m));
-            let want_up = !st.up;
-            let adopted = !self.j.owns(&Owned::Link {
-                netns: at.clone(),
-                name: i.name.clone(),
-            }) && !lab.veths.iter().any(|v| {
-                v.iter().any(|e| e.at == *at && e.name == i.name) && self.j.owns(&veth_owner(v))
-            }) && !self.fresh.contains(&(at.clone(), i.name.clone()));
-            if want_master.is_some() || want_mtu.is_some() || want_up {
-                if adopted && !self.dry && !self.j.objects.iter().any(|o| matches!(o, Owned::Adopted { netns, name, .. } if netns == at && name == &i.name)) {
-                    // Remember how it was, so destroy can put it back.
-                    self.j.intend([Owned::Adopted { netns: at.clone(), name: i.name.clone(), up: st.up, mtu: st.mtu }]).map_err(io)?;
-                }
-                if !self.dry {
-                    self.set_link(s, st.index, want_up, want_master, want_mtu, at, &i.name)?;
-                }
-                self.changed(
-                    at,
-                    &i.name,
-                    format!("configure {} ({}): up/master/mtu", i.name, place_name(at)),
-                );
-            } else if !self.fresh.contains(&(at.clone(), i.name.clone())) {
-                self.t.unchanged += 1;
-            }
-            for a in &i.addrs {
-                let ip = a.addr.expect("lab addresses are checked");
-                if seen.has_addr(st.index, ip, a.len) {
-                    self.t.unchanged += 1;
-                    continue;
-                }
-                if !self.dry {
-                    if adopted {
-                        self.j
-                            .intend([Owned::Addr {
-                                netns: at.clone(),
-                                dev: i.name.clone(),
-                                addr: format!("{ip}/{}", a.len),
-                            }])
-                            .map_err(io)?;
-                    }
-                    let m = crate::wiring::addr::message(*a, st.index, true);
-                    crate::nl::addr::add(&self.pl.nl, s, m).map_err(|f| {
-                        LabError::new(
-                            1,
-                            format!(
-                                "adding {ip}/{} to {} ({}) failed: {}",
-                                a.len,
-                                i.name,
-                                place_name(at),
-                                why(f)
-                            ),
-                        )
-                    })?;
-                }
-                if self.fresh.contains(&(at.clone(), i.name.clone())) {
-                    if self.dry {
-                        self.plan(format!("add {ip}/{} to {}", a.len, i.name));
-                    }
-                } else {
-                    self.changed(
-                        at,
-                        &i.name,
-                        format!("add {ip}/{} to {} ({})", a.len, i.name, place_name(at)),
-                    );
-                }
-            }
-        }
-        for rt in lab.routes(at) {
-            let oif = match &rt.dev {
-                Some(d) => self.index_in(&seen, d, at, "interface")?,
-                None => None,
-            };
-            let exists = seen.routes.iter().any(|r| {
-                r.dst == rt.dst.addr
-                    && r.len == rt.dst.len
-                    && r.via == rt.via
-                    && (oif.is_none() || r.oif == oif)
-            });
-            if exists {
-                self.t.unchanged += 1;
-                continue;
-            }
-            if !self.dry {
-                let m = crate::wiring::route::message(
-                    &crate::wiring::route::Spec {
-                        dst: rt.dst,
-                        via: rt.via,
-                        oif,
-                    },
-                    true,
-                );
-                crate::nl::route::add(&self.pl.nl, s, m).map_err(|f| {
-                    LabError::new(
-                        1,
-                        format!(
-                            "adding route {} ({}) failed: {}",
-                            route_text(rt),
-                            place_name(at),
-                            why(f)
-                        ),
-                    )
-                })?;
-            }
-            if self.dry {
-                self.plan(format!("add route {} ({})", route_text(rt), place_name(at)));
-            }
-            self.t.created += 1;
-        }
-        Ok(())
-    }
-
-    /// The ifindex of `name` in what was seen; a dry run tolerates its absence (it would be
-    /// created first).
-    fn index_in(
-        &self,
-        seen: &Seen,
-        name: &str,
-        at: &Where,
-        what: &str,
-    ) -> Result<Option<u32>, LabError> {
-        match seen.links.get(name) {
-            Some(l) => Ok(Some(l.index)),
-            None if self.dry => Ok(None),
-            None => Err(LabError::new(
-                1,
-                format!("{what} {name} ({}) is missing", place_name(at)),
-            )),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn set_link(
-        &self,
-        s: &Socket,
-        index: u32,
-        up: bool,
-        master: Option<u32>,
-        mtu: Option<u32>,
-        at: &Where,
-        name: &str,
-    ) -> Result<(), LabError> {
-        let mut m = LinkMessage::default();
-        m.header.index = index;
-        if up {
-            m.header.flags = LinkFlags::Up;
-            m.header.change_mask = LinkFlags::Up;
-        }
-        if let Some(x) = master {
-            m.attributes.push(LinkAttribute::Controller(x));
-        }
-        if let Some(x) = mtu {
-            m.attributes.push(LinkAttribute::Mtu(x));
-        }
-        crate::nl::link::change(&self.pl.nl, s, m).map_err(|f| {
-            LabError::new(
-                1,
-                format!("configuring {name} ({}) failed: {}", place_name(at), why(f)),
-            )
-        })
-    }
-
-    /// Host sysctls and NAT (which needs forwarding on).
-    fn host_settings(&mut self) -> Result<(), LabError> {
-        let lab = self.lab;
-        let mut sysctls = lab.host_sysctls.clone();
-        if !lab.nat.is_empty() && !sysctls.iter().any(|(k, _)| k == "net.ipv4.ip_forward") {
-            sysctls.push(("net.ipv4.ip_forward".into(), "1".into()));
-        }
-        for (k, v) in &sysctls {
-            let cur = self
-                .pl
-                .sysctl_get(&None, k)
-                .map_err(|m| LabError::new(1, m))?;
-            if &cur == v {
-                self.t.unchanged += 1;
-                continue;
-            }
-            if !self.dry {
-                if !self
-                    .j
-                    .objects
-                    .iter()
-                    .any(|o| matches!(o, Owned::Sysctl { netns: None, key, .. } if key == k))
-                {
-                    self.j
-                        .intend([Owned::Sysctl {
-                            netns: None,
-                            key: k.clone(),
-                            old: cur.clone(),
-                        }])
-                        .map_err(io)?;
-                }
-                self.pl
-                    .sysctl_set(&None, k, v)
-                    .map_err(|m| LabError::new(1, m))?;
-            }
-            self.changed(&None, "", format!("set {k}={v} (host, was {cur})"));
-        }
-        if lab.nat.is_empty() {
-            return Ok(());
-        }
-        match nat::converged(&lab.name, &lab.nat).map_err(|m| LabError::new(1, m))? {
-            Some(true) => self.t.unchanged += 1,
-            state => {
-                if !self.dry {
-                    self.j
-                        .intend([Owned::NftTable {
-                            family: "ip".into(),
-                            name: nat::table_name(&lab.name),
-                        }])
-                        .map_err(io)?;
-                    nat::install(&lab.name, &lab.nat).map_err(|m| LabError::new(1, m))?;
-                } else {
-                    self.plan(format!(
-                        "install nft table ip {} ({} masquerade rules)",
-                        nat::table_name(&lab.name),
-                        lab.nat.len()
-                    ));
-                }
-                if state.is_none() {
-                    self.t.created += 1;
-                } else {
-                    self.t.changed += 1;
-                }
-            }
         }
         Ok(())
     }

@@ -7,6 +7,7 @@
 //! 3 refused: objects nsctl did not create are in the way, 4 a required tool is missing.
 
 pub mod apply;
+pub mod configure;
 pub mod destroy;
 pub mod model;
 pub mod nat;
