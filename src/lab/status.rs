@@ -138,6 +138,35 @@ pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
             );
         }
     }
+    // Sysctls: each namespace's (when it exists) and the host's.
+    let mut sysctls: Vec<(super::spec::Where, String, String)> = Vec::new();
+    for ns in lab.namespaces.iter().filter(|n| have_ns.contains(&n.name)) {
+        sysctls.extend(
+            ns.sysctls
+                .iter()
+                .map(|(k, v)| (Some(ns.name.clone()), k.clone(), v.clone())),
+        );
+    }
+    sysctls.extend(
+        lab.host_sysctls
+            .iter()
+            .map(|(k, v)| (None, k.clone(), v.clone())),
+    );
+    for (at, k, want) in sysctls {
+        let place = at
+            .as_ref()
+            .map(|n| format!("netns {n}"))
+            .unwrap_or_else(|| "host".into());
+        match pl.sysctl_get(&at, &k) {
+            Ok(v) if v == want => row(format!("sysctl {k} ({place})"), "present", String::new()),
+            Ok(v) => row(
+                format!("sysctl {k} ({place})"),
+                "different",
+                format!("{v} instead of {want}"),
+            ),
+            Err(m) => row(format!("sysctl {k} ({place})"), "missing", m),
+        }
+    }
     if !lab.nat.is_empty() {
         let name = format!("nat table ip {}", nat::table_name(&lab.name));
         match nat::converged(&lab.name, &lab.nat) {
