@@ -230,3 +230,27 @@ pub fn validation_errors() -> Result<(), String> {
         Err(failures.join("\n"))
     }
 }
+
+/// Sysctls: applied inside namespaces and in the host, reported by status, and the host's put
+/// back by destroy to the value they had before nsctl changed them.
+pub fn sysctls() -> Result<(), String> {
+    let o = sandbox(
+        r#"
+cat > /tmp/s.toml <<'TOML'
+name = "sy"
+[netns.A]
+sysctl = { "net.ipv4.ip_forward" = 1 }
+[host]
+sysctl = { "net.ipv4.conf.all.forwarding" = "1" }
+TOML
+echo 0 > /proc/sys/net/ipv4/conf/all/forwarding
+$NSCTL apply /tmp/s.toml >/dev/null || exit 1
+$NSCTL exec A cat /proc/sys/net/ipv4/ip_forward
+cat /proc/sys/net/ipv4/conf/all/forwarding
+$NSCTL status /tmp/s.toml | grep -c '^sysctl .*: present$'
+$NSCTL destroy /tmp/s.toml >/dev/null || exit 1
+cat /proc/sys/net/ipv4/conf/all/forwarding
+"#,
+    );
+    crate::support::check(&o, "1\n1\n2\n0\n", "sysctls")
+}

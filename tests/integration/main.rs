@@ -62,6 +62,7 @@ const CASES: &[Case] = &[
     ("lab_missing_nft_and_dry_run", lab::missing_nft_and_dry_run),
     ("lab_kill_9_during_apply_converges", lab::kill_during_apply),
     ("lab_star100_apply_destroy", lab::star100),
+    ("lab_sysctls_applied_reported_restored", lab::sysctls),
 ];
 
 fn main() {
