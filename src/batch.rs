@@ -56,6 +56,13 @@ pub struct LineReader<R> {
     pub lineno: usize,
 }
 
+/// ip reads lines as C strings: whatever follows a NUL byte is not there.
+fn cut_nul(line: &mut Vec<u8>) {
+    if let Some(p) = line.iter().position(|&b| b == 0) {
+        line.truncate(p);
+    }
+}
+
 fn cut_comment(line: &mut Vec<u8>) {
     if let Some(p) = line.iter().position(|&b| b == b'#') {
         line.truncate(p);
@@ -74,6 +81,7 @@ impl<R: BufRead> LineReader<R> {
             return None;
         }
         self.lineno += 1;
+        cut_nul(&mut line);
         cut_comment(&mut line);
         while let Some(p) = line.windows(2).position(|w| w == b"\\\n") {
             let mut next = Vec::new();
@@ -83,6 +91,7 @@ impl<R: BufRead> LineReader<R> {
             }
             self.lineno += 1;
             line.truncate(p);
+            cut_nul(&mut next);
             cut_comment(&mut next);
             line.extend_from_slice(&next);
         }
@@ -173,5 +182,7 @@ mod tests {
         assert_eq!(r.next_line().unwrap(), b"last");
         assert_eq!(r.lineno, 7);
         assert!(r.next_line().is_none());
+        let mut r = LineReader::new(&b"add a\0b # x\nlist\n"[..]);
+        assert_eq!(r.next_line().unwrap(), b"add a");
     }
 }

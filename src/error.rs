@@ -36,6 +36,11 @@ pub fn strerror(errno: i32) -> String {
         .unwrap_or_else(|_| format!("Unknown error {errno}"))
 }
 
+/// `strerror` of an I/O error from std.
+pub fn io_errstr(e: &std::io::Error) -> String {
+    strerror(e.raw_os_error().unwrap_or(0))
+}
+
 /// `strerror` of a nix errno.
 pub fn errstr(e: nix::errno::Errno) -> String {
     strerror(e as i32)

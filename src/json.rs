@@ -12,6 +12,8 @@ pub enum Val<'a> {
     Int(i64),
     Bool(bool),
     Null,
+    /// Already formatted (a decimal number).
+    Raw(&'a [u8]),
 }
 
 /// iproute2's `json_writer`: a depth, a pretty flag and a pending separator. Output goes to
@@ -87,6 +89,7 @@ impl Writer {
                 .buf
                 .extend_from_slice(if t { b"true" } else { b"false" }),
             Val::Null => self.buf.extend_from_slice(b"null"),
+            Val::Raw(r) => self.buf.extend_from_slice(r),
         }
     }
 
@@ -155,6 +158,7 @@ impl Array {
                 Val::Int(n) => Val::Int(*n),
                 Val::Bool(b) => Val::Bool(*b),
                 Val::Null => Val::Null,
+                Val::Raw(r) => Val::Raw(r),
             };
             self.w.field(k, v);
         }

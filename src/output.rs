@@ -64,12 +64,6 @@ pub fn flush() {
     });
 }
 
-/// Drop whatever is buffered without writing it (a forked child must not repeat the
-/// parent's pending output).
-pub fn discard() {
-    OUT.with(|o| o.borrow_mut().buf.clear());
-}
-
 /// One unbuffered write of a whole message to stderr.
 pub fn err(data: &[u8]) {
     write_fd(2, data);

@@ -9,7 +9,6 @@ use std::ffi::CString;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, ForkResult};
 
-use crate::commands::list::entries;
 use crate::ctx::Ctx;
 use crate::error::{errstr, Exit, Ret};
 use crate::netns::switch::switch_for_exec;
@@ -84,17 +83,8 @@ pub fn exec(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         return Ok(-1);
     }
     if all {
-        let Some(names) = entries() else {
-            // ip returns 0 for a missing directory and fails on any other error.
-            return match std::fs::metadata(crate::netns::RUN_DIR) {
-                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(0),
-                Err(e) => {
-                    let m = crate::error::strerror(e.raw_os_error().unwrap_or(0));
-                    err(format!("Failed to open directory /run/netns: {m}\n").as_bytes());
-                    Ok(-1)
-                }
-                Ok(_) => Ok(0),
-            };
+        let Ok(names) = crate::netns::run_dir_for_all() else {
+            return Ok(-1);
         };
         for name in names {
             out(&bytes(&[b"\nnetns: ", &name, b"\n"]));

@@ -3,35 +3,35 @@
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 
-use crate::error::{strerror, Ret};
+use crate::error::{io_errstr, Ret};
 use crate::output::{bytes, err, out};
-
-fn os_err(e: &std::io::Error) -> String {
-    strerror(e.raw_os_error().unwrap_or(0))
-}
 
 pub fn identify(args: &[Vec<u8>]) -> Ret {
     if args.len() > 1 {
         err(b"extra arguments specified\n");
         return Ok(-1);
     }
-    let pid: &[u8] = args.first().map(|v| v.as_slice()).unwrap_or(b"self");
-    if pid != b"self" && !pid.iter().all(u8::is_ascii_digit) {
-        err(&bytes(&[b"Specified string '", pid, b"' is not a pid\n"]));
-        return Ok(-1);
-    }
+    // "self" is only the default: an explicit `identify self` is not a pid, as in ip.
+    let pid: &[u8] = match args.first() {
+        None => b"self",
+        Some(p) if p.iter().all(u8::is_ascii_digit) => p,
+        Some(p) => {
+            err(&bytes(&[b"Specified string '", p, b"' is not a pid\n"]));
+            return Ok(-1);
+        }
+    };
     let path = bytes(&[b"/proc/", pid, b"/ns/net"]);
     let target = match std::fs::File::open(std::ffi::OsStr::from_bytes(&path)) {
         Ok(f) => f,
         Err(e) => {
-            err(format!("Cannot open network namespace: {}\n", os_err(&e)).as_bytes());
+            err(format!("Cannot open network namespace: {}\n", io_errstr(&e)).as_bytes());
             return Ok(-1);
         }
     };
     let st = match target.metadata() {
         Ok(m) => m,
         Err(e) => {
-            err(format!("Stat of netns failed: {}\n", os_err(&e)).as_bytes());
+            err(format!("Stat of netns failed: {}\n", io_errstr(&e)).as_bytes());
             return Ok(-1);
         }
     };
@@ -52,7 +52,7 @@ pub fn identify(args: &[Vec<u8>]) -> Ret {
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
         Err(e) => {
             // ip prints no space after the colon here.
-            err(format!("Failed to open directory /run/netns:{}\n", os_err(&e)).as_bytes());
+            err(format!("Failed to open directory /run/netns:{}\n", io_errstr(&e)).as_bytes());
             return Ok(-1);
         }
     }

@@ -3,12 +3,8 @@
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 
-use crate::error::{strerror, Ret};
+use crate::error::{io_errstr, Ret};
 use crate::output::{err, out};
-
-fn os_err(e: &std::io::Error) -> String {
-    strerror(e.raw_os_error().unwrap_or(0))
-}
 
 pub fn pids(args: &[Vec<u8>]) -> Ret {
     let Some(name) = args.first() else {
@@ -22,13 +18,13 @@ pub fn pids(args: &[Vec<u8>]) -> Ret {
     let path = crate::netns::run_path(name);
     let st = match std::fs::File::open(std::ffi::OsStr::from_bytes(&path)) {
         Err(e) => {
-            err(format!("Cannot open network namespace: {}\n", os_err(&e)).as_bytes());
+            err(format!("Cannot open network namespace: {}\n", io_errstr(&e)).as_bytes());
             return Ok(-1);
         }
         Ok(f) => match f.metadata() {
             Ok(m) => m,
             Err(e) => {
-                err(format!("Stat of netns failed: {}\n", os_err(&e)).as_bytes());
+                err(format!("Stat of netns failed: {}\n", io_errstr(&e)).as_bytes());
                 return Ok(-1);
             }
         },
@@ -36,7 +32,7 @@ pub fn pids(args: &[Vec<u8>]) -> Ret {
     let dir = match std::fs::read_dir("/proc/") {
         Ok(d) => d,
         Err(e) => {
-            err(format!("Open of /proc failed: {}\n", os_err(&e)).as_bytes());
+            err(format!("Open of /proc failed: {}\n", io_errstr(&e)).as_bytes());
             return Ok(-1);
         }
     };

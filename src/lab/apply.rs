@@ -101,8 +101,8 @@ pub fn foreign(
             continue;
         }
         let sock = pl.socket(&at).map_err(|m| LabError::new(1, m))?;
-        let seen = Seen::read(pl, sock.as_ref().unwrap_or(pl.host()), false)
-            .map_err(|m| LabError::new(1, m))?;
+        let seen =
+            Seen::links(pl, sock.as_ref().unwrap_or(pl.host())).map_err(|m| LabError::new(1, m))?;
         for b in lab.bridges.iter().filter(|b| b.at == at) {
             if seen.links.contains_key(&b.name)
                 && !j.owns(&Owned::Link {
@@ -200,6 +200,12 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
 }
 
 impl Run<'_> {
+    /// Drop an intent whose creation failed, and persist that at once.
+    fn unintend(&mut self, o: &Owned) {
+        self.j.forget(o);
+        let _ = self.j.save();
+    }
+
     pub(super) fn plan(&mut self, what: String) {
         self.t.lines.push(what);
     }
@@ -264,6 +270,9 @@ impl Run<'_> {
                 crate::netns::lifecycle::Source::New,
             );
             if rc != Ok(0) {
+                // Nothing was made (add rolls itself back): the intent must not survive, or a
+                // later destroy would remove a namespace of that name that is not nsctl's.
+                self.unintend(&Owned::Netns { name: n.clone() });
                 return Err(LabError::new(
                     1,
                     format!("creating netns {n} failed (see the message above)"),
@@ -310,7 +319,7 @@ impl Run<'_> {
                 continue;
             };
             let s = sock.as_ref().unwrap_or(self.pl.host());
-            let seen = Seen::read(&self.pl, s, false).map_err(|m| LabError::new(1, m))?;
+            let seen = Seen::links(&self.pl, s).map_err(|m| LabError::new(1, m))?;
             let missing: Vec<&IfSpec> = wanted
                 .into_iter()
                 .filter(|b| !seen.links.contains_key(&b.name))
@@ -338,8 +347,12 @@ impl Run<'_> {
                     .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
                         InfoKind::Bridge,
                     )]));
-                crate::nl::link::create(&self.pl.nl, s, m).map_err(|f| {
-                    LabError::new(
+                if let Err(f) = crate::nl::link::create(&self.pl.nl, s, m) {
+                    self.unintend(&Owned::Link {
+                        netns: at.clone(),
+                        name: b.name.clone(),
+                    });
+                    return Err(LabError::new(
                         1,
                         format!(
                             "creating bridge {} ({}) failed: {}",
@@ -347,8 +360,8 @@ impl Run<'_> {
                             place_name(&at),
                             why(f)
                         ),
-                    )
-                })?;
+                    ));
+                }
                 self.t.created += 1;
                 self.fresh.insert((at.clone(), b.name.clone()));
             }
@@ -395,7 +408,7 @@ impl Run<'_> {
                 continue;
             };
             let s = sock.as_ref().unwrap_or(self.pl.host());
-            let seen = Seen::read(&self.pl, s, false).map_err(|m| LabError::new(1, m))?;
+            let seen = Seen::links(&self.pl, s).map_err(|m| LabError::new(1, m))?;
             let missing: Vec<(&IfSpec, &IfSpec)> = mine
                 .into_iter()
                 .filter(|(a, _)| !seen.links.contains_key(&a.name))
@@ -417,10 +430,11 @@ impl Run<'_> {
             for (a, b) in missing {
                 self.t.progress("veth pairs", done, lab.veths.len());
                 done += 1;
+                // The maker is the host end whenever there is one, so a peer elsewhere is
+                // always in a namespace.
                 let peer_fd = match &b.at {
-                    p if *p == at => None,
-                    None => Some(None),
-                    Some(n) => Some(Some(open_netns(n).map_err(|m| LabError::new(1, m))?)),
+                    Some(n) if b.at != at => Some(open_netns(n).map_err(|m| LabError::new(1, m))?),
+                    _ => None,
                 };
                 // The maker end is born up, with its MTU and already in its bridge: one request
                 // instead of three. (The peer cannot be born up: the kernel opens it before the
@@ -430,12 +444,8 @@ impl Run<'_> {
                 if let Some(mtu) = b.mtu {
                     peer.attributes.push(LinkAttribute::Mtu(mtu));
                 }
-                match &peer_fd {
-                    Some(Some(fd)) => peer.attributes.push(LinkAttribute::NetNsFd(fd.as_raw_fd())),
-                    Some(None) => peer
-                        .attributes
-                        .push(LinkAttribute::NetNsFd(self.pl.home_fd())),
-                    None => {}
+                if let Some(fd) = &peer_fd {
+                    peer.attributes.push(LinkAttribute::NetNsFd(fd.as_raw_fd()));
                 }
                 let mut m = LinkMessage::default();
                 m.header.flags = LinkFlags::Up;
@@ -448,16 +458,24 @@ impl Run<'_> {
                     LinkInfo::Kind(InfoKind::Veth),
                     LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))),
                 ]));
-                crate::nl::link::create(&self.pl.nl, s, m).map_err(|f| {
-                    LabError::new(
+                if let Err(f) = crate::nl::link::create(&self.pl.nl, s, m) {
+                    // The pair was not made (the kernel makes both ends or neither).
+                    if let Some(v) = lab
+                        .veths
+                        .iter()
+                        .find(|v| v.iter().any(|e| e.at == a.at && e.name == a.name))
+                    {
+                        self.unintend(&veth_owner(v));
+                    }
+                    return Err(LabError::new(
                         1,
                         format!(
                             "{} failed: {}",
                             text(a, b).replacen("create", "creating", 1),
                             why(f)
                         ),
-                    )
-                })?;
+                    ));
+                }
                 self.t.created += 1;
                 self.fresh.insert((a.at.clone(), a.name.clone()));
                 self.fresh.insert((b.at.clone(), b.name.clone()));

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::apply::{existing_namespaces, places, veth_owner};
+use super::apply::{existing_namespaces, place_name, places, veth_owner};
 use super::places::Places;
 use super::report::Tally;
 use super::spec::Lab;
@@ -15,12 +15,6 @@ pub fn run(path: &Path, dry: bool, json: bool) -> Result<i32, LabError> {
     let t = by_journal(&lab.name, &lab, dry)?;
     t.print(json, dry);
     Ok(if t.failed > 0 { 1 } else { 0 })
-}
-
-fn where_text(n: &Option<String>) -> String {
-    n.as_ref()
-        .map(|n| format!("netns {n}"))
-        .unwrap_or_else(|| "host".into())
 }
 
 /// Remove every journaled object of `lab_name` that exists.
@@ -57,12 +51,15 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
                     }
                     continue;
                 }
+                // A failure keeps the entry, so the next destroy tries again.
                 match nat::remove(lab_name) {
-                    Ok(true) => t.removed += 1,
-                    Ok(false) => {}
+                    Ok(true) => {
+                        t.removed += 1;
+                        j.forget(o);
+                    }
+                    Ok(false) => j.forget(o),
                     Err(m) => t.fail(m),
                 }
-                j.forget(o);
             }
             Owned::Sysctl { netns, key, old } => {
                 if netns
@@ -75,15 +72,17 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
                 }
                 if dry {
                     t.lines
-                        .push(format!("restore {key}={old} ({})", where_text(netns)));
+                        .push(format!("restore {key}={old} ({})", place_name(netns)));
                     t.removed += 1;
                     continue;
                 }
                 match pl.sysctl_set(netns, key, old) {
-                    Ok(()) => t.removed += 1,
+                    Ok(()) => {
+                        t.removed += 1;
+                        j.forget(o);
+                    }
                     Err(m) => t.fail(m),
                 }
-                j.forget(o);
             }
             _ => {}
         }
@@ -101,15 +100,15 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
             if dry {
                 t.lines.push(format!(
                     "restore {name} ({}) to {}",
-                    where_text(netns),
+                    place_name(netns),
                     if *up { "up" } else { "down" }
                 ));
                 continue;
             }
-            if let Err(m) = restore(&pl, netns, name, *up, *mtu) {
-                t.fail(m);
+            match restore(&pl, netns, name, *up, *mtu) {
+                Ok(()) => j.forget(o),
+                Err(m) => t.fail(m),
             }
-            j.forget(o);
         }
     }
     for o in objects.iter().rev() {
@@ -167,10 +166,10 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
             match addr {
                 Some(a) => t
                     .lines
-                    .push(format!("delete {a} from {name} ({})", where_text(netns))),
+                    .push(format!("delete {a} from {name} ({})", place_name(netns))),
                 None => t
                     .lines
-                    .push(format!("delete link {name} ({})", where_text(netns))),
+                    .push(format!("delete link {name} ({})", place_name(netns))),
             }
             t.removed += 1;
             continue;
@@ -187,16 +186,23 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
             None => crate::nl::link::delete(&pl.nl, s, link.header.index),
         };
         match res {
-            Ok(()) => t.removed += 1,
+            Ok(()) => {
+                t.removed += 1;
+                j.forget(o);
+            }
             Err(crate::nl::Failure::Kernel(e))
-                if addr.is_some() && e.errno == libc::EADDRNOTAVAIL => {}
+                if (addr.is_some() && e.errno == libc::EADDRNOTAVAIL)
+                    || e.errno == libc::ENODEV =>
+            {
+                j.forget(o);
+            }
+            // Kept in the journal: the next destroy tries again.
             Err(f) => t.fail(format!(
                 "deleting {name} ({}) failed: {}",
-                where_text(netns),
+                place_name(netns),
                 super::observe::why(f)
             )),
         }
-        j.forget(o);
     }
     if !dry {
         j.save()
@@ -242,8 +248,7 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
         }
     }
     for at in places(lab).into_iter().filter(|p| p.is_none()) {
-        let seen =
-            super::observe::Seen::read(&pl, pl.host(), false).map_err(|m| LabError::new(1, m))?;
+        let seen = super::observe::Seen::links(&pl, pl.host()).map_err(|m| LabError::new(1, m))?;
         for b in lab.bridges.iter().filter(|b| b.at == at) {
             if seen.links.contains_key(&b.name)
                 && !objects.contains(&Owned::Link {
@@ -296,7 +301,7 @@ fn restore(
     crate::nl::link::change(&pl.nl, s, m).map_err(|f| {
         format!(
             "restoring {name} ({}) failed: {}",
-            where_text(netns),
+            place_name(netns),
             super::observe::why(f)
         )
     })
@@ -314,7 +319,7 @@ fn wait_gone(pl: &Places, ends: &[(Option<String>, String)]) {
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while std::time::Instant::now() < deadline {
-        let Ok(seen) = super::observe::Seen::read(pl, pl.host(), false) else {
+        let Ok(seen) = super::observe::Seen::links(pl, pl.host()) else {
             return;
         };
         if !host.iter().any(|n| seen.links.contains_key(*n)) {

@@ -20,7 +20,7 @@ pub mod status;
 
 use clap::Parser;
 
-use crate::error::{Exit, Ret};
+use crate::error::Ret;
 use crate::output::err;
 
 /// A failure of a lab command: one line, and the exit code.
@@ -124,14 +124,16 @@ fn words(args: &[Vec<u8>], verb: &str) -> Vec<std::ffi::OsString> {
         .collect()
 }
 
+/// A lab command's result as a handler value (`-code`), so that inside a batch a failing
+/// lab line prints `Command failed` and honours `-force` like any other line.
 fn finish(r: Result<i32, LabError>) -> Ret {
     match r {
-        Ok(code) => Err(Exit(code)),
+        Ok(code) => Ok(-code),
         Err(e) => {
             let mut m = e.msg;
             m.push('\n');
             err(m.as_bytes());
-            Err(Exit(e.code))
+            Ok(-e.code)
         }
     }
 }
@@ -140,7 +142,7 @@ fn finish(r: Result<i32, LabError>) -> Ret {
 pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
     let parse_err = |e: clap::Error| {
         let _ = e.print();
-        Err(Exit(if e.use_stderr() { 2 } else { 0 }))
+        Ok(if e.use_stderr() { -2 } else { 0 })
     };
     match verb {
         b"apply" => match ApplyArgs::try_parse_from(words(args, "apply")) {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use netlink_packet_route::address::AddressAttribute;
-use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkFlags, LinkInfo};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute};
 use netlink_packet_route::AddressFamily;
 
@@ -17,7 +17,6 @@ pub struct LinkState {
     pub up: bool,
     pub master: Option<u32>,
     pub mtu: Option<u32>,
-    pub kind: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,8 +51,14 @@ fn ip(a: &RouteAddress) -> Option<IpAddr> {
 }
 
 impl Seen {
-    pub fn read(pl: &Places, sock: &Socket, with_routes: bool) -> Result<Seen, Fail> {
-        Self::read_parts(pl, sock, true, with_routes)
+    /// Links only.
+    pub fn links(pl: &Places, sock: &Socket) -> Result<Seen, Fail> {
+        Self::read_parts(pl, sock, false, false)
+    }
+
+    /// Links, addresses and routes.
+    pub fn all(pl: &Places, sock: &Socket) -> Result<Seen, Fail> {
+        Self::read_parts(pl, sock, true, true)
     }
 
     /// Links, and (when `all`) addresses and routes too.
@@ -80,17 +85,6 @@ impl Seen {
                     LinkAttribute::IfName(n) => name = Some(n.clone()),
                     LinkAttribute::Controller(m) => st.master = Some(*m),
                     LinkAttribute::Mtu(m) => st.mtu = Some(*m),
-                    LinkAttribute::LinkInfo(infos) => {
-                        for i in infos {
-                            if let LinkInfo::Kind(k) = i {
-                                st.kind = Some(match k {
-                                    InfoKind::Veth => "veth".into(),
-                                    InfoKind::Bridge => "bridge".into(),
-                                    other => other.to_string(),
-                                });
-                            }
-                        }
-                    }
                     _ => {}
                 }
             }

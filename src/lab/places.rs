@@ -3,7 +3,7 @@
 //! fds for veth peers, and sysctls read and written from inside.
 
 use std::fs::File;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
 use nix::sched::{setns, CloneFlags};
@@ -34,10 +34,6 @@ impl Places {
 
     pub fn host(&self) -> &Socket {
         &self.host
-    }
-
-    pub fn home_fd(&self) -> i32 {
-        self.home.as_raw_fd()
     }
 
     /// Run `f` with this thread inside netns `name`, then come back.

@@ -70,8 +70,7 @@ impl Tally {
             w.field("unchanged", Val::Int(self.unchanged as i64));
             w.field("removed", Val::Int(self.removed as i64));
             w.field("failed", Val::Int(self.failed as i64));
-            w.name("seconds");
-            w.value(Val::Str(format!("{secs:.3}").as_bytes()));
+            w.field("seconds", Val::Raw(format!("{secs:.3}").as_bytes()));
             let refs: Vec<&str> = self.lines.iter().map(|s| s.as_str()).collect();
             w.str_array(if dry_run { "plan" } else { "errors" }, &refs);
             w.end_object();

@@ -72,8 +72,8 @@ pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
             continue;
         }
         let sock = pl.socket(&at).map_err(|m| LabError::new(1, m))?;
-        let seen = Seen::read(&pl, sock.as_ref().unwrap_or(pl.host()), true)
-            .map_err(|m| LabError::new(1, m))?;
+        let seen =
+            Seen::all(&pl, sock.as_ref().unwrap_or(pl.host())).map_err(|m| LabError::new(1, m))?;
         for i in ifs {
             let name = format!("interface {} ({place})", i.name);
             let Some(st) = seen.links.get(&i.name) else {

@@ -2,7 +2,6 @@
 //! sequences, their messages, and the rollback of a half-made name.
 
 use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 
 use nix::mount::MntFlags;
 use nix::mount::MsFlags;
@@ -136,19 +135,11 @@ pub fn remove(sys: &mut dyn Sys, path: &[u8]) -> i32 {
 
 /// `-all delete`: every entry in readdir order, stopping at the first failure; rc 0 anyway.
 pub fn remove_all(sys: &mut dyn Sys) -> Ret {
-    let dir = match std::fs::read_dir(super::RUN_DIR) {
-        Ok(d) => d,
-        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(0),
-        Err(e) => {
-            crate::eprint_ip!(
-                "Failed to open directory /run/netns: {}\n",
-                crate::error::strerror(e.raw_os_error().unwrap_or(0))
-            );
-            return Ok(-1);
-        }
+    let Ok(names) = super::run_dir_for_all() else {
+        return Ok(-1);
     };
-    for entry in dir.flatten() {
-        if remove(sys, &run_path(entry.file_name().as_bytes())) != 0 {
+    for name in names {
+        if remove(sys, &run_path(&name)) != 0 {
             break;
         }
     }

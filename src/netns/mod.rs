@@ -42,6 +42,24 @@ pub fn lookup_path(name: &[u8]) -> Vec<u8> {
     }
 }
 
+/// The names in /run/netns for `-all delete` and `-all exec`, in readdir order. A missing
+/// directory is an empty list; any other error is reported as ip does and gives Err.
+pub fn run_dir_for_all() -> Result<Vec<Vec<u8>>, crate::error::Reported> {
+    use std::os::unix::ffi::OsStrExt;
+    match std::fs::read_dir(RUN_DIR) {
+        Ok(d) => Ok(d
+            .flatten()
+            .map(|e| e.file_name().as_bytes().to_vec())
+            .collect()),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(Vec::new()),
+        Err(e) => {
+            let m = crate::error::strerror(e.raw_os_error().unwrap_or(0));
+            crate::output::err(format!("Failed to open directory /run/netns: {m}\n").as_bytes());
+            Err(crate::error::Reported)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
