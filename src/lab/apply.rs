@@ -36,7 +36,11 @@ pub(super) fn place_name(at: &Where) -> String {
 pub(super) fn io(e: std::io::Error) -> LabError {
     LabError::new(
         1,
-        format!("cannot write the lab journal in {}: {e}", super::state::DIR),
+        format!(
+            "cannot write the lab journal in {}: {}",
+            super::state::DIR,
+            crate::error::io_errstr(&e)
+        ),
     )
 }
 
@@ -144,6 +148,11 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
             format!("apply {shown}: the lab asks for NAT, which needs nft, and nft is not installed; install nftables (apt-get install nftables) and run apply again. Nothing was changed."),
         ));
     }
+    let _lock = if o.dry_run {
+        None
+    } else {
+        Some(super::lock(&lab.name)?)
+    };
     let j = super::journal(&lab.name)?;
     let pl = Places::new().map_err(|m| LabError::new(1, m))?;
     let have_ns = existing_namespaces();

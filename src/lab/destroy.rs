@@ -12,6 +12,11 @@ use super::{nat, LabError};
 
 pub fn run(path: &Path, dry: bool, json: bool) -> Result<i32, LabError> {
     let lab = super::load(path)?;
+    let _lock = if dry {
+        None
+    } else {
+        Some(super::lock(&lab.name)?)
+    };
     let t = by_journal(&lab.name, &lab, dry)?;
     t.print(json, dry);
     Ok(if t.failed > 0 { 1 } else { 0 })
@@ -205,8 +210,12 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
         }
     }
     if !dry {
-        j.save()
-            .map_err(|e| LabError::new(1, format!("cannot write the journal: {e}")))?;
+        j.save().map_err(|e| {
+            LabError::new(
+                1,
+                format!("cannot write the journal: {}", crate::error::io_errstr(&e)),
+            )
+        })?;
     }
     // 3. Namespaces: their links, addresses and routes go with them.
     for (k, n) in owned_ns.iter().enumerate() {
@@ -237,8 +246,12 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
     t.progress("namespaces", owned_ns.len(), owned_ns.len());
     if !dry {
         wait_gone(&pl, &linger);
-        j.save()
-            .map_err(|e| LabError::new(1, format!("cannot write the journal: {e}")))?;
+        j.save().map_err(|e| {
+            LabError::new(
+                1,
+                format!("cannot write the journal: {}", crate::error::io_errstr(&e)),
+            )
+        })?;
     }
     // Objects the file names that exist but are not nsctl's: left alone, and said so.
     let mut left = Vec::new();

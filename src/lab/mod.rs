@@ -86,14 +86,29 @@ pub fn is_lab_command(word: &[u8]) -> bool {
     matches!(word, b"apply" | b"destroy" | b"status")
 }
 
+/// Take the lab's lock, or a one-line error.
+pub fn lock(lab: &str) -> Result<std::fs::File, LabError> {
+    state::lock(lab).map_err(|e| {
+        LabError::new(
+            1,
+            format!(
+                "cannot lock lab {lab} in {}: {}",
+                state::DIR,
+                crate::error::io_errstr(&e)
+            ),
+        )
+    })
+}
+
 /// The journal of a lab, or a one-line error.
 pub fn journal(lab: &str) -> Result<state::Journal, LabError> {
     state::Journal::load(lab).map_err(|e| {
         LabError::new(
             1,
             format!(
-                "cannot read the journal of lab {lab} in {}: {e}",
-                state::DIR
+                "cannot read the journal of lab {lab} in {}: {}",
+                state::DIR,
+                crate::error::io_errstr(&e)
             ),
         )
     })
@@ -102,8 +117,15 @@ pub fn journal(lab: &str) -> Result<state::Journal, LabError> {
 /// Load and check a lab file; every problem is reported as FILE:LINE:COL: message.
 pub fn load(path: &std::path::Path) -> Result<spec::Lab, LabError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| LabError::new(2, format!("{shown}: cannot read the lab file: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        LabError::new(
+            2,
+            format!(
+                "{shown}: cannot read the lab file: {}",
+                crate::error::io_errstr(&e)
+            ),
+        )
+    })?;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

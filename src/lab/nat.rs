@@ -13,6 +13,15 @@ use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
 use super::places::Fail;
 use crate::wiring::prefix::Prefix as IpPrefix;
 
+/// An error's text without Rust's " (os error N)" tail (the nftables crate wraps io errors).
+fn plain(e: &dyn std::fmt::Display) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) if s.ends_with(')') => s[..i].to_string(),
+        _ => s,
+    }
+}
+
 pub fn table_name(lab: &str) -> String {
     format!("nsctl-{lab}")
 }
@@ -77,7 +86,7 @@ pub fn current(lab: &str) -> Result<Option<Vec<String>>, Fail> {
     let name = table_name(lab);
     let read = |args: &[&str]| {
         nftables::helper::get_current_ruleset_with_args(None::<&str>, args)
-            .map_err(|e| format!("cannot read the nft ruleset: {e}"))
+            .map_err(|e| format!("cannot read the nft ruleset: {}", plain(&e)))
     };
     let tables = read(&["-j", "list", "tables", "ip"])?;
     let exists = tables.objects.iter().any(
@@ -135,7 +144,7 @@ pub fn install(lab: &str, rules: &[(IpPrefix, Option<String>)]) -> Result<(), Fa
         b.add(NfListObject::Rule(rule(&name, s, o)));
     }
     nftables::helper::apply_ruleset(&b.to_nftables())
-        .map_err(|e| format!("nft refused the NAT rules: {e}"))
+        .map_err(|e| format!("nft refused the NAT rules: {}", plain(&e)))
 }
 
 /// Delete the table if it exists.
@@ -151,6 +160,6 @@ pub fn remove(lab: &str) -> Result<bool, Fail> {
         ..Default::default()
     }));
     nftables::helper::apply_ruleset(&b.to_nftables())
-        .map_err(|e| format!("nft could not delete table {name}: {e}"))?;
+        .map_err(|e| format!("nft could not delete table {name}: {}", plain(&e)))?;
     Ok(true)
 }

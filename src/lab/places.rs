@@ -23,12 +23,25 @@ pub type Fail = String;
 impl Places {
     pub fn new() -> Result<Places, Fail> {
         let home: OwnedFd = File::open("/proc/thread-self/ns/net")
-            .map_err(|e| format!("cannot open this thread's network namespace: {e}"))?
+            .map_err(|e| {
+                format!(
+                    "cannot open this thread's network namespace: {}",
+                    crate::error::io_errstr(&e)
+                )
+            })?
             .into();
-        let nl = Netlink::new().map_err(|e| format!("cannot start the netlink runtime: {e}"))?;
-        let host = nl
-            .open(true)
-            .map_err(|e| format!("cannot open a netlink socket: {e}"))?;
+        let nl = Netlink::new().map_err(|e| {
+            format!(
+                "cannot start the netlink runtime: {}",
+                crate::error::io_errstr(&e)
+            )
+        })?;
+        let host = nl.open(true).map_err(|e| {
+            format!(
+                "cannot open a netlink socket: {}",
+                crate::error::io_errstr(&e)
+            )
+        })?;
         Ok(Places { nl, home, host })
     }
 
@@ -57,8 +70,12 @@ impl Places {
             None => Ok(None),
             Some(n) => {
                 let s = self.inside(n, || self.nl.open(true))?;
-                s.map(Some)
-                    .map_err(|e| format!("cannot open a netlink socket in netns \"{n}\": {e}"))
+                s.map(Some).map_err(|e| {
+                    format!(
+                        "cannot open a netlink socket in netns \"{n}\": {}",
+                        crate::error::io_errstr(&e)
+                    )
+                })
             }
         }
     }
@@ -71,7 +88,7 @@ impl Places {
             None => read(),
             Some(n) => self.inside(n, read)?,
         };
-        r.map_err(|e| format!("cannot read sysctl {key}: {e}"))
+        r.map_err(|e| format!("cannot read sysctl {key}: {}", crate::error::io_errstr(&e)))
     }
 
     pub fn sysctl_set(&self, at: &Option<String>, key: &str, value: &str) -> Result<(), Fail> {
@@ -81,7 +98,12 @@ impl Places {
             None => write(),
             Some(n) => self.inside(n, write)?,
         };
-        r.map_err(|e| format!("cannot set sysctl {key}={value}: {e}"))
+        r.map_err(|e| {
+            format!(
+                "cannot set sysctl {key}={value}: {}",
+                crate::error::io_errstr(&e)
+            )
+        })
     }
 }
 
@@ -94,5 +116,10 @@ pub fn open_netns(name: &str) -> Result<OwnedFd, Fail> {
     let path = crate::netns::run_path(name.as_bytes());
     File::open(std::ffi::OsStr::from_bytes(&path))
         .map(Into::into)
-        .map_err(|e| format!("cannot open netns \"{name}\": {e}"))
+        .map_err(|e| {
+            format!(
+                "cannot open netns \"{name}\": {}",
+                crate::error::io_errstr(&e)
+            )
+        })
 }

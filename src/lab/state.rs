@@ -56,6 +56,19 @@ pub struct Journal {
     set: std::collections::HashSet<Owned>,
 }
 
+/// Hold the lab's lock (/run/nsctl/labs/NAME.lock) while the returned file lives, so two
+/// applies or destroys of one lab never interleave their journal writes; a second one waits.
+pub fn lock(lab: &str) -> std::io::Result<std::fs::File> {
+    std::fs::create_dir_all(DIR)?;
+    let f = std::fs::File::create(PathBuf::from(DIR).join(format!("{lab}.lock")))?;
+    // SAFETY: flock only reads the descriptor, which `f` keeps open.
+    let rc = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(f)
+}
+
 pub fn path(lab: &str) -> PathBuf {
     PathBuf::from(DIR).join(format!("{lab}.json"))
 }
