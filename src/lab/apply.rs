@@ -278,6 +278,10 @@ impl Run<'_> {
                 n.as_bytes(),
                 crate::netns::lifecycle::Source::New,
             );
+            if let Err(crate::error::Exit(code)) = rc {
+                // add could not return to the original namespace: nothing after this may run.
+                std::process::exit(code);
+            }
             if rc != Ok(0) {
                 // Nothing was made (add rolls itself back): the intent must not survive, or a
                 // later destroy would remove a namespace of that name that is not nsctl's.

@@ -55,12 +55,15 @@ impl Places {
         setns(fd.as_fd(), CloneFlags::CLONE_NEWNET)
             .map_err(|e| format!("cannot enter netns \"{name}\": {}", crate::error::errstr(e)))?;
         let out = f();
-        setns(self.home.as_fd(), CloneFlags::CLONE_NEWNET).map_err(|e| {
-            format!(
-                "cannot return to the original netns: {}",
+        if let Err(e) = setns(self.home.as_fd(), CloneFlags::CLONE_NEWNET) {
+            // Every later step (and any rollback) would act on the wrong namespace: stop here.
+            let m = format!(
+                "nsctl: cannot return to the original network namespace after entering \"{name}\": {}; stopping; run the command again to converge\n",
                 crate::error::errstr(e)
-            )
-        })?;
+            );
+            crate::output::err(m.as_bytes());
+            std::process::exit(1);
+        }
         Ok(out)
     }
 
