@@ -4,7 +4,7 @@
 use std::io::BufRead;
 
 use crate::ctx::Ctx;
-use crate::error::{errstr, status_of, Exit, Ret};
+use crate::error::{status_of, Exit, Ret};
 use crate::output::{bytes, err};
 
 /// ip's limit on words per line (`makeargs(line, argv, 512)` keeps one slot for NULL).
@@ -108,13 +108,7 @@ pub fn run(ctx: &mut Ctx, file: &[u8]) -> Ret {
             .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)))
             .and_then(|f| nix::unistd::dup2_stdin(&f));
         if let Err(e) = opened {
-            err(&bytes(&[
-                b"Cannot open file \"",
-                file,
-                b"\" for reading: ",
-                errstr(e).as_bytes(),
-                b"\n",
-            ]));
+            crate::output::err_errno(&[b"Cannot open file \"", file, b"\" for reading: "], e);
             return Ok(-1);
         }
     }

@@ -19,7 +19,6 @@ where  COMMAND := { list | add | attach | set | delete | identify | pids |\n\
 pub struct Parsed {
     pub opts: Opts,
     pub batch: Option<Vec<u8>>,
-    pub netns: Option<Vec<u8>>,
     /// The words after the options.
     pub rest: Vec<Vec<u8>>,
 }
@@ -204,7 +203,6 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Parsed, Exit> {
                 if crate::netns::switch::enter_netns(v).is_err() {
                     return Err(Exit(255));
                 }
-                p.netns = Some(v.clone());
                 i += 1;
             }
             Act::All => p.opts.all = true,

@@ -77,6 +77,15 @@ macro_rules! eprint_ip {
     };
 }
 
+/// `fprintf(stderr, "...%s\n", strerror(e))` with raw bytes in the message: the parts, then
+/// the errno's text.
+pub fn err_errno(parts: &[&[u8]], e: nix::errno::Errno) {
+    let mut m = bytes(parts);
+    m.extend_from_slice(crate::error::errstr(e).as_bytes());
+    m.push(b'\n');
+    err(&m);
+}
+
 /// A byte string written into a `Vec`, used to build messages that carry raw names.
 pub fn bytes(parts: &[&[u8]]) -> Vec<u8> {
     let mut v = Vec::new();

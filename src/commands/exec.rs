@@ -21,13 +21,7 @@ fn execvp(argv: &[Vec<u8>]) -> ! {
         .map(|a| CString::new(a.clone()).expect("argv words contain no NUL"))
         .collect();
     let e = nix::unistd::execvp(&cargs[0], &cargs).unwrap_err();
-    err(&bytes(&[
-        b"exec of \"",
-        &argv[0],
-        b"\" failed: ",
-        errstr(e).as_bytes(),
-        b"\n",
-    ]));
+    crate::output::err_errno(&[b"exec of \"", &argv[0], b"\" failed: "], e);
     // SAFETY: _exit ends the process at once, skipping destructors and atexit handlers,
     // exactly as ip's `_exit(1)` (a forked child must not flush the parent's state).
     unsafe { libc::_exit(1) }

@@ -4,7 +4,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 
 use crate::ctx::{Ctx, Sock};
-use crate::error::{errstr, Exit, Ret};
+use crate::error::{Exit, Ret};
 use crate::output::{bytes, err};
 use crate::parse::get_integer;
 
@@ -45,14 +45,7 @@ pub fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         Ok(f) => f,
         Err(e) => {
             let e = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0));
-            let m = bytes(&[
-                b"Cannot open network namespace \"",
-                name,
-                b"\": ",
-                errstr(e).as_bytes(),
-                b"\n",
-            ]);
-            err(&m);
+            crate::output::err_errno(&[b"Cannot open network namespace \"", name, b"\": "], e);
             return Ok(-1);
         }
     };

@@ -8,7 +8,7 @@ use nix::mount::MsFlags;
 
 use super::{run_path, rundir, sys::Sys};
 use crate::error::{errstr, Exit, Reported, Ret};
-use crate::output::{bytes, err};
+use crate::output::err_errno;
 
 /// Where the new name's namespace comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,13 +24,6 @@ fn cpath(p: &[u8]) -> CString {
     CString::new(p).expect("paths from argv contain no NUL")
 }
 
-fn fail(parts: &[&[u8]], e: nix::errno::Errno) {
-    let mut m = bytes(parts);
-    m.extend_from_slice(errstr(e).as_bytes());
-    m.push(b'\n');
-    err(&m);
-}
-
 /// Create `/run/netns/NAME` bound to a namespace. Returns ip's handler value.
 pub fn create(sys: &mut dyn Sys, name: &[u8], source: Source) -> Ret {
     let path = run_path(name);
@@ -41,7 +34,7 @@ pub fn create(sys: &mut dyn Sys, name: &[u8], source: Source) -> Ret {
     match sys.create_excl(&cpath) {
         Ok(fd) => sys.close(fd),
         Err(e) => {
-            fail(&[b"Cannot create namespace file \"", &path, b"\": "], e);
+            err_errno(&[b"Cannot create namespace file \"", &path, b"\": "], e);
             return Ok(-1);
         }
     }
@@ -50,12 +43,12 @@ pub fn create(sys: &mut dyn Sys, name: &[u8], source: Source) -> Ret {
         Source::Pid(pid) => {
             let proc = format!("/proc/{pid}/ns/net");
             if let Err(e) = bind(sys, &proc, &cpath) {
-                fail(
+                err_errno(
                     &[b"Bind ", proc.as_bytes(), b" -> ", &path, b" failed: "],
                     e,
                 );
                 if let Err(e) = sys.unlink(&cpath) {
-                    fail(&[b"Cannot remove namespace file \"", &path, b"\": "], e);
+                    err_errno(&[b"Cannot remove namespace file \"", &path, b"\": "], e);
                 }
                 return Ok(-1);
             }
@@ -92,12 +85,12 @@ fn add_new(sys: &mut dyn Sys, path: &[u8], cpath: &CString) -> Ret {
     };
     let made = match sys.unshare_net() {
         Ok(()) => bind(sys, &own.to_string_lossy(), cpath).map_err(|e| {
-            fail(&[b"Bind /proc/self/ns/net -> ", path, b" failed: "], e);
+            err_errno(&[b"Bind /proc/self/ns/net -> ", path, b" failed: "], e);
             Reported
         }),
         Err(e) => {
             let name = &path[super::RUN_DIR.len() + 1..];
-            fail(
+            err_errno(
                 &[
                     b"Failed to create a new network namespace \"",
                     name,
@@ -127,7 +120,7 @@ pub fn remove(sys: &mut dyn Sys, path: &[u8]) -> i32 {
     let c = cpath(path);
     let _ = sys.umount2(&c, MntFlags::MNT_DETACH | MntFlags::UMOUNT_NOFOLLOW);
     if let Err(e) = sys.unlink(&c) {
-        fail(&[b"Cannot remove namespace file \"", path, b"\": "], e);
+        err_errno(&[b"Cannot remove namespace file \"", path, b"\": "], e);
         return -1;
     }
     0

@@ -13,14 +13,7 @@ use nix::sys::stat::Mode;
 
 use super::{run_path, ETC_DIR, NAME_MAX};
 use crate::error::{errstr, Reported};
-use crate::output::{bytes, err};
-
-fn report(parts: &[&[u8]], e: nix::errno::Errno) {
-    let mut m = bytes(parts);
-    m.extend_from_slice(errstr(e).as_bytes());
-    m.push(b'\n');
-    err(&m);
-}
+use crate::output::err_errno;
 
 /// Steps 1-2: open `/run/netns/NAME` and setns into it. No name validation, as in ip (`-n`
 /// takes paths relative to the run directory); the file is only opened for reading.
@@ -33,12 +26,12 @@ pub fn enter_netns(name: &[u8]) -> Result<(), Reported> {
     ) {
         Ok(fd) => fd,
         Err(e) => {
-            report(&[b"Cannot open network namespace \"", name, b"\": "], e);
+            err_errno(&[b"Cannot open network namespace \"", name, b"\": "], e);
             return Err(Reported);
         }
     };
     if let Err(e) = nix::sched::setns(fd.as_fd(), CloneFlags::CLONE_NEWNET) {
-        report(
+        err_errno(
             &[b"setting the network namespace \"", name, b"\" failed: "],
             e,
         );
@@ -118,7 +111,7 @@ fn bind_etc(name: &[u8]) {
             MsFlags::MS_BIND,
             None::<&std::ffi::CStr>,
         ) {
-            report(&[b"Bind ", &src, b" -> ", &dst, b" failed: "], er);
+            err_errno(&[b"Bind ", &src, b" -> ", &dst, b" failed: "], er);
         }
     }
 }
