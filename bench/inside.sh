@@ -1,9 +1,11 @@
 #!/bin/bash
 # The part of bench/run.sh that runs inside the sandbox. Results go to $OUT/*.json.
 set -euo pipefail
-h() { hyperfine -N --style none -w "${W:-3}" "$@" >/dev/null 2>&1 || { echo "bench: hyperfine $* failed" >&2; exit 1; }; }
+# hyperfine's own output is kept and shown only when it fails, so a CI log says why.
+h() { hyperfine -N --style none -w "${W:-3}" "$@" >$OUT/hyperfine.log 2>&1 || { echo "bench: hyperfine $* failed:" >&2; tail -20 $OUT/hyperfine.log >&2; exit 1; }; }
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }   # peak RSS in KiB
-settle() { sleep "$SETTLE"; }
+S=$(cd "$(dirname "$0")" && pwd)/settle.sh   # waits for the kernel's cleanup, see there
+settle() { sh "$S"; }
 
 # 1. Single commands (nsctl first, ip second), median of $RUNS runs each.
 $IP netns add b1
@@ -31,7 +33,7 @@ for i in $(seq 1 $BATCH); do echo "netns add n$i"; done > /tmp/adds
 # each is measured in both orders (nsctl first, then ip first) and the table merges them.
 for order in 1 2; do
 	a="$NSCTL -b /tmp/adds" b="$IP -b /tmp/adds"; [ $order = 2 ] && { t=$a; a=$b; b=$t; }
-	h -r $BRUNS --prepare "sh -c \"$IP -all netns delete; sleep $SETTLE\"" --export-json $OUT/batch.$order.json "$a" "$b"
+	h -r $BRUNS --prepare "sh -c \"$IP -all netns delete; sh $S\"" --export-json $OUT/batch.$order.json "$a" "$b"
 	a="$NSCTL -all delete" b="$IP -all netns delete"; [ $order = 2 ] && { t=$a; a=$b; b=$t; }
 	h -r $BRUNS --prepare "sh -c \"$IP -force -b /tmp/adds 2>/dev/null; sleep $SETTLE\"" --export-json $OUT/alldel.$order.json "$a" "$b"
 done
@@ -47,16 +49,16 @@ for n in $LAB1 $LAB2; do
 	d=/tmp/star$n; mkdir -p $d
 	python3 "$GEN" $n $d
 	runs=$LRUNS; [ $n = $LAB2 ] && runs=$(( (LRUNS + 1) / 2 ))
-	W=1 h -r $runs --prepare "sh -c \"$NSCTL destroy $d/lab.toml >/dev/null; sleep $SETTLE\"" --export-json $OUT/apply$n.json "$NSCTL apply $d/lab.toml"
+	W=1 h -r $runs --prepare "sh -c \"$NSCTL destroy $d/lab.toml >/dev/null; sh $S\"" --export-json $OUT/apply$n.json "$NSCTL apply $d/lab.toml"
 	W=1 h -r $runs --prepare "sh -c \"$NSCTL apply $d/lab.toml >/dev/null; sleep $SETTLE\"" --export-json $OUT/destroy$n.json "$NSCTL destroy $d/lab.toml"
 	settle
 	echo "apply$n $(rss $NSCTL apply $d/lab.toml)" >> $OUT/rss.txt
 	echo "destroy$n $(rss $NSCTL destroy $d/lab.toml)" >> $OUT/rss.txt
 	settle
-	W=0 h -r $IPRUNS --prepare "sh -c \"sh $d/ip-down.sh >/dev/null 2>&1; sleep $SETTLE\"" --export-json $OUT/ipsh$n.json "sh $d/ip-up.sh"
-	W=0 h -r $IPRUNS --prepare "sh -c \"sh $d/ip-up.sh >/dev/null 2>&1; sleep $SETTLE\"" --export-json $OUT/ipshdown$n.json "sh $d/ip-down.sh"
+	W=0 h -r $IPRUNS --prepare "sh -c \"sh $d/ip-down.sh >/dev/null 2>&1; sh $S\"" --export-json $OUT/ipsh$n.json "sh $d/ip-up.sh"
+	W=0 h -r $IPRUNS --prepare "sh -c \"sh $d/ip-down.sh >/dev/null 2>&1; sh $S && sh $d/ip-up.sh\"" --export-json $OUT/ipshdown$n.json "sh $d/ip-down.sh"
 	settle
-	W=0 h -r $IPRUNS --prepare "sh -c \"sh $d/ip-down.sh >/dev/null 2>&1; sleep $SETTLE\"" --export-json $OUT/ipb$n.json "sh $d/ipb-up.sh"
+	W=0 h -r $IPRUNS --prepare "sh -c \"sh $d/ip-down.sh >/dev/null 2>&1; sh $S\"" --export-json $OUT/ipb$n.json "sh $d/ipb-up.sh"
 	sh $d/ip-down.sh >/dev/null 2>&1
 	settle
 done
