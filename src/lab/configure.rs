@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::link::{
+    InfoBridge, InfoData, InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
 
 use super::apply::{interfaces, io, place_name, route_text, veth_owner, Run};
 use super::nat;
@@ -87,6 +89,8 @@ impl Run<'_> {
                 }
             }
         }
+        // Bridges that must come up do so after their ports are in (below).
+        let mut late_up = Vec::new();
         for i in interfaces(lab, at) {
             let Some(st) = seen.links.get(&i.name) else {
                 if self.dry {
@@ -101,6 +105,11 @@ impl Run<'_> {
             let want_master = master.filter(|m| st.master != Some(*m));
             let want_mtu = i.mtu.filter(|m| st.mtu != Some(*m));
             let want_up = !st.up;
+            // A port that joins an up bridge makes the kernel redo its STP port selection over
+            // every port; joining a down bridge skips that, and bringing the bridge up later
+            // does it once. So a bridge that is down waits until its ports are in.
+            let is_bridge = lab.bridges.iter().any(|b| b.at == *at && b.name == i.name);
+            let up_now = want_up && !is_bridge;
             let adopted = !self.j.owns(&Owned::Link {
                 netns: at.clone(),
                 name: i.name.clone(),
@@ -113,7 +122,12 @@ impl Run<'_> {
                     self.j.intend([Owned::Adopted { netns: at.clone(), name: i.name.clone(), up: st.up, mtu: st.mtu }]).map_err(io)?;
                 }
                 if !self.dry {
-                    self.set_link(s, st.index, want_up, want_master, want_mtu, at, &i.name)?;
+                    if want_master.is_some() || want_mtu.is_some() || up_now {
+                        self.set_link(s, st.index, up_now, want_master, want_mtu, at, &i.name)?;
+                    }
+                    if want_up && !up_now {
+                        late_up.push((st.index, i.name.clone()));
+                    }
                 }
                 self.changed(
                     at,
@@ -166,6 +180,10 @@ impl Run<'_> {
                 }
             }
         }
+        for (index, name) in late_up {
+            self.set_link(s, index, true, None, None, at, &name)?;
+        }
+        self.snooping_on(s, &seen, at)?;
         for rt in lab.routes(at) {
             let oif = match &rt.dev {
                 Some(d) => self.index_in(&seen, d, at, "interface")?,
@@ -227,6 +245,54 @@ impl Run<'_> {
                 format!("{what} {name} ({}) is missing", place_name(at)),
             )),
         }
+    }
+
+    /// Multicast snooping on for the lab's bridges in `at` that nsctl created (they are born
+    /// with it off, see `bridges` in apply.rs), now that their ports are in. A bridge left
+    /// with it off by an interrupted run is set right here too; a bridge nsctl did not create
+    /// keeps whatever its owner chose.
+    fn snooping_on(&mut self, s: &Socket, seen: &Seen, at: &Where) -> Result<(), LabError> {
+        for b in self.lab.bridges.iter().filter(|b| b.at == *at) {
+            let Some(st) = seen.links.get(&b.name) else {
+                continue;
+            };
+            let ours = self.j.owns(&Owned::Link {
+                netns: at.clone(),
+                name: b.name.clone(),
+            });
+            if st.snooping != Some(false) || !ours {
+                continue;
+            }
+            if !self.dry {
+                let mut m = LinkMessage::default();
+                m.header.index = st.index;
+                m.attributes.push(LinkAttribute::LinkInfo(vec![
+                    LinkInfo::Kind(InfoKind::Bridge),
+                    LinkInfo::Data(InfoData::Bridge(vec![InfoBridge::MulticastSnooping(true)])),
+                ]));
+                crate::nl::link::change(&self.pl.nl, s, m).map_err(|f| {
+                    LabError::new(
+                        1,
+                        format!(
+                            "turning multicast snooping on for bridge {} ({}) failed: {}",
+                            b.name,
+                            place_name(at),
+                            why(f)
+                        ),
+                    )
+                })?;
+            }
+            self.changed(
+                at,
+                &b.name,
+                format!(
+                    "turn multicast snooping on for {} ({})",
+                    b.name,
+                    place_name(at)
+                ),
+            );
+        }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use netlink_packet_route::address::AddressAttribute;
-use netlink_packet_route::link::{LinkAttribute, LinkFlags};
+use netlink_packet_route::link::{InfoBridge, InfoData, LinkAttribute, LinkFlags, LinkInfo};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute};
 use netlink_packet_route::AddressFamily;
 
@@ -17,6 +17,8 @@ pub struct LinkState {
     pub up: bool,
     pub master: Option<u32>,
     pub mtu: Option<u32>,
+    /// A bridge's multicast snooping (None: not a bridge).
+    pub snooping: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +50,17 @@ fn ip(a: &RouteAddress) -> Option<IpAddr> {
         RouteAddress::Inet6(v) => Some(IpAddr::V6(*v)),
         _ => None,
     }
+}
+
+/// IFLA_BR_MCAST_SNOOPING of a bridge's link info.
+fn snooping(info: &[LinkInfo]) -> Option<bool> {
+    info.iter().find_map(|i| match i {
+        LinkInfo::Data(InfoData::Bridge(b)) => b.iter().find_map(|x| match x {
+            InfoBridge::MulticastSnooping(on) => Some(*on),
+            _ => None,
+        }),
+        _ => None,
+    })
 }
 
 impl Seen {
@@ -85,6 +98,7 @@ impl Seen {
                     LinkAttribute::IfName(n) => name = Some(n.clone()),
                     LinkAttribute::Controller(m) => st.master = Some(*m),
                     LinkAttribute::Mtu(m) => st.mtu = Some(*m),
+                    LinkAttribute::LinkInfo(info) => st.snooping = snooping(info),
                     _ => {}
                 }
             }

@@ -21,7 +21,13 @@ pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
     let lab = super::load(path)?;
     let j = super::journal(&lab.name)?;
     let pl = Places::new().map_err(|m| LabError::new(1, m))?;
-    let have_ns = existing_namespaces();
+    let mut have_ns = existing_namespaces();
+    // A name that is an empty file is reported as such below; nothing can be inside it.
+    let unbound: Vec<String> = have_ns
+        .iter()
+        .filter(|n| !crate::netns::is_bound(n.as_bytes()))
+        .cloned()
+        .collect();
     let mut rows = Vec::new();
     let mut row = |object: String, state: &'static str, detail: String| {
         rows.push(Row {
@@ -35,6 +41,11 @@ pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
             name: ns.name.clone(),
         });
         match (have_ns.contains(&ns.name), owned) {
+            (true, _) if unbound.contains(&ns.name) => row(
+                format!("netns {}", ns.name),
+                "different",
+                "an empty file, not a namespace: an add was interrupted".into(),
+            ),
             (true, true) => row(format!("netns {}", ns.name), "present", String::new()),
             (true, false) => row(
                 format!("netns {}", ns.name),
@@ -43,6 +54,9 @@ pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
             ),
             (false, _) => row(format!("netns {}", ns.name), "missing", String::new()),
         }
+    }
+    for n in unbound {
+        have_ns.remove(&n);
     }
     for at in places(&lab) {
         let place = at
@@ -104,12 +118,19 @@ pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
                     diffs.push(format!("no address {}/{}", a.addr.expect("checked"), a.len));
                 }
             }
-            let ours = j.owns(&Owned::Link {
+            let own_link = j.owns(&Owned::Link {
                 netns: at.clone(),
                 name: i.name.clone(),
-            }) || lab.veths.iter().any(|v| {
-                v.iter().any(|e| e.at == at && e.name == i.name) && j.owns(&veth_owner(v))
             });
+            // nsctl's bridges are born with multicast snooping off and switched on at the end
+            // of apply; off means an apply was interrupted there.
+            if own_link && st.snooping == Some(false) {
+                diffs.push("multicast snooping off".into());
+            }
+            let ours = own_link
+                || lab.veths.iter().any(|v| {
+                    v.iter().any(|e| e.at == at && e.name == i.name) && j.owns(&veth_owner(v))
+                });
             if !ours && diffs.is_empty() {
                 diffs.push("not created by nsctl".into());
                 row(name, "present", diffs.join(", "));

@@ -32,6 +32,21 @@ pub fn run_path(name: &[u8]) -> Vec<u8> {
     p
 }
 
+/// Whether `/run/netns/NAME` holds a namespace (an nsfs bind). `add` creates the file first
+/// and binds it last, so one killed in between leaves an empty file of that name behind.
+pub fn is_bound(name: &[u8]) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = run_path(name);
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(std::ffi::OsStr::from_bytes(&path))
+        .ok()
+        .and_then(|f| nix::sys::statfs::fstatfs(&f).ok())
+        .is_some_and(|s| s.filesystem_type() == nix::sys::statfs::NSFS_MAGIC)
+}
+
 /// The path ip opens for a name in list/set lookups: the name itself when it holds a `/`,
 /// otherwise `/run/netns/NAME`.
 pub fn lookup_path(name: &[u8]) -> Vec<u8> {

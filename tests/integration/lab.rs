@@ -75,32 +75,49 @@ $NSCTL destroy /tmp/lab.toml >/dev/null || echo "DESTROY FAILED"
     Ok(())
 }
 
-/// kill -9 in the middle of apply, then apply converges and destroy ends clean.
+/// kill -9 in the middle of apply, at several moments (so in different phases); each time
+/// a new apply converges and destroy ends clean. A kill that lands after apply finished does
+/// not count; at least two must land.
 pub fn kill_during_apply() -> Result<(), String> {
     let root = crate::support::root_dir();
     let o = sandbox(&format!(
         r#"{SNAP}
 before=$(snap)
-$NSCTL apply {root}/examples/star100.toml >/dev/null 2>&1 & p=$!
-sleep 0.15; kill -9 $p; wait $p 2>/dev/null
-echo "killed with $(ls /run/netns 2>/dev/null | wc -l) namespaces made"
-$NSCTL apply {root}/examples/star100.toml > /tmp/out || {{ echo "APPLY FAILED"; cat /tmp/out; }}
-$NSCTL status {root}/examples/star100.toml | tail -1
-$NSCTL destroy {root}/examples/star100.toml >/dev/null || echo "DESTROY FAILED"
-[ "$before" = "$(snap)" ] && echo "clean" || {{ echo "NOT CLEAN"; diff <(echo "$before") <(snap); }}
+lab={root}/examples/star100.toml
+for d in 0.01 0.03 0.05 0.08; do
+  $NSCTL apply $lab >/dev/null 2>&1 & p=$!
+  sleep $d; kill -9 $p 2>/dev/null; wait $p; rc=$?
+  [ $rc = 137 ] && echo "killed at ${{d}}s with $(ls /run/netns 2>/dev/null | wc -l) namespaces made" || echo "apply finished before ${{d}}s"
+  $NSCTL apply $lab > /tmp/out || {{ echo "APPLY FAILED"; cat /tmp/out; }}
+  $NSCTL status $lab | tail -1
+  $NSCTL destroy $lab >/dev/null || echo "DESTROY FAILED"
+  [ "$before" = "$(snap)" ] && echo "clean" || {{ echo "NOT CLEAN"; diff <(echo "$before") <(snap); }}
+done
 "#,
         root = root.display()
     ));
     o.expect_rc(0, "kill")?;
     let lines: Vec<&str> = o.stdout.lines().collect();
-    if lines.len() != 3
-        || !lines[0].starts_with("killed with")
-        || lines[1] != "status star100: converged"
-        || lines[2] != "clean"
-    {
-        return Err(format!("got:\n{}--- stderr\n{}", o.stdout, o.stderr));
+    let mut landed = 0;
+    for round in lines.chunks(3) {
+        if round.len() != 3
+            || round[1] != "status star100: converged"
+            || round[2] != "clean"
+            || !(round[0].starts_with("killed at") || round[0].starts_with("apply finished"))
+        {
+            return Err(format!("got:\n{}--- stderr\n{}", o.stdout, o.stderr));
+        }
+        if round[0].starts_with("killed at") {
+            landed += 1;
+        }
+        println!("  {}", round[0]);
     }
-    println!("  {}", lines[0]);
+    if lines.len() != 12 || landed < 2 {
+        return Err(format!(
+            "{landed} of the kills landed during apply; got:\n{}",
+            o.stdout
+        ));
+    }
     Ok(())
 }
 
@@ -112,13 +129,33 @@ pub fn star100() -> Result<(), String> {
 before=$(snap)
 $NSCTL apply {root}/examples/star100.toml || exit 1
 $NSCTL exec ns1 ping -c 1 -W 2 10.100.0.100 >/dev/null && echo "ns1 -> ns100"
+ip -d link show br-star | grep -o 'mcast_snooping [01]'
+ip -d link show vs1 | grep -o 'numtxqueues [0-9]* numrxqueues [0-9]*'
+ip link set br-star type bridge mcast_snooping 0
+$NSCTL status {root}/examples/star100.toml > /tmp/st; echo "status rc=$?"; grep -e br-star -e '^status' /tmp/st
+$NSCTL apply {root}/examples/star100.toml | cut -d' ' -f3-8
+ip -d link show br-star | grep -o 'mcast_snooping [01]'
+umount /run/netns/ns2
+$NSCTL status {root}/examples/star100.toml | grep 'netns ns2:'
+$NSCTL apply {root}/examples/star100.toml | cut -d' ' -f3-6
+$NSCTL exec ns2 ping -c 1 -W 2 10.100.0.1 >/dev/null && echo "ns2 -> ns1"
 $NSCTL destroy {root}/examples/star100.toml || exit 1
 [ "$before" = "$(snap)" ] && echo "clean"
 "#,
         root = root.display()
     ));
     o.expect_rc(0, "star100")?;
-    if !o.stdout.contains("ns1 -> ns100\n") || !o.stdout.ends_with("clean\n") {
+    // The bridge ends with snooping on (it is born with it off); a bridge left with it off
+    // is reported by status and put right by apply. Veths have one queue each way. A
+    // namespace name that is an empty file (an add killed before its bind) is reported, and
+    // apply makes the namespace again (netns, veth pair with its address, route: 3 created).
+    let want = "ns1 -> ns100\nmcast_snooping 1\nnumtxqueues 1 numrxqueues 1\n\
+                status rc=1\ninterface br-star (host): different (multicast snooping off)\n\
+                status star100: 1 of 401 objects missing or different\n\
+                0 created, 1 changed, 602 unchanged,\nmcast_snooping 1\n\
+                netns ns2: different (an empty file, not a namespace: an add was interrupted)\n\
+                3 created, 0 changed,\nns2 -> ns1\n";
+    if !o.stdout.contains(want) || !o.stdout.ends_with("clean\n") {
         return Err(format!("got:\n{}--- stderr\n{}", o.stdout, o.stderr));
     }
     for l in o

@@ -115,8 +115,16 @@ fn main() {
             }
         }
     };
+    // `cargo test --test integration -- WORD...` runs the cases whose names contain a WORD
+    // (cargo's own flags, which start with '-', are ignored); the host check always runs.
+    let words: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     for (name, f) in CASES {
-        run(name, f);
+        if words.is_empty() || words.iter().any(|w| name.contains(w.as_str())) {
+            run(name, f);
+        }
     }
     run("host_unchanged_after_suite", &|| {
         let after = support::host_state();
