@@ -7,15 +7,21 @@ rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }   # peak RSS in Ki
 S=$(cd "$(dirname "$0")" && pwd)/settle.sh   # waits for the kernel's cleanup, see there
 settle() { sh "$S"; }
 
-# 1. Single commands (nsctl first, ip second), median of $RUNS runs each.
+# 1. Single commands, $RUNS runs each in both orders (nsctl first, then ip first); table.py
+#    merges the two, so neither program always runs second on a drifting machine.
+pair() {
+	local key=$1 a=$2 b=$3; shift 3
+	h -r $RUNS "$@" --export-json $OUT/$key.1.json "$a" "$b"
+	h -r $RUNS "$@" --export-json $OUT/$key.2.json "$b" "$a"
+}
 $IP netns add b1
-h -r $RUNS --export-json $OUT/exec.json "$NSCTL exec b1 true" "$IP netns exec b1 true"
-h -r $RUNS --prepare "sh -c \"$IP netns delete x 2>/dev/null; true\"" --export-json $OUT/add.json "$NSCTL add x" "$IP netns add x"
-h -r $RUNS --prepare "sh -c \"$IP netns add x 2>/dev/null; true\"" --export-json $OUT/delete.json "$NSCTL delete x" "$IP netns delete x"
-h -r $RUNS --export-json $OUT/nlink.json "$NSCTL -n b1 link set lo up" "$IP -n b1 link set lo up"
+pair exec "$NSCTL exec b1 true" "$IP netns exec b1 true"
+pair add "$NSCTL add x" "$IP netns add x" --prepare "sh -c \"$IP netns delete x 2>/dev/null; true\""
+pair delete "$NSCTL delete x" "$IP netns delete x" --prepare "sh -c \"$IP netns add x 2>/dev/null; true\""
+pair nlink "$NSCTL -n b1 link set lo up" "$IP -n b1 link set lo up"
 for i in $(seq 1 $LISTN); do $IP netns add l$i; done
-h -r $RUNS --export-json $OUT/list.json "$NSCTL list" "$IP netns list"
-h -r $RUNS --export-json $OUT/jlist.json "$NSCTL -j list" "$IP -j netns list"
+pair list "$NSCTL list" "$IP netns list"
+pair jlist "$NSCTL -j list" "$IP -j netns list"
 {
 	echo "exec $(rss $NSCTL exec b1 true)"
 	echo "add $(rss $NSCTL add y)"

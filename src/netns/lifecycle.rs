@@ -28,8 +28,11 @@ fn cpath(p: &[u8]) -> CString {
 pub fn create(sys: &mut dyn Sys, name: &[u8], source: Source) -> Ret {
     let path = run_path(name);
     let cpath = cpath(&path);
-    if rundir::create(sys).is_err() || rundir::make_shared(sys).is_err() {
-        return Ok(-1);
+    if !sys.run_dir_ready() {
+        if rundir::create(sys).is_err() || rundir::make_shared(sys).is_err() {
+            return Ok(-1);
+        }
+        sys.set_run_dir_ready();
     }
     match sys.create_excl(&cpath) {
         Ok(fd) => sys.close(fd),

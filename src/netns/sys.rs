@@ -32,12 +32,32 @@ pub trait Sys {
     fn setns_net(&mut self, fd: RawFd) -> Result<(), Errno>;
     fn unlink(&mut self, path: &CStr) -> Result<(), Errno>;
     fn close(&mut self, fd: RawFd);
+    /// Whether this process has already made /run/netns a shared mount point. Only [`Real`]
+    /// remembers it; the fake never does, so every unit test sees the whole sequence.
+    fn run_dir_ready(&self) -> bool {
+        false
+    }
+    fn set_run_dir_ready(&mut self) {}
 }
 
 /// The real kernel.
 pub struct Real;
 
+/// Set once /run/netns is a shared mount point. A batch of 2,000 adds, or a lab, then skips
+/// the mkdir, flock and recursive make-shared that each add would repeat: the recursive
+/// make-shared walks every namespace bind already under /run/netns, so repeating it makes a
+/// batch quadratic. Nothing in nsctl unmounts /run/netns itself.
+static RUN_DIR_READY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 impl Sys for Real {
+    fn run_dir_ready(&self) -> bool {
+        RUN_DIR_READY.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set_run_dir_ready(&mut self) {
+        RUN_DIR_READY.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn mkdir(&mut self, path: &CStr, mode: u32) -> Result<(), Errno> {
         nix::unistd::mkdir(path, Mode::from_bits_truncate(mode))
     }
