@@ -97,6 +97,23 @@ fn clear_unbound(j: &Journal, have: &mut BTreeSet<String>) {
     }
 }
 
+/// The lab's nft table (`ip nsctl-LAB`), when the lab has NAT and the table exists but is not
+/// in the journal: someone else made it, or a journal was lost.
+fn foreign_nat_table(lab: &Lab, j: &Journal) -> Result<Option<String>, LabError> {
+    if lab.nat.is_empty() {
+        return Ok(None);
+    }
+    let name = nat::table_name(&lab.name);
+    let ours = j.owns(&Owned::NftTable {
+        family: "ip".into(),
+        name: name.clone(),
+    });
+    let exists = nat::current(&lab.name)
+        .map_err(|m| LabError::new(1, m))?
+        .is_some();
+    Ok((exists && !ours).then_some(name))
+}
+
 /// Objects the file names that exist but that nsctl did not create.
 pub fn foreign(
     lab: &Lab,
@@ -180,6 +197,13 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
     if !o.dry_run {
         clear_unbound(&j, &mut have_ns);
     }
+    if let Some(t) = foreign_nat_table(&lab, &j)? {
+        // Adopting cannot help: installing the lab's NAT replaces the table's contents.
+        return Err(LabError::new(
+            3,
+            format!("apply {shown}: refusing to replace nft table ip {t}, which nsctl did not create; delete it (nft delete table ip {t}) or give the lab another name, then run apply again. Nothing was changed."),
+        ));
+    }
     let foreign = foreign(&lab, &j, &pl, &have_ns)?;
     if !foreign.is_empty() && !o.adopt {
         return Err(LabError::new(
@@ -234,7 +258,7 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
 
 impl Run<'_> {
     /// Drop an intent whose creation failed, and persist that at once.
-    fn unintend(&mut self, o: &Owned) {
+    pub(super) fn unintend(&mut self, o: &Owned) {
         self.j.forget(o);
         let _ = self.j.save();
     }

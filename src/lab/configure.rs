@@ -199,7 +199,20 @@ impl Run<'_> {
                 self.t.unchanged += 1;
                 continue;
             }
+            // A route in the host, or in a namespace nsctl did not create, outlives the lab's
+            // links and namespaces, so destroy must remove it itself: it is journaled first.
+            let outlives = match at {
+                None => true,
+                Some(n) => !self.j.owns(&Owned::Netns { name: n.clone() }),
+            };
+            let entry = outlives.then(|| Owned::Route {
+                netns: at.clone(),
+                route: route_text(rt),
+            });
             if !self.dry {
+                if let Some(o) = &entry {
+                    self.j.intend([o.clone()]).map_err(io)?;
+                }
                 let m = crate::wiring::route::message(
                     &crate::wiring::route::Spec {
                         dst: rt.dst,
@@ -209,6 +222,9 @@ impl Run<'_> {
                     true,
                 );
                 crate::nl::route::add(&self.pl.nl, s, m).map_err(|f| {
+                    if let Some(o) = &entry {
+                        self.unintend(o);
+                    }
                     LabError::new(
                         1,
                         format!(

@@ -116,6 +116,37 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
             }
         }
     }
+    // Routes that outlive the lab's links (in the host, or in namespaces nsctl did not
+    // create); routes in nsctl's own namespaces go with them.
+    for o in objects.iter().rev() {
+        let Owned::Route { netns, route } = o else {
+            continue;
+        };
+        let gone = netns
+            .as_ref()
+            .map(|n| owned_ns.contains(n) || !have_ns.contains(n))
+            .unwrap_or(false);
+        if gone {
+            if !dry {
+                j.forget(o);
+            }
+            continue;
+        }
+        if dry {
+            t.lines
+                .push(format!("delete route {route} ({})", place_name(netns)));
+            t.removed += 1;
+            continue;
+        }
+        match remove_route(&pl, netns, route) {
+            Ok(removed) => {
+                t.removed += usize::from(removed);
+                j.forget(o);
+            }
+            // Kept in the journal: the next destroy tries again.
+            Err(m) => t.fail(m),
+        }
+    }
     for o in objects.iter().rev() {
         let (netns, name, addr) = match o {
             Owned::Addr { netns, dev, addr } => (netns, dev, Some(addr)),
@@ -286,6 +317,39 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
             .push(format!("left alone (not created by nsctl): {l}"));
     }
     Ok(t)
+}
+
+/// Delete one journaled route; Ok(false) when it is already gone (with its device, say).
+fn remove_route(pl: &Places, netns: &Option<String>, route: &str) -> Result<bool, String> {
+    let fail = |why: String| {
+        format!(
+            "deleting route {route} ({}) failed: {why}",
+            place_name(netns)
+        )
+    };
+    // The journal holds the lab file's own words, which parsed when they were written.
+    let rt = super::model::parse_route(route).map_err(fail)?;
+    let sock = pl.socket(netns)?;
+    let s = sock.as_ref().unwrap_or(pl.host());
+    let oif = match &rt.dev {
+        Some(d) => match crate::nl::link::by_name(&pl.nl, s, d).map_err(super::observe::why)? {
+            Some(l) => Some(l.header.index),
+            // Its device is gone, and the route with it.
+            None => return Ok(false),
+        },
+        None => None,
+    };
+    let spec = crate::wiring::route::Spec {
+        dst: rt.dst,
+        via: rt.via,
+        oif,
+    };
+    let m = crate::wiring::route::message(&spec, false);
+    match crate::nl::route::delete(&pl.nl, s, m) {
+        Ok(()) => Ok(true),
+        Err(crate::nl::Failure::Kernel(e)) if e.errno == libc::ESRCH => Ok(false),
+        Err(f) => Err(fail(super::observe::why(f))),
+    }
 }
 
 /// Put an adopted interface's admin state and MTU back.

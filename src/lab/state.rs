@@ -38,6 +38,12 @@ pub enum Owned {
         dev: String,
         addr: String,
     },
+    /// A route nsctl added where it outlives the lab's own links and namespaces (the host, or
+    /// a namespace nsctl did not create), in the lab file's words: `default via 10.0.0.1`.
+    Route {
+        netns: Option<String>,
+        route: String,
+    },
     /// An adopted interface nsctl changed: its admin state and MTU before, to put back.
     Adopted {
         netns: Option<String>,

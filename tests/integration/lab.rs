@@ -178,7 +178,9 @@ $NSCTL destroy {root}/examples/star100.toml || exit 1
 }
 
 /// A bridge nsctl did not create is foreign: apply refuses and changes nothing; --adopt uses
-/// it; destroy leaves it (and removes only the address nsctl added).
+/// it; destroy leaves it (and removes only the address nsctl added). An nft table of the
+/// lab's name that nsctl did not create is refused even with --adopt (NAT would replace its
+/// contents), and destroy leaves it.
 pub fn foreign_bridge() -> Result<(), String> {
     let o = run(r#"
 ip link add br0 type bridge
@@ -189,13 +191,23 @@ $NSCTL apply --adopt /tmp/lab.toml >/dev/null; echo "adopt rc=$?"
 $NSCTL destroy /tmp/lab.toml | tail -1 | sed 's/.*: [0-9]* removed, /removed, /; s/ in .*//'
 ip -o link show br0 >/dev/null && echo "br0 kept"
 [ "$before" = "$(snap)" ] && echo "back to before"
+nft add table ip nsctl-abc; nft add chain ip nsctl-abc mine
+before=$(snap)
+$NSCTL apply --adopt /tmp/lab.toml; echo "table rc=$?"
+[ "$before" = "$(snap)" ] && echo "table unchanged"
+$NSCTL destroy /tmp/lab.toml >/dev/null
+nft list chain ip nsctl-abc mine >/dev/null && echo "table kept"
 "#);
     o.expect_rc(0, "foreign")?;
-    let want = "rc=3\nunchanged\nadopt rc=0\nremoved, 0 failed\nbr0 kept\nback to before\n";
+    let want = "rc=3\nunchanged\nadopt rc=0\nremoved, 0 failed\nbr0 kept\nback to before\n\
+                table rc=3\ntable unchanged\ntable kept\n";
     if o.stdout != want
         || !o
             .stderr
             .contains("refusing to take over what nsctl did not create: bridge \"br0\" (host)")
+        || !o
+            .stderr
+            .contains("refusing to replace nft table ip nsctl-abc, which nsctl did not create")
     {
         return Err(format!(
             "wanted:\n{want}got:\n{}--- stderr\n{}",
@@ -299,4 +311,37 @@ cat /proc/sys/net/ipv4/conf/all/forwarding
 "#,
     );
     crate::support::check(&o, "1\n1\n2\n0\n", "sysctls")
+}
+
+/// A host route through an interface nsctl did not create outlives the lab's links, so it is
+/// journaled and destroy removes it (the interface stays). A route that already existed
+/// before apply is not nsctl's, and destroy leaves it.
+pub fn host_routes() -> Result<(), String> {
+    let o = sandbox(
+        r#"
+ip link add dum0 type veth peer name dum1 && ip addr add 192.0.2.1/24 dev dum0 && ip link set dum0 up && ip link set dum1 up
+ip route add 203.0.113.0/24 via 192.0.2.7
+cat > /tmp/r.toml <<'TOML'
+name = "rt"
+[netns.A]
+[host]
+routes = ["198.51.100.0/24 via 192.0.2.9", "203.0.113.0/24 via 192.0.2.7"]
+TOML
+before=$(ip route show)
+$NSCTL apply /tmp/r.toml >/dev/null || exit 1
+ip route show 198.51.100.0/24
+$NSCTL status /tmp/r.toml | grep -c '^route .*(host): present$'
+$NSCTL destroy --dry-run /tmp/r.toml | grep 'route'
+$NSCTL destroy /tmp/r.toml | sed 's/ in .*//'
+[ "$before" = "$(ip route show)" ] && echo "routes as before"
+ip -br link show dum0 | cut -d' ' -f1
+"#,
+    );
+    crate::support::check(
+        &o,
+        "198.51.100.0/24 via 192.0.2.9 dev dum0 \n2\n\
+         delete route 198.51.100.0/24 via 192.0.2.9 (host)\n\
+         destroy rt: 2 removed, 0 failed\nroutes as before\ndum0@dum1\n",
+        "host routes",
+    )
 }
