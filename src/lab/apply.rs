@@ -82,11 +82,7 @@ pub fn existing_namespaces() -> BTreeSet<String> {
 fn clear_unbound(j: &Journal, have: &mut BTreeSet<String>) {
     let stale: Vec<String> = have
         .iter()
-        .filter(|n| {
-            j.owns(&Owned::Netns {
-                name: n.to_string(),
-            }) && !crate::netns::is_bound(n.as_bytes())
-        })
+        .filter(|n| j.owns_netns(n) && !crate::netns::is_bound(n.as_bytes()))
         .cloned()
         .collect();
     for n in stale {
@@ -124,11 +120,7 @@ pub fn foreign(
     let mut out = Vec::new();
     let mut foreign_ns = HashSet::new();
     for ns in &lab.namespaces {
-        if have_ns.contains(&ns.name)
-            && !j.owns(&Owned::Netns {
-                name: ns.name.clone(),
-            })
-        {
+        if have_ns.contains(&ns.name) && !j.owns_netns(&ns.name) {
             out.push(format!("netns \"{}\"", ns.name));
             foreign_ns.insert(ns.name.clone());
         }
@@ -342,6 +334,13 @@ impl Run<'_> {
             self.t.created += 1;
             // Its loopback and sysctls are part of creating it, not changes.
             self.fresh.insert((Some(n.clone()), String::new()));
+            if let Ok(Some(ino)) = crate::netns::ns_inode(n.as_bytes()) {
+                self.j.netns_ino.insert(n.clone(), ino);
+            }
+        }
+        // Their inodes go to the journal (the intents were written before).
+        if !missing.is_empty() {
+            self.j.save().map_err(io)?;
         }
         self.t.progress("namespaces", missing.len(), missing.len());
         Ok(())

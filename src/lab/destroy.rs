@@ -28,14 +28,18 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
     let mut t = Tally::new("destroy", lab_name, j.objects.len());
     let have_ns = existing_namespaces();
     let pl = Places::new().map_err(|m| LabError::new(1, m))?;
-    let owned_ns: Vec<String> = j
-        .objects
-        .iter()
-        .filter_map(|o| match o {
-            Owned::Netns { name } => Some(name.clone()),
-            _ => None,
-        })
-        .collect();
+    let mut owned_ns: Vec<String> = Vec::new();
+    for o in j.objects.clone() {
+        if let Owned::Netns { name } = o {
+            if j.owns_netns(&name) {
+                owned_ns.push(name);
+            } else if !dry {
+                // Deleted and made again by someone else since: not nsctl's any more (it
+                // is listed as left alone below when the file names it).
+                j.forget(&Owned::Netns { name });
+            }
+        }
+    }
     let objects = j.objects.clone();
     let total = objects.len();
     // Veth ends outside nsctl's namespaces that disappear with them.

@@ -57,6 +57,10 @@ pub enum Owned {
 pub struct Journal {
     pub lab: String,
     pub objects: Vec<Owned>,
+    /// The nsfs inode of each namespace nsctl made, recorded once it exists: a namespace that
+    /// someone deleted and made again under the same name is then not taken for nsctl's.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub netns_ino: std::collections::BTreeMap<String, u64>,
     /// The same objects, for constant-time `owns` in labs of thousands.
     #[serde(skip)]
     set: std::collections::HashSet<Owned>,
@@ -119,6 +123,29 @@ impl Journal {
     pub fn forget(&mut self, o: &Owned) {
         if self.set.remove(o) {
             self.objects.retain(|x| x != o);
+        }
+        if let Owned::Netns { name } = o {
+            self.netns_ino.remove(name);
+        }
+    }
+
+    /// Whether netns `name` is nsctl's: journaled and, when its inode was recorded, still the
+    /// namespace nsctl made. A name with nothing behind it counts as nsctl's (there is nothing
+    /// to mistake); a name that is a file but not a namespace does not, once an inode was
+    /// recorded.
+    pub fn owns_netns(&self, name: &str) -> bool {
+        if !self.owns(&Owned::Netns {
+            name: name.to_string(),
+        }) {
+            return false;
+        }
+        let Some(&ino) = self.netns_ino.get(name) else {
+            return true;
+        };
+        match crate::netns::ns_inode(name.as_bytes()) {
+            Ok(Some(now)) => now == ino,
+            Ok(None) => false,
+            Err(_) => true,
         }
     }
 

@@ -37,9 +37,7 @@ pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
         })
     };
     for ns in &lab.namespaces {
-        let owned = j.owns(&Owned::Netns {
-            name: ns.name.clone(),
-        });
+        let owned = j.owns_netns(&ns.name);
         match (have_ns.contains(&ns.name), owned) {
             (true, _) if unbound.contains(&ns.name) => row(
                 format!("netns {}", ns.name),

@@ -35,16 +35,25 @@ pub fn run_path(name: &[u8]) -> Vec<u8> {
 /// Whether `/run/netns/NAME` holds a namespace (an nsfs bind). `add` creates the file first
 /// and binds it last, so one killed in between leaves an empty file of that name behind.
 pub fn is_bound(name: &[u8]) -> bool {
+    matches!(ns_inode(name), Ok(Some(_)))
+}
+
+/// The inode of the namespace bound at `/run/netns/NAME` (what `ls -i` and `ip netns
+/// identify` compare): Ok(None) when the name is a file but not a namespace, Err when it
+/// cannot be opened (no such name). Symlinks are not followed.
+pub fn ns_inode(name: &[u8]) -> std::io::Result<Option<u64>> {
     use std::os::unix::ffi::OsStrExt;
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let path = run_path(name);
-    std::fs::OpenOptions::new()
+    let f = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW)
-        .open(std::ffi::OsStr::from_bytes(&path))
-        .ok()
-        .and_then(|f| nix::sys::statfs::fstatfs(&f).ok())
-        .is_some_and(|s| s.filesystem_type() == nix::sys::statfs::NSFS_MAGIC)
+        .open(std::ffi::OsStr::from_bytes(&path))?;
+    let fs = nix::sys::statfs::fstatfs(&f).map_err(std::io::Error::from)?;
+    if fs.filesystem_type() != nix::sys::statfs::NSFS_MAGIC {
+        return Ok(None);
+    }
+    Ok(Some(f.metadata()?.ino()))
 }
 
 /// The path ip opens for a name in list/set lookups: the name itself when it holds a `/`,

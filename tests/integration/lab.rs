@@ -345,3 +345,32 @@ ip -br link show dum0 | cut -d' ' -f1
         "host routes",
     )
 }
+
+/// Ownership follows the namespace, not its name: one that someone deleted and made again
+/// under the same name is reported as not nsctl's, apply refuses it, and destroy leaves it.
+pub fn replaced_namespace() -> Result<(), String> {
+    let o = sandbox(
+        r#"
+cat > /tmp/n.toml <<'TOML'
+name = "re"
+[netns.A]
+[netns.B]
+TOML
+$NSCTL apply /tmp/n.toml >/dev/null || exit 1
+ip netns delete A && ip netns add A
+$NSCTL status /tmp/n.toml | grep 'netns A'
+$NSCTL apply /tmp/n.toml 2>&1; echo "rc=$?"
+$NSCTL destroy /tmp/n.toml | sed 's/ in .*//'
+ls /run/netns
+"#,
+    );
+    crate::support::check(
+        &o,
+        "netns A: present (not created by nsctl)\n\
+         apply /tmp/n.toml: refusing to take over what nsctl did not create: netns \"A\"; \
+         rename them in the file, remove them, or run apply --adopt to use them as they are \
+         (nsctl will never delete them). Nothing was changed.\nrc=3\n\
+         left alone (not created by nsctl): netns A\ndestroy re: 1 removed, 0 failed\nA\n",
+        "replaced namespace",
+    )
+}

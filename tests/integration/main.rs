@@ -64,6 +64,10 @@ const CASES: &[Case] = &[
     ("lab_star100_apply_destroy", lab::star100),
     ("lab_sysctls_applied_reported_restored", lab::sysctls),
     ("lab_host_routes_removed_by_destroy", lab::host_routes),
+    (
+        "lab_replaced_namespace_is_not_nsctls",
+        lab::replaced_namespace,
+    ),
 ];
 
 fn main() {
