@@ -130,9 +130,8 @@ impl Journal {
     }
 
     /// Whether netns `name` is nsctl's: journaled and, when its inode was recorded, still the
-    /// namespace nsctl made. A name with nothing behind it counts as nsctl's (there is nothing
-    /// to mistake); a name that is a file but not a namespace does not, once an inode was
-    /// recorded.
+    /// namespace nsctl made. A name with no namespace behind it (no file, or the empty file of
+    /// an interrupted add) counts as nsctl's: there is no one else's namespace to mistake.
     pub fn owns_netns(&self, name: &str) -> bool {
         if !self.owns(&Owned::Netns {
             name: name.to_string(),
@@ -144,8 +143,7 @@ impl Journal {
         };
         match crate::netns::ns_inode(name.as_bytes()) {
             Ok(Some(now)) => now == ino,
-            Ok(None) => false,
-            Err(_) => true,
+            Ok(None) | Err(_) => true,
         }
     }
 
