@@ -138,18 +138,31 @@ pub fn foreign(
         let seen =
             Seen::links(pl, sock.as_ref().unwrap_or(pl.host())).map_err(|m| LabError::new(1, m))?;
         for b in lab.bridges.iter().filter(|b| b.at == at) {
-            if seen.links.contains_key(&b.name)
-                && !j.owns(&Owned::Link {
-                    netns: at.clone(),
-                    name: b.name.clone(),
-                })
+            let own = Owned::Link {
+                netns: at.clone(),
+                name: b.name.clone(),
+            };
+            if seen
+                .links
+                .get(&b.name)
+                .is_some_and(|l| !j.owns_link(&own, l.index))
             {
                 out.push(format!("bridge \"{}\" ({})", b.name, place_name(&at)));
             }
         }
         for v in &lab.veths {
             for e in v.iter().filter(|e| e.at == at) {
-                if seen.links.contains_key(&e.name) && !j.owns(&veth_owner(v)) {
+                let Some(l) = seen.links.get(&e.name) else {
+                    continue;
+                };
+                // The end that names the pair is checked by its ifindex too.
+                let owner = veth_owner(v);
+                let ours = if e.name == v[0].name && e.at == v[0].at {
+                    j.owns_link(&owner, l.index)
+                } else {
+                    j.owns(&owner)
+                };
+                if !ours {
                     out.push(format!("interface \"{}\" ({})", e.name, place_name(&at)));
                 }
             }

@@ -59,6 +59,9 @@ impl Run<'_> {
         // namespaces) are skipped.
         let fresh_ns = at.is_some() && self.fresh.contains(&(at.clone(), String::new()));
         let seen = Seen::read_with(&self.pl, s, !fresh_ns).map_err(|m| LabError::new(1, m))?;
+        if !self.dry && !fresh_ns {
+            self.record_indexes(at, &seen).map_err(io)?;
+        }
         // Loopback and sysctls (namespaces only; the host's come last).
         if let Some(ns) = ns {
             if ns.lo {
@@ -110,10 +113,13 @@ impl Run<'_> {
             // does it once. So a bridge that is down waits until its ports are in.
             let is_bridge = lab.bridges.iter().any(|b| b.at == *at && b.name == i.name);
             let up_now = want_up && !is_bridge;
-            let adopted = !self.j.owns(&Owned::Link {
-                netns: at.clone(),
-                name: i.name.clone(),
-            }) && !lab.veths.iter().any(|v| {
+            let adopted = !self.j.owns_link(
+                &Owned::Link {
+                    netns: at.clone(),
+                    name: i.name.clone(),
+                },
+                st.index,
+            ) && !lab.veths.iter().any(|v| {
                 v.iter().any(|e| e.at == *at && e.name == i.name) && self.j.owns(&veth_owner(v))
             }) && !self.fresh.contains(&(at.clone(), i.name.clone()));
             if want_master.is_some() || want_mtu.is_some() || want_up {
@@ -263,6 +269,30 @@ impl Run<'_> {
         }
     }
 
+    /// Record the ifindex of each link this run made in `at` (a place nsctl's namespaces do not
+    /// cover), so a later run can tell it from a same-named link made by someone else.
+    fn record_indexes(&mut self, at: &Where, seen: &Seen) -> std::io::Result<()> {
+        let mut any = false;
+        for (name, l) in &seen.links {
+            if !self.fresh.contains(&(at.clone(), name.clone())) {
+                continue;
+            }
+            let o = Owned::Link {
+                netns: at.clone(),
+                name: name.clone(),
+            };
+            if self.j.owns(&o) {
+                let key = crate::lab::state::link_key(at, name);
+                self.j.link_index.insert(key, l.index);
+                any = true;
+            }
+        }
+        if any {
+            self.j.save()?;
+        }
+        Ok(())
+    }
+
     /// Multicast snooping on for the lab's bridges in `at` that nsctl created (they are born
     /// with it off, see `bridges` in apply.rs), now that their ports are in. A bridge left
     /// with it off by an interrupted run is set right here too; a bridge nsctl did not create
@@ -272,10 +302,13 @@ impl Run<'_> {
             let Some(st) = seen.links.get(&b.name) else {
                 continue;
             };
-            let ours = self.j.owns(&Owned::Link {
-                netns: at.clone(),
-                name: b.name.clone(),
-            });
+            let ours = self.j.owns_link(
+                &Owned::Link {
+                    netns: at.clone(),
+                    name: b.name.clone(),
+                },
+                st.index,
+            );
             if st.snooping != Some(false) || !ours {
                 continue;
             }

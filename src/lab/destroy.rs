@@ -45,6 +45,8 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
     // Veth ends outside nsctl's namespaces that disappear with them.
     let mut linger: Vec<(Option<String>, String)> = Vec::new();
     let mut done = 0;
+    // Links of the journal's names that are not the links nsctl made.
+    let mut replaced: Vec<String> = Vec::new();
     // 1. NAT and host settings first, so nothing forwards for a half-removed lab.
     for o in objects.iter().rev() {
         match o {
@@ -202,6 +204,14 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
             }
             continue;
         };
+        if addr.is_none() && !j.owns_link(o, link.header.index) {
+            // Deleted and made again by someone else since: not nsctl's any more.
+            if !dry {
+                j.forget(o);
+            }
+            replaced.push(format!("{name} ({})", place_name(netns)));
+            continue;
+        }
         if dry {
             match addr {
                 Some(a) => t
@@ -316,6 +326,7 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
             }
         }
     }
+    left.extend(replaced.into_iter().map(|r| format!("link {r}")));
     for l in left {
         t.lines
             .push(format!("left alone (not created by nsctl): {l}"));

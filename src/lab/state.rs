@@ -61,6 +61,11 @@ pub struct Journal {
     /// someone deleted and made again under the same name is then not taken for nsctl's.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub netns_ino: std::collections::BTreeMap<String, u64>,
+    /// The ifindex of each link nsctl made outside its own namespaces (a bridge, or the end
+    /// that names a veth pair), under [`link_key`]: a link that someone deleted and made again
+    /// under the same name is then not taken for nsctl's.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub link_index: std::collections::BTreeMap<String, u32>,
     /// The same objects, for constant-time `owns` in labs of thousands.
     #[serde(skip)]
     set: std::collections::HashSet<Owned>,
@@ -77,6 +82,15 @@ pub fn lock(lab: &str) -> std::io::Result<std::fs::File> {
         return Err(std::io::Error::last_os_error());
     }
     Ok(f)
+}
+
+/// The key of a link in [`Journal::link_index`]: NAME in the host, NETNS/NAME elsewhere (neither
+/// kind of name can hold a `/`).
+pub fn link_key(netns: &Option<String>, name: &str) -> String {
+    match netns {
+        None => name.to_string(),
+        Some(n) => format!("{n}/{name}"),
+    }
 }
 
 pub fn path(lab: &str) -> PathBuf {
@@ -124,9 +138,28 @@ impl Journal {
         if self.set.remove(o) {
             self.objects.retain(|x| x != o);
         }
-        if let Owned::Netns { name } = o {
-            self.netns_ino.remove(name);
+        match o {
+            Owned::Netns { name } => {
+                self.netns_ino.remove(name);
+            }
+            Owned::Link { netns, name } => {
+                self.link_index.remove(&link_key(netns, name));
+            }
+            _ => {}
         }
+    }
+
+    /// Whether `o` is journaled and, when it is a link whose ifindex was recorded, is still
+    /// the link nsctl made (its ifindex now is `index`).
+    pub fn owns_link(&self, o: &Owned, index: u32) -> bool {
+        self.owns(o)
+            && match o {
+                Owned::Link { netns, name } => self
+                    .link_index
+                    .get(&link_key(netns, name))
+                    .is_none_or(|&i| i == index),
+                _ => true,
+            }
     }
 
     /// Whether netns `name` is nsctl's: journaled and, when its inode was recorded, still the

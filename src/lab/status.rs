@@ -116,10 +116,13 @@ pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
                     diffs.push(format!("no address {}/{}", a.addr.expect("checked"), a.len));
                 }
             }
-            let own_link = j.owns(&Owned::Link {
-                netns: at.clone(),
-                name: i.name.clone(),
-            });
+            let own_link = j.owns_link(
+                &Owned::Link {
+                    netns: at.clone(),
+                    name: i.name.clone(),
+                },
+                st.index,
+            );
             // nsctl's bridges are born with multicast snooping off and switched on at the end
             // of apply; off means an apply was interrupted there.
             if own_link && st.snooping == Some(false) {
