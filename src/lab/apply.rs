@@ -77,20 +77,47 @@ pub fn existing_namespaces() -> BTreeSet<String> {
 }
 
 /// Names of this lab's namespaces that are empty files, not namespaces: an apply killed
-/// between creating the file and binding it left them. They are removed, so the namespace is
-/// made again.
-fn clear_unbound(j: &Journal, have: &mut BTreeSet<String>) {
+/// between creating the file and binding it left them. They are removed (a dry run only
+/// plans it), so the namespace is made again. Only a file that is positively not a
+/// namespace counts; an error reading it leaves it alone.
+fn clear_unbound(j: &Journal, have: &mut BTreeSet<String>, dry: bool) {
     let stale: Vec<String> = have
         .iter()
-        .filter(|n| j.owns_netns(n) && !crate::netns::is_bound(n.as_bytes()))
+        .filter(|n| {
+            j.owns(&Owned::Netns {
+                name: n.to_string(),
+            }) && matches!(crate::netns::ns_inode(n.as_bytes()), Ok(None))
+        })
         .cloned()
         .collect();
     for n in stale {
         let path = crate::netns::run_path(n.as_bytes());
-        if crate::netns::lifecycle::remove(&mut crate::netns::sys::Real, &path) == 0 {
+        if dry || crate::netns::lifecycle::remove(&mut crate::netns::sys::Real, &path) == 0 {
             have.remove(&n);
         }
     }
+}
+
+/// Journaled namespaces that exist but are not the ones nsctl made (their cookie differs):
+/// someone deleted one and made another under its name.
+pub fn replaced_namespaces(
+    lab: &Lab,
+    j: &Journal,
+    pl: &Places,
+    have_ns: &BTreeSet<String>,
+) -> HashSet<String> {
+    lab.namespaces
+        .iter()
+        .map(|n| &n.name)
+        .filter(|n| {
+            have_ns.contains(*n)
+                && j.owns(&Owned::Netns {
+                    name: n.to_string(),
+                })
+                && !j.owns_netns(n, || pl.netns_cookie(n).ok().flatten())
+        })
+        .cloned()
+        .collect()
 }
 
 /// The lab's nft table (`ip nsctl-LAB`), when the lab has NAT and the table exists but is not
@@ -116,11 +143,15 @@ pub fn foreign(
     j: &Journal,
     pl: &Places,
     have_ns: &BTreeSet<String>,
+    replaced: &HashSet<String>,
 ) -> Result<Vec<String>, LabError> {
     let mut out = Vec::new();
     let mut foreign_ns = HashSet::new();
     for ns in &lab.namespaces {
-        if have_ns.contains(&ns.name) && !j.owns_netns(&ns.name) {
+        let ours = j.owns(&Owned::Netns {
+            name: ns.name.clone(),
+        }) && !replaced.contains(&ns.name);
+        if have_ns.contains(&ns.name) && !ours {
             out.push(format!("netns \"{}\"", ns.name));
             foreign_ns.insert(ns.name.clone());
         }
@@ -180,6 +211,8 @@ pub(super) struct Run<'a> {
     pub(super) dry: bool,
     /// Objects created by this run (their later set-up is part of the creation).
     pub(super) fresh: HashSet<(Where, String)>,
+    /// Journaled namespaces that someone deleted and made again (taken only with --adopt).
+    pub(super) replaced: HashSet<String>,
 }
 
 pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
@@ -199,9 +232,6 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
     let j = super::journal(&lab.name)?;
     let pl = Places::new().map_err(|m| LabError::new(1, m))?;
     let mut have_ns = existing_namespaces();
-    if !o.dry_run {
-        clear_unbound(&j, &mut have_ns);
-    }
     if let Some(t) = foreign_nat_table(&lab, &j)? {
         // Adopting cannot help: installing the lab's NAT replaces the table's contents.
         return Err(LabError::new(
@@ -209,7 +239,8 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
             format!("apply {shown}: refusing to replace nft table ip {t}, which nsctl did not create; delete it (nft delete table ip {t}) or give the lab another name, then run apply again. Nothing was changed."),
         ));
     }
-    let foreign = foreign(&lab, &j, &pl, &have_ns)?;
+    let replaced = replaced_namespaces(&lab, &j, &pl, &have_ns);
+    let foreign = foreign(&lab, &j, &pl, &have_ns, &replaced)?;
     if !foreign.is_empty() && !o.adopt {
         return Err(LabError::new(
             3,
@@ -219,6 +250,7 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
             ),
         ));
     }
+    clear_unbound(&j, &mut have_ns, o.dry_run);
     let objects = lab.namespaces.len() + lab.bridges.len() + lab.veths.len();
     let mut r = Run {
         lab: &lab,
@@ -227,6 +259,7 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
         t: Tally::new("apply", &lab.name, objects),
         dry: o.dry_run,
         fresh: HashSet::new(),
+        replaced,
     };
     let was_empty = r.j.objects.is_empty();
     let res = r.all(&have_ns);
@@ -299,6 +332,15 @@ impl Run<'_> {
             self.configure(at, have_ns)?;
         }
         self.t.progress("configure", places.len(), places.len());
+        // The cookies of the namespaces this run made (recorded in configure) go to the journal.
+        if !self.dry
+            && self
+                .fresh
+                .iter()
+                .any(|(at, n)| at.is_some() && n.is_empty())
+        {
+            self.j.save().map_err(io)?;
+        }
         lap("configure");
         self.host_settings()?;
         lap("host settings");
@@ -347,13 +389,6 @@ impl Run<'_> {
             self.t.created += 1;
             // Its loopback and sysctls are part of creating it, not changes.
             self.fresh.insert((Some(n.clone()), String::new()));
-            if let Ok(Some(ino)) = crate::netns::ns_inode(n.as_bytes()) {
-                self.j.netns_ino.insert(n.clone(), ino);
-            }
-        }
-        // Their inodes go to the journal (the intents were written before).
-        if !missing.is_empty() {
-            self.j.save().map_err(io)?;
         }
         self.t.progress("namespaces", missing.len(), missing.len());
         Ok(())
@@ -486,7 +521,24 @@ impl Run<'_> {
                 continue;
             };
             let s = sock.as_ref().unwrap_or(self.pl.host());
-            let seen = Seen::links(&self.pl, s).map_err(|m| LabError::new(1, m))?;
+            let mut seen = Seen::links(&self.pl, s).map_err(|m| LabError::new(1, m))?;
+            // A pair with its other end in a namespace this run just made cannot exist yet: a
+            // host end of that name belongs to the namespace's previous life (deleted by hand,
+            // say), which the kernel is still tearing down. Wait for it to go, as destroy does.
+            let dying: Vec<(Where, String)> = mine
+                .iter()
+                .filter(|(a, b)| {
+                    at.is_none()
+                        && seen.links.contains_key(&a.name)
+                        && b.at.is_some()
+                        && self.fresh.contains(&(b.at.clone(), String::new()))
+                })
+                .map(|(a, _)| (None, a.name.clone()))
+                .collect();
+            if !dying.is_empty() && !self.dry {
+                super::destroy::wait_gone(&self.pl, &dying);
+                seen = Seen::links(&self.pl, s).map_err(|m| LabError::new(1, m))?;
+            }
             let missing: Vec<(&IfSpec, &IfSpec)> = mine
                 .into_iter()
                 .filter(|(a, _)| !seen.links.contains_key(&a.name))

@@ -35,7 +35,26 @@ impl Run<'_> {
         let ns = at
             .as_ref()
             .and_then(|n| lab.namespaces.iter().find(|s| &s.name == n));
-        let Some(sock) = self.sock(at, have_ns)? else {
+        // A namespace this run created holds only what this run put there: its links are
+        // enough, the address and route dumps (which grow costly with thousands of
+        // namespaces) are skipped.
+        let fresh_ns = at.is_some() && self.fresh.contains(&(at.clone(), String::new()));
+        let got = match at {
+            // A namespace this run made: its socket, and the cookie that tells it from any
+            // later namespace of the same name, from one visit.
+            Some(n) if fresh_ns && !self.dry => {
+                let (s, cookie) = self
+                    .pl
+                    .socket_and_cookie(n)
+                    .map_err(|m| LabError::new(1, m))?;
+                if let Some(c) = cookie {
+                    self.j.netns_cookie.insert(n.clone(), c);
+                }
+                Some(Some(s))
+            }
+            _ => self.sock(at, have_ns)?,
+        };
+        let Some(sock) = got else {
             // Dry run, namespace not there yet: everything in it is part of its creation.
             for i in interfaces(lab, at) {
                 for a in &i.addrs {
@@ -54,10 +73,6 @@ impl Run<'_> {
             return Ok(());
         };
         let s = &sock.unwrap_or_else(|| self.pl.host().clone());
-        // A namespace this run created holds only what this run put there: its links are
-        // enough, the address and route dumps (which grow costly with thousands of
-        // namespaces) are skipped.
-        let fresh_ns = at.is_some() && self.fresh.contains(&(at.clone(), String::new()));
         let seen = Seen::read_with(&self.pl, s, !fresh_ns).map_err(|m| LabError::new(1, m))?;
         if !self.dry && !fresh_ns {
             self.record_indexes(at, &seen).map_err(io)?;
@@ -113,15 +128,18 @@ impl Run<'_> {
             // does it once. So a bridge that is down waits until its ports are in.
             let is_bridge = lab.bridges.iter().any(|b| b.at == *at && b.name == i.name);
             let up_now = want_up && !is_bridge;
-            let adopted = !self.j.owns_link(
-                &Owned::Link {
-                    netns: at.clone(),
-                    name: i.name.clone(),
-                },
-                st.index,
-            ) && !lab.veths.iter().any(|v| {
-                v.iter().any(|e| e.at == *at && e.name == i.name) && self.j.owns(&veth_owner(v))
-            }) && !self.fresh.contains(&(at.clone(), i.name.clone()));
+            // Links in a namespace someone made again under a journaled name are not nsctl's.
+            let in_replaced = at.as_ref().is_some_and(|n| self.replaced.contains(n));
+            let adopted = in_replaced
+                || !self.j.owns_link(
+                    &Owned::Link {
+                        netns: at.clone(),
+                        name: i.name.clone(),
+                    },
+                    st.index,
+                ) && !lab.veths.iter().any(|v| {
+                    v.iter().any(|e| e.at == *at && e.name == i.name) && self.j.owns(&veth_owner(v))
+                }) && !self.fresh.contains(&(at.clone(), i.name.clone()));
             if want_master.is_some() || want_mtu.is_some() || want_up {
                 if adopted && !self.dry && !self.j.objects.iter().any(|o| matches!(o, Owned::Adopted { netns, name, .. } if netns == at && name == &i.name)) {
                     // Remember how it was, so destroy can put it back.
@@ -209,7 +227,9 @@ impl Run<'_> {
             // links and namespaces, so destroy must remove it itself: it is journaled first.
             let outlives = match at {
                 None => true,
-                Some(n) => !self.j.owns(&Owned::Netns { name: n.clone() }),
+                Some(n) => {
+                    !self.j.owns(&Owned::Netns { name: n.clone() }) || self.replaced.contains(n)
+                }
             };
             let entry = outlives.then(|| Owned::Route {
                 netns: at.clone(),

@@ -29,18 +29,40 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
     let have_ns = existing_namespaces();
     let pl = Places::new().map_err(|m| LabError::new(1, m))?;
     let mut owned_ns: Vec<String> = Vec::new();
-    for o in j.objects.clone() {
+    let mut gone_ns: Vec<String> = Vec::new();
+    for o in &j.objects {
         if let Owned::Netns { name } = o {
-            if j.owns_netns(&name) {
-                owned_ns.push(name);
-            } else if !dry {
-                // Deleted and made again by someone else since: not nsctl's any more (it
-                // is listed as left alone below when the file names it).
-                j.forget(&Owned::Netns { name });
+            let cookie = || {
+                have_ns
+                    .contains(name)
+                    .then(|| pl.netns_cookie(name).ok().flatten())
+                    .flatten()
+            };
+            if j.owns_netns(name, cookie) {
+                owned_ns.push(name.clone());
+            } else {
+                gone_ns.push(name.clone());
             }
         }
     }
-    let objects = j.objects.clone();
+    // A namespace someone deleted and made again under a journaled name is not nsctl's, and
+    // nor is anything in it: those entries are dropped, untouched (the namespace is listed as
+    // left alone below when the file names it).
+    let in_gone = |o: &Owned| match o {
+        Owned::Netns { name } => gone_ns.contains(name),
+        Owned::Link { netns, .. }
+        | Owned::Addr { netns, .. }
+        | Owned::Route { netns, .. }
+        | Owned::Sysctl { netns, .. }
+        | Owned::Adopted { netns, .. } => netns.as_ref().is_some_and(|n| gone_ns.contains(n)),
+        Owned::NftTable { .. } => false,
+    };
+    let objects: Vec<Owned> = j.objects.iter().filter(|o| !in_gone(o)).cloned().collect();
+    if !dry {
+        for o in j.objects.clone().iter().filter(|o| in_gone(o)) {
+            j.forget(o);
+        }
+    }
     let total = objects.len();
     // Veth ends outside nsctl's namespaces that disappear with them.
     let mut linger: Vec<(Option<String>, String)> = Vec::new();
@@ -400,7 +422,7 @@ fn restore(
 }
 
 /// Wait (up to 10 s) until the kernel's namespace cleanup has removed `ends` from the host.
-fn wait_gone(pl: &Places, ends: &[(Option<String>, String)]) {
+pub(super) fn wait_gone(pl: &Places, ends: &[(Option<String>, String)]) {
     let host: Vec<&str> = ends
         .iter()
         .filter(|(at, _)| at.is_none())

@@ -83,6 +83,30 @@ impl Places {
         }
     }
 
+    /// The kernel's cookie for netns `name` (SO_NETNS_COOKIE, Linux 5.14+): a 64-bit number no
+    /// other namespace is ever given, unlike its inode, which the kernel hands out again once
+    /// a namespace is freed. Ok(None) on a kernel without it.
+    pub fn netns_cookie(&self, name: &str) -> Result<Option<u64>, Fail> {
+        self.inside(name, netns_cookie_here)?.map_err(|e| {
+            format!(
+                "cannot read the cookie of netns \"{name}\": {}",
+                crate::error::errstr(e)
+            )
+        })
+    }
+
+    /// A netlink socket inside netns `name`, and that namespace's cookie, from one visit.
+    pub fn socket_and_cookie(&self, name: &str) -> Result<(Socket, Option<u64>), Fail> {
+        let (s, c) = self.inside(name, || (self.nl.open(true), netns_cookie_here()))?;
+        let s = s.map_err(|e| {
+            format!(
+                "cannot open a netlink socket in netns \"{name}\": {}",
+                crate::error::io_errstr(&e)
+            )
+        })?;
+        Ok((s, c.ok().flatten()))
+    }
+
     /// Read a sysctl (`net.ipv4.ip_forward`) as seen from `at`.
     pub fn sysctl_get(&self, at: &Option<String>, key: &str) -> Result<String, Fail> {
         let path = sysctl_path(key);
@@ -107,6 +131,34 @@ impl Places {
                 crate::error::io_errstr(&e)
             )
         })
+    }
+}
+
+/// The cookie of the calling thread's network namespace, read from a throw-away socket.
+fn netns_cookie_here() -> Result<Option<u64>, nix::errno::Errno> {
+    use nix::errno::Errno;
+    // SAFETY: socket() takes no pointers; the fd it returns is owned below.
+    let fd = Errno::result(unsafe {
+        libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0)
+    })?;
+    // SAFETY: `fd` was just returned by socket() and is owned by nothing else.
+    let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    let mut cookie: u64 = 0;
+    let mut len = std::mem::size_of::<u64>() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into `cookie`, which has that size.
+    let rc = unsafe {
+        libc::getsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(&fd),
+            libc::SOL_SOCKET,
+            libc::SO_NETNS_COOKIE,
+            (&mut cookie as *mut u64).cast(),
+            &mut len,
+        )
+    };
+    match Errno::result(rc) {
+        Ok(_) => Ok(Some(cookie)),
+        Err(Errno::ENOPROTOOPT) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

@@ -57,10 +57,11 @@ pub enum Owned {
 pub struct Journal {
     pub lab: String,
     pub objects: Vec<Owned>,
-    /// The nsfs inode of each namespace nsctl made, recorded once it exists: a namespace that
-    /// someone deleted and made again under the same name is then not taken for nsctl's.
+    /// The cookie (SO_NETNS_COOKIE) of each namespace nsctl made, recorded once it exists: a
+    /// namespace that someone deleted and made again under the same name is then not taken
+    /// for nsctl's. A namespace without one is nsctl's by name alone.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub netns_ino: std::collections::BTreeMap<String, u64>,
+    pub netns_cookie: std::collections::BTreeMap<String, u64>,
     /// The ifindex of each link nsctl made outside its own namespaces (a bridge, or the end
     /// that names a veth pair), under [`link_key`]: a link that someone deleted and made again
     /// under the same name is then not taken for nsctl's.
@@ -120,8 +121,12 @@ impl Journal {
     }
 
     /// Record intents, and persist them (write a temp file, fsync, rename) before returning.
+    /// Ids recorded for these objects by an earlier run are dropped (see [`forget_ids`]).
     pub fn intend(&mut self, objs: impl IntoIterator<Item = Owned>) -> std::io::Result<()> {
-        let mut changed = false;
+        let objs: Vec<Owned> = objs.into_iter().collect();
+        let ids = self.netns_cookie.len() + self.link_index.len();
+        self.forget_ids(&objs);
+        let mut changed = ids != self.netns_cookie.len() + self.link_index.len();
         for o in objs {
             if self.set.insert(o.clone()) {
                 self.objects.push(o);
@@ -140,7 +145,7 @@ impl Journal {
         }
         match o {
             Owned::Netns { name } => {
-                self.netns_ino.remove(name);
+                self.netns_cookie.remove(name);
             }
             Owned::Link { netns, name } => {
                 self.link_index.remove(&link_key(netns, name));
@@ -162,21 +167,34 @@ impl Journal {
             }
     }
 
-    /// Whether netns `name` is nsctl's: journaled and, when its inode was recorded, still the
-    /// namespace nsctl made. A name with no namespace behind it (no file, or the empty file of
-    /// an interrupted add) counts as nsctl's: there is no one else's namespace to mistake.
-    pub fn owns_netns(&self, name: &str) -> bool {
+    /// Whether netns `name` is nsctl's: journaled and, when its cookie was recorded, still the
+    /// namespace nsctl made. `now` gives the cookie of what is there now; None (no namespace
+    /// behind the name, or a kernel without cookies) leaves nothing to mistake, so it counts.
+    pub fn owns_netns(&self, name: &str, now: impl FnOnce() -> Option<u64>) -> bool {
         if !self.owns(&Owned::Netns {
             name: name.to_string(),
         }) {
             return false;
         }
-        let Some(&ino) = self.netns_ino.get(name) else {
-            return true;
-        };
-        match crate::netns::ns_inode(name.as_bytes()) {
-            Ok(Some(now)) => now == ino,
-            Ok(None) | Err(_) => true,
+        match self.netns_cookie.get(name) {
+            Some(&c) => now().is_none_or(|x| x == c),
+            None => true,
+        }
+    }
+
+    /// Forget the ids recorded for objects about to be made again, and persist that with
+    /// their intents: a stale id would make nsctl's own new object look foreign.
+    pub fn forget_ids<'a>(&mut self, objs: impl IntoIterator<Item = &'a Owned>) {
+        for o in objs {
+            match o {
+                Owned::Netns { name } => {
+                    self.netns_cookie.remove(name);
+                }
+                Owned::Link { netns, name } => {
+                    self.link_index.remove(&link_key(netns, name));
+                }
+                _ => {}
+            }
         }
     }
 

@@ -36,8 +36,11 @@ pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
             detail,
         })
     };
+    let replaced = super::apply::replaced_namespaces(&lab, &j, &pl, &have_ns);
     for ns in &lab.namespaces {
-        let owned = j.owns_netns(&ns.name);
+        let owned = j.owns(&Owned::Netns {
+            name: ns.name.clone(),
+        }) && !replaced.contains(&ns.name);
         match (have_ns.contains(&ns.name), owned) {
             (true, _) if unbound.contains(&ns.name) => row(
                 format!("netns {}", ns.name),
@@ -128,18 +131,22 @@ pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
             if own_link && st.snooping == Some(false) {
                 diffs.push("multicast snooping off".into());
             }
-            let ours = own_link
-                || lab.veths.iter().any(|v| {
-                    v.iter().any(|e| e.at == at && e.name == i.name) && j.owns(&veth_owner(v))
-                });
-            if !ours && diffs.is_empty() {
-                diffs.push("not created by nsctl".into());
-                row(name, "present", diffs.join(", "));
-            } else if diffs.is_empty() {
-                row(name, "present", String::new());
+            // Nothing in a namespace someone made again under a journaled name is nsctl's.
+            let in_replaced = at.as_ref().is_some_and(|n| replaced.contains(n));
+            let ours = !in_replaced
+                && (own_link
+                    || lab.veths.iter().any(|v| {
+                        v.iter().any(|e| e.at == at && e.name == i.name) && j.owns(&veth_owner(v))
+                    }));
+            let state = if diffs.is_empty() {
+                "present"
             } else {
-                row(name, "different", diffs.join(", "));
+                "different"
+            };
+            if !ours {
+                diffs.push("not created by nsctl".into());
             }
+            row(name, state, diffs.join(", "));
         }
         for r in routes {
             let oif = r

@@ -346,9 +346,10 @@ ip -br link show dum0 | cut -d' ' -f1
     )
 }
 
-/// Ownership follows the namespace and the link, not their names: ones that someone deleted
-/// and made again under the same names are reported as not nsctl's, apply refuses them, and
-/// destroy leaves them.
+/// Ownership follows the namespace (its cookie) and the link (its ifindex), not their names:
+/// ones that someone deleted and made again under the same names are reported as not nsctl's,
+/// apply refuses them, and destroy leaves them and everything in them (here the user's own
+/// a0 in the new A, named like the lab's veth end).
 pub fn replaced_namespace() -> Result<(), String> {
     let o = sandbox(
         r#"
@@ -357,27 +358,30 @@ name = "re"
 [netns.A]
 [netns.B]
 [bridge.br0]
+[[veth]]
+ends = [{ netns = "A", name = "a0" }, { netns = "B", name = "b0" }]
 TOML
 $NSCTL apply /tmp/n.toml >/dev/null || exit 1
-ip netns delete A && ip netns add A
+ip netns delete A && ip netns add A && ip -n A link add a0 type veth peer name a1
 ip link del br0 && ip link add br0 type bridge && ip link set br0 up
 $NSCTL status /tmp/n.toml | grep -e 'netns A' -e br0
 $NSCTL apply /tmp/n.toml 2>&1; echo "rc=$?"
 $NSCTL destroy /tmp/n.toml | sed 's/ in .*//'
-ls /run/netns; ip -br link show br0 | cut -d' ' -f1
+ls /run/netns; ip -br link show br0 | cut -d' ' -f1; ip -n A -br link show a0 | cut -d' ' -f1
 "#,
     );
     crate::support::check(
         &o,
         "netns A: present (not created by nsctl)\n\
          interface br0 (host): present (not created by nsctl)\n\
+         interface a0 (netns A): different (down, not created by nsctl)\n\
          apply /tmp/n.toml: refusing to take over what nsctl did not create: netns \"A\", \
          bridge \"br0\" (host); \
          rename them in the file, remove them, or run apply --adopt to use them as they are \
          (nsctl will never delete them). Nothing was changed.\nrc=3\n\
          left alone (not created by nsctl): netns A\n\
          left alone (not created by nsctl): link br0 (host)\n\
-         destroy re: 1 removed, 0 failed\nA\nbr0\n",
+         destroy re: 1 removed, 0 failed\nA\nbr0\na0@a1\n",
         "replaced namespace",
     )
 }
