@@ -105,19 +105,25 @@ pub fn replaced_namespaces(
     j: &Journal,
     pl: &Places,
     have_ns: &BTreeSet<String>,
-) -> HashSet<String> {
-    lab.namespaces
-        .iter()
-        .map(|n| &n.name)
-        .filter(|n| {
-            have_ns.contains(*n)
-                && j.owns(&Owned::Netns {
-                    name: n.to_string(),
-                })
-                && !j.owns_netns(n, || pl.netns_cookie(n).ok().flatten())
-        })
-        .cloned()
-        .collect()
+) -> Result<HashSet<String>, LabError> {
+    let mut out = HashSet::new();
+    for n in lab.namespaces.iter().map(|n| &n.name) {
+        let journaled = j.owns(&Owned::Netns {
+            name: n.to_string(),
+        });
+        if have_ns.contains(n) && journaled {
+            let ours = j.owns_netns(n, || pl.cookie_now(n)).map_err(|m| {
+                LabError::new(
+                    1,
+                    format!("cannot tell whether netns {n} is still the one nsctl made: {m}; nothing was changed"),
+                )
+            })?;
+            if !ours {
+                out.insert(n.clone());
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The lab's nft table (`ip nsctl-LAB`), when the lab has NAT and the table exists but is not
@@ -239,7 +245,7 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
             format!("apply {shown}: refusing to replace nft table ip {t}, which nsctl did not create; delete it (nft delete table ip {t}) or give the lab another name, then run apply again. Nothing was changed."),
         ));
     }
-    let replaced = replaced_namespaces(&lab, &j, &pl, &have_ns);
+    let mut replaced = replaced_namespaces(&lab, &j, &pl, &have_ns)?;
     let foreign = foreign(&lab, &j, &pl, &have_ns, &replaced)?;
     if !foreign.is_empty() && !o.adopt {
         return Err(LabError::new(
@@ -249,6 +255,16 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
                 foreign.join(", ")
             ),
         ));
+    }
+    let mut j = j;
+    if !o.dry_run && !replaced.is_empty() {
+        // --adopt takes a namespace someone made again under a journaled name: the entries of
+        // the namespace nsctl made are stale, and from here on it is an ordinary foreign one
+        // (what apply adds to it is journaled as for any adopted object).
+        for n in replaced.drain() {
+            j.forget_place(&n);
+        }
+        j.save().map_err(io)?;
     }
     clear_unbound(&j, &mut have_ns, o.dry_run);
     let objects = lab.namespaces.len() + lab.bridges.len() + lab.veths.len();
@@ -280,6 +296,10 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
                 e.code,
                 format!("apply {shown}: {}; {tail}", e.msg),
             ));
+        }
+        // Keep what this run learnt (namespace cookies) for the next one.
+        if !r.dry {
+            let _ = r.j.save();
         }
         r.t.print(o.json, r.dry);
         return Err(LabError::new(
@@ -327,18 +347,14 @@ impl Run<'_> {
         // host ends join their bridge, so the bridge does its per-port work once per port.
         let mut places = places(self.lab);
         places.rotate_left(1);
+        let cookies = self.j.netns_cookie.clone();
         for (k, at) in places.iter().enumerate() {
             self.t.progress("configure", k, places.len());
             self.configure(at, have_ns)?;
         }
         self.t.progress("configure", places.len(), places.len());
-        // The cookies of the namespaces this run made (recorded in configure) go to the journal.
-        if !self.dry
-            && self
-                .fresh
-                .iter()
-                .any(|(at, n)| at.is_some() && n.is_empty())
-        {
+        // The cookies recorded in configure go to the journal.
+        if !self.dry && self.j.netns_cookie != cookies {
             self.j.save().map_err(io)?;
         }
         lap("configure");

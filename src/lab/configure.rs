@@ -39,10 +39,15 @@ impl Run<'_> {
         // enough, the address and route dumps (which grow costly with thousands of
         // namespaces) are skipped.
         let fresh_ns = at.is_some() && self.fresh.contains(&(at.clone(), String::new()));
+        // A namespace of nsctl's without a recorded cookie (made by this run, or by a run that
+        // was killed before it saved one) gets it now.
+        let needs_cookie = |n: &String| {
+            self.j.owns(&Owned::Netns { name: n.clone() }) && !self.j.netns_cookie.contains_key(n)
+        };
         let got = match at {
-            // A namespace this run made: its socket, and the cookie that tells it from any
-            // later namespace of the same name, from one visit.
-            Some(n) if fresh_ns && !self.dry => {
+            // Its socket, and the cookie that tells it from any later namespace of the same
+            // name, from one visit.
+            Some(n) if !self.dry && (fresh_ns || needs_cookie(n)) => {
                 let (s, cookie) = self
                     .pl
                     .socket_and_cookie(n)
@@ -99,6 +104,23 @@ impl Run<'_> {
                     self.t.unchanged += 1;
                 } else {
                     if !self.dry {
+                        // In a namespace nsctl did not create (adopted), the old value is
+                        // journaled first, so destroy can put it back.
+                        let adopted = !self.j.owns(&Owned::Netns {
+                            name: ns.name.clone(),
+                        });
+                        let known = self.j.objects.iter().any(|o| {
+                            matches!(o, Owned::Sysctl { netns, key, .. } if netns == at && key == k)
+                        });
+                        if adopted && !known {
+                            self.j
+                                .intend([Owned::Sysctl {
+                                    netns: at.clone(),
+                                    key: k.clone(),
+                                    old: cur.clone(),
+                                }])
+                                .map_err(io)?;
+                        }
                         self.pl
                             .sysctl_set(at, k, v)
                             .map_err(|m| LabError::new(1, m))?;

@@ -32,13 +32,14 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
     let mut gone_ns: Vec<String> = Vec::new();
     for o in &j.objects {
         if let Owned::Netns { name } = o {
-            let cookie = || {
-                have_ns
-                    .contains(name)
-                    .then(|| pl.netns_cookie(name).ok().flatten())
-                    .flatten()
-            };
-            if j.owns_netns(name, cookie) {
+            // Before anything is removed: a namespace that cannot be told stops destroy.
+            let ours = j.owns_netns(name, || pl.cookie_now(name)).map_err(|m| {
+                LabError::new(
+                    1,
+                    format!("cannot tell whether netns {name} is still the one nsctl made: {m}; nothing was removed"),
+                )
+            })?;
+            if ours {
                 owned_ns.push(name.clone());
             } else {
                 gone_ns.push(name.clone());
@@ -50,12 +51,9 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
     // left alone below when the file names it).
     let in_gone = |o: &Owned| match o {
         Owned::Netns { name } => gone_ns.contains(name),
-        Owned::Link { netns, .. }
-        | Owned::Addr { netns, .. }
-        | Owned::Route { netns, .. }
-        | Owned::Sysctl { netns, .. }
-        | Owned::Adopted { netns, .. } => netns.as_ref().is_some_and(|n| gone_ns.contains(n)),
-        Owned::NftTable { .. } => false,
+        o => super::state::place(o)
+            .and_then(|p| p.as_ref())
+            .is_some_and(|n| gone_ns.contains(n)),
     };
     let objects: Vec<Owned> = j.objects.iter().filter(|o| !in_gone(o)).cloned().collect();
     if !dry {

@@ -95,6 +95,21 @@ impl Places {
         })
     }
 
+    /// The cookie of what is behind the name `name` now: Ok(None) when there is no namespace
+    /// there to mistake (no such name, or the empty file of an interrupted add) or the kernel
+    /// has no cookies; an error when it cannot be told.
+    pub fn cookie_now(&self, name: &str) -> Result<Option<u64>, Fail> {
+        match crate::netns::ns_inode(name.as_bytes()) {
+            Ok(Some(_)) => self.netns_cookie(name),
+            Ok(None) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!(
+                "cannot open netns \"{name}\": {}",
+                crate::error::io_errstr(&e)
+            )),
+        }
+    }
+
     /// A netlink socket inside netns `name`, and that namespace's cookie, from one visit.
     pub fn socket_and_cookie(&self, name: &str) -> Result<(Socket, Option<u64>), Fail> {
         let (s, c) = self.inside(name, || (self.nl.open(true), netns_cookie_here()))?;

@@ -85,6 +85,18 @@ pub fn lock(lab: &str) -> std::io::Result<std::fs::File> {
     Ok(f)
 }
 
+/// The place (None: the host) of an entry that lives in one; None for namespaces and tables.
+pub fn place(o: &Owned) -> Option<&Option<String>> {
+    match o {
+        Owned::Link { netns, .. }
+        | Owned::Addr { netns, .. }
+        | Owned::Route { netns, .. }
+        | Owned::Sysctl { netns, .. }
+        | Owned::Adopted { netns, .. } => Some(netns),
+        Owned::Netns { .. } | Owned::NftTable { .. } => None,
+    }
+}
+
 /// The key of a link in [`Journal::link_index`]: NAME in the host, NETNS/NAME elsewhere (neither
 /// kind of name can hold a `/`).
 pub fn link_key(netns: &Option<String>, name: &str) -> String {
@@ -170,15 +182,38 @@ impl Journal {
     /// Whether netns `name` is nsctl's: journaled and, when its cookie was recorded, still the
     /// namespace nsctl made. `now` gives the cookie of what is there now; None (no namespace
     /// behind the name, or a kernel without cookies) leaves nothing to mistake, so it counts.
-    pub fn owns_netns(&self, name: &str, now: impl FnOnce() -> Option<u64>) -> bool {
+    /// An error telling is passed on: guessing could delete someone else's namespace.
+    pub fn owns_netns<E>(
+        &self,
+        name: &str,
+        now: impl FnOnce() -> Result<Option<u64>, E>,
+    ) -> Result<bool, E> {
         if !self.owns(&Owned::Netns {
             name: name.to_string(),
         }) {
-            return false;
+            return Ok(false);
         }
-        match self.netns_cookie.get(name) {
-            Some(&c) => now().is_none_or(|x| x == c),
+        Ok(match self.netns_cookie.get(name) {
+            Some(&c) => now()?.is_none_or(|x| x == c),
             None => true,
+        })
+    }
+
+    /// Forget a namespace someone made again under a journaled name, and every entry in it:
+    /// they all refer to the namespace nsctl made, which is gone. What is there now is then an
+    /// ordinary foreign namespace.
+    pub fn forget_place(&mut self, netns: &str) {
+        let stale: Vec<Owned> = self
+            .objects
+            .iter()
+            .filter(|o| match o {
+                Owned::Netns { name } => name == netns,
+                o => place(o).is_some_and(|p| p.as_deref() == Some(netns)),
+            })
+            .cloned()
+            .collect();
+        for o in &stale {
+            self.forget(o);
         }
     }
 

@@ -36,7 +36,7 @@ pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
             detail,
         })
     };
-    let replaced = super::apply::replaced_namespaces(&lab, &j, &pl, &have_ns);
+    let replaced = super::apply::replaced_namespaces(&lab, &j, &pl, &have_ns)?;
     for ns in &lab.namespaces {
         let owned = j.owns(&Owned::Netns {
             name: ns.name.clone(),

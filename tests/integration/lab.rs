@@ -385,3 +385,39 @@ ls /run/netns; ip -br link show br0 | cut -d' ' -f1; ip -n A -br link show a0 | 
         "replaced namespace",
     )
 }
+
+/// apply --adopt takes a namespace someone made again under a journaled name as an ordinary
+/// foreign one: what apply adds to it (a veth end, a sysctl) is undone by destroy, and the
+/// namespace itself stays.
+pub fn adopt_replaced_namespace() -> Result<(), String> {
+    let o = sandbox(
+        r#"
+cat > /tmp/d.toml <<'TOML'
+name = "ad"
+[netns.A]
+sysctl = { "net.ipv4.ip_forward" = 1 }
+[[veth]]
+ends = [{ name = "h-a", addresses = ["10.9.0.1/24"] }, { netns = "A", name = "eth0", addresses = ["10.9.0.2/24"] }]
+TOML
+$NSCTL apply /tmp/d.toml >/dev/null || exit 1
+ip netns delete A && ip netns add A
+for i in $(seq 200); do ip link show h-a >/dev/null 2>&1 || break; sleep 0.05; done
+$NSCTL apply /tmp/d.toml >/dev/null 2>&1; echo "rc=$?"
+$NSCTL apply --adopt /tmp/d.toml >/dev/null; echo "adopt rc=$?"
+ip netns exec A ping -c1 -W2 10.9.0.1 >/dev/null && echo "ping"
+ip netns exec A cat /proc/sys/net/ipv4/ip_forward
+$NSCTL destroy /tmp/d.toml | sed 's/ in .*//'
+ls /run/netns
+ip netns exec A cat /proc/sys/net/ipv4/ip_forward
+ip -n A -br link | cut -d' ' -f1
+ip link show h-a 2>&1 | head -1
+"#,
+    );
+    crate::support::check(
+        &o,
+        "rc=3\nadopt rc=0\nping\n1\n\
+         left alone (not created by nsctl): netns A\ndestroy ad: 2 removed, 0 failed\n\
+         A\n0\nlo\nDevice \"h-a\" does not exist.\n",
+        "adopt a replaced namespace",
+    )
+}

@@ -68,6 +68,10 @@ const CASES: &[Case] = &[
         "lab_replaced_namespace_is_not_nsctls",
         lab::replaced_namespace,
     ),
+    (
+        "lab_adopt_a_replaced_namespace",
+        lab::adopt_replaced_namespace,
+    ),
 ];
 
 fn main() {
