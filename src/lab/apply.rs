@@ -538,21 +538,21 @@ impl Run<'_> {
             };
             let s = sock.as_ref().unwrap_or(self.pl.host());
             let mut seen = Seen::links(&self.pl, s).map_err(|m| LabError::new(1, m))?;
-            // A pair with its other end in a namespace this run just made cannot exist yet: a
-            // host end of that name belongs to the namespace's previous life (deleted by hand,
+            // A pair with its other end in a namespace this run just made cannot exist yet: an
+            // end of that name here belongs to the namespace's previous life (deleted by hand,
             // say), which the kernel is still tearing down. Wait for it to go, as destroy does.
-            let dying: Vec<(Where, String)> = mine
+            let dying: Vec<&str> = mine
                 .iter()
                 .filter(|(a, b)| {
-                    at.is_none()
-                        && seen.links.contains_key(&a.name)
+                    seen.links.contains_key(&a.name)
                         && b.at.is_some()
+                        && b.at != at
                         && self.fresh.contains(&(b.at.clone(), String::new()))
                 })
-                .map(|(a, _)| (None, a.name.clone()))
+                .map(|(a, _)| a.name.as_str())
                 .collect();
             if !dying.is_empty() && !self.dry {
-                super::destroy::wait_gone(&self.pl, &dying);
+                super::destroy::wait_gone_at(&self.pl, s, &dying);
                 seen = Seen::links(&self.pl, s).map_err(|m| LabError::new(1, m))?;
             }
             let missing: Vec<(&IfSpec, &IfSpec)> = mine

@@ -426,15 +426,20 @@ pub(super) fn wait_gone(pl: &Places, ends: &[(Option<String>, String)]) {
         .filter(|(at, _)| at.is_none())
         .map(|(_, n)| n.as_str())
         .collect();
-    if host.is_empty() {
+    wait_gone_at(pl, pl.host(), &host);
+}
+
+/// Wait (up to 10 s) until the links `names` are gone from the place `sock` lives in.
+pub(super) fn wait_gone_at(pl: &Places, sock: &crate::nl::Socket, names: &[&str]) {
+    if names.is_empty() {
         return;
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while std::time::Instant::now() < deadline {
-        let Ok(seen) = super::observe::Seen::links(pl, pl.host()) else {
+        let Ok(seen) = super::observe::Seen::links(pl, sock) else {
             return;
         };
-        if !host.iter().any(|n| seen.links.contains_key(*n)) {
+        if !names.iter().any(|n| seen.links.contains_key(*n)) {
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(5));

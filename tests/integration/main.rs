@@ -72,6 +72,10 @@ const CASES: &[Case] = &[
         "lab_adopt_a_replaced_namespace",
         lab::adopt_replaced_namespace,
     ),
+    (
+        "lab_remade_namespace_is_rewired",
+        lab::remade_namespace_rewired,
+    ),
 ];
 
 fn main() {
