@@ -155,15 +155,7 @@ impl Journal {
         if self.set.remove(o) {
             self.objects.retain(|x| x != o);
         }
-        match o {
-            Owned::Netns { name } => {
-                self.netns_cookie.remove(name);
-            }
-            Owned::Link { netns, name } => {
-                self.link_index.remove(&link_key(netns, name));
-            }
-            _ => {}
-        }
+        self.forget_ids([o]);
     }
 
     /// Whether `o` is journaled and, when it is a link whose ifindex was recorded, is still
