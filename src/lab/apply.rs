@@ -86,7 +86,7 @@ fn clear_unbound(j: &Journal, have: &mut BTreeSet<String>, dry: bool) {
         .filter(|n| {
             j.owns(&Owned::Netns {
                 name: n.to_string(),
-            }) && matches!(crate::netns::ns_inode(n.as_bytes()), Ok(None))
+            }) && crate::netns::is_unbound(n.as_bytes())
         })
         .cloned()
         .collect();

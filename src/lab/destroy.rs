@@ -49,16 +49,15 @@ pub fn by_journal(lab_name: &str, lab: &Lab, dry: bool) -> Result<Tally, LabErro
     // A namespace someone deleted and made again under a journaled name is not nsctl's, and
     // nor is anything in it: those entries are dropped, untouched (the namespace is listed as
     // left alone below when the file names it).
-    let in_gone = |o: &Owned| match o {
-        Owned::Netns { name } => gone_ns.contains(name),
-        o => super::state::place(o)
-            .and_then(|p| p.as_ref())
-            .is_some_and(|n| gone_ns.contains(n)),
-    };
-    let objects: Vec<Owned> = j.objects.iter().filter(|o| !in_gone(o)).cloned().collect();
+    let objects: Vec<Owned> = j
+        .objects
+        .iter()
+        .filter(|o| !gone_ns.iter().any(|n| super::state::in_netns(o, n)))
+        .cloned()
+        .collect();
     if !dry {
-        for o in j.objects.clone().iter().filter(|o| in_gone(o)) {
-            j.forget(o);
+        for n in &gone_ns {
+            j.forget_place(n);
         }
     }
     let total = objects.len();

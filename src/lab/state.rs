@@ -97,6 +97,14 @@ pub fn place(o: &Owned) -> Option<&Option<String>> {
     }
 }
 
+/// Whether `o` is netns `netns` itself or an entry that lives inside it.
+pub fn in_netns(o: &Owned, netns: &str) -> bool {
+    match o {
+        Owned::Netns { name } => name == netns,
+        o => place(o).is_some_and(|p| p.as_deref() == Some(netns)),
+    }
+}
+
 /// The key of a link in [`Journal::link_index`]: NAME in the host, NETNS/NAME elsewhere (neither
 /// kind of name can hold a `/`).
 pub fn link_key(netns: &Option<String>, name: &str) -> String {
@@ -198,10 +206,7 @@ impl Journal {
         let stale: Vec<Owned> = self
             .objects
             .iter()
-            .filter(|o| match o {
-                Owned::Netns { name } => name == netns,
-                o => place(o).is_some_and(|p| p.as_deref() == Some(netns)),
-            })
+            .filter(|o| in_netns(o, netns))
             .cloned()
             .collect();
         for o in &stale {

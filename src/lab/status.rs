@@ -25,7 +25,7 @@ pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
     // A name that is an empty file is reported as such below; nothing can be inside it.
     let unbound: Vec<String> = have_ns
         .iter()
-        .filter(|n| !crate::netns::is_bound(n.as_bytes()))
+        .filter(|n| crate::netns::is_unbound(n.as_bytes()))
         .cloned()
         .collect();
     let mut rows = Vec::new();

@@ -32,10 +32,11 @@ pub fn run_path(name: &[u8]) -> Vec<u8> {
     p
 }
 
-/// Whether `/run/netns/NAME` holds a namespace (an nsfs bind). `add` creates the file first
-/// and binds it last, so one killed in between leaves an empty file of that name behind.
-pub fn is_bound(name: &[u8]) -> bool {
-    matches!(ns_inode(name), Ok(Some(_)))
+/// Whether `/run/netns/NAME` is positively a file that holds no namespace. `add` creates the
+/// file first and binds it last, so one killed in between leaves an empty file of that name
+/// behind. An error reading it (no such name among them) is not evidence.
+pub fn is_unbound(name: &[u8]) -> bool {
+    matches!(ns_inode(name), Ok(None))
 }
 
 /// The inode of the namespace bound at `/run/netns/NAME` (what `ls -i` and `ip netns
