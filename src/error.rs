@@ -36,9 +36,13 @@ pub fn strerror(errno: i32) -> String {
         .unwrap_or_else(|_| format!("Unknown error {errno}"))
 }
 
-/// `strerror` of an I/O error from std.
+/// `strerror` of an I/O error from std; an error that carries no errno (bad UTF-8, a
+/// message of nsctl's own) gives its own text, never "Success".
 pub fn io_errstr(e: &std::io::Error) -> String {
-    strerror(e.raw_os_error().unwrap_or(0))
+    match e.raw_os_error() {
+        Some(n) => strerror(n),
+        None => e.to_string(),
+    }
 }
 
 /// `strerror` of a nix errno.

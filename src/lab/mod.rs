@@ -1,27 +1,46 @@
-//! `nsctl apply|destroy|status FILE`: whole labs from one TOML file (docs/topology.md),
-//! converged on every run, crash-safe through a journal, and never touching objects nsctl
-//! did not create.
+//! `nsctl apply|destroy|status`: whole labs from one TOML file (docs/topology.md). A run is
+//! observe -> plan -> execute: the kernel and the journal are read (`observe.rs`), one pure
+//! function turns the file, what exists and the journal into ordered actions (`plan.rs`),
+//! and apply executes them (`execute.rs`), dry runs print them, status reports them and
+//! destroy executes the plan of an empty lab. Who owns what is decided in `ownership.rs`.
 //!
-//! Exit codes (nsctl's own convention, docs/topology.md): 0 done (status: converged),
-//! 1 a change failed (status: not converged), 2 bad command line or lab file,
-//! 3 refused: objects nsctl did not create are in the way, 4 a required tool is missing.
+//! Files: `file.rs` the TOML as written, `spec.rs` the validated lab, `journal.rs` what nsctl
+//! made, `shares.rs` host sysctls held by several labs, `places.rs` sockets and sysctls in
+//! namespaces, `nat.rs` the nft table, `report.rs` summaries.
 
 pub mod apply;
-pub mod configure;
 pub mod destroy;
-pub mod model;
+pub mod execute;
+pub mod file;
+pub mod journal;
 pub mod nat;
 pub mod observe;
+pub mod ownership;
 pub mod places;
+pub mod plan;
 pub mod report;
+pub mod shares;
 pub mod spec;
-pub mod state;
 pub mod status;
 
 use clap::Parser;
 
 use crate::error::Ret;
 use crate::output::err;
+
+/// nsctl's exit codes for the lab commands (docs/topology.md).
+pub mod exit {
+    /// Done; for status: the lab is converged.
+    pub const OK: i32 = 0;
+    /// A change failed; for status: the lab is not converged.
+    pub const FAILED: i32 = 1;
+    /// Bad command line or lab file: nothing was changed.
+    pub const BAD_INPUT: i32 = 2;
+    /// Refused: objects nsctl did not create are in the way; nothing was changed.
+    pub const REFUSED: i32 = 3;
+    /// A required tool is missing (nft for NAT): nothing was changed.
+    pub const MISSING_TOOL: i32 = 4;
+}
 
 /// A failure of a lab command: one line, and the exit code.
 #[derive(Debug)]
@@ -39,10 +58,22 @@ impl LabError {
     }
 }
 
+/// A failure in nsctl's own words is a failed change unless said otherwise.
+impl From<places::Fail> for LabError {
+    fn from(msg: places::Fail) -> LabError {
+        LabError::new(exit::FAILED, msg)
+    }
+}
+
+/// An I/O error's reason: strerror text, or the error's own words (never "Success").
+pub fn describe(e: &std::io::Error) -> String {
+    crate::error::io_errstr(e)
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "nsctl apply",
-    about = "Build or converge the lab a TOML file describes"
+    about = "Build the lab a TOML file describes, or converge it to the file"
 )]
 struct ApplyArgs {
     /// Print the plan without changing anything.
@@ -63,22 +94,28 @@ struct ApplyArgs {
     about = "Remove everything nsctl created for a lab, and nothing else"
 )]
 struct DestroyArgs {
+    /// Print the plan without changing anything.
     #[arg(long)]
     dry_run: bool,
+    /// Print the summary as JSON.
     #[arg(short, long)]
     json: bool,
-    file: std::path::PathBuf,
+    /// The lab by its name alone (see `nsctl status`), instead of its file.
+    #[arg(long, value_name = "NAME", conflicts_with = "file")]
+    lab: Option<String>,
+    #[arg(required_unless_present = "lab")]
+    file: Option<std::path::PathBuf>,
 }
 
 #[derive(Parser, Debug)]
 #[command(
     name = "nsctl status",
-    about = "Say per object whether it is present, missing or different"
+    about = "Say what differs from the file (exit 0: converged); without a file, list the applied labs"
 )]
 struct StatusArgs {
     #[arg(short, long)]
     json: bool,
-    file: std::path::PathBuf,
+    file: Option<std::path::PathBuf>,
 }
 
 /// The lab commands are whole words (no abbreviations), so they never shadow a netns verb.
@@ -88,27 +125,27 @@ pub fn is_lab_command(word: &[u8]) -> bool {
 
 /// Take the lab's lock, or a one-line error.
 pub fn lock(lab: &str) -> Result<std::fs::File, LabError> {
-    state::lock(lab).map_err(|e| {
+    journal::lock(lab).map_err(|e| {
         LabError::new(
-            1,
+            exit::FAILED,
             format!(
                 "cannot lock lab {lab} in {}: {}",
-                state::DIR,
-                crate::error::io_errstr(&e)
+                journal::DIR,
+                describe(&e)
             ),
         )
     })
 }
 
 /// The journal of a lab, or a one-line error.
-pub fn journal(lab: &str) -> Result<state::Journal, LabError> {
-    state::Journal::load(lab).map_err(|e| {
+pub fn journal(lab: &str) -> Result<journal::Journal, LabError> {
+    journal::Journal::load(lab).map_err(|e| {
         LabError::new(
-            1,
+            exit::FAILED,
             format!(
                 "cannot read the journal of lab {lab} in {}: {}",
-                state::DIR,
-                crate::error::io_errstr(&e)
+                journal::DIR,
+                describe(&e)
             ),
         )
     })
@@ -117,26 +154,27 @@ pub fn journal(lab: &str) -> Result<state::Journal, LabError> {
 /// Load and check a lab file; every problem is reported as FILE:LINE:COL: message.
 pub fn load(path: &std::path::Path) -> Result<spec::Lab, LabError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        LabError::new(
-            2,
-            format!(
-                "{shown}: cannot read the lab file: {}",
-                crate::error::io_errstr(&e)
-            ),
-        )
-    })?;
+    let bad = |m: String| LabError::new(exit::BAD_INPUT, m);
+    let text = match file::read(path) {
+        Ok(t) => t,
+        Err(Err(why)) => return Err(bad(format!("{shown}: cannot read the lab file: {why}"))),
+        Err(Ok(p)) => {
+            // Not UTF-8: the position is in the bytes, which are read again for it.
+            let bytes = std::fs::read(path).unwrap_or_default();
+            let (l, c) = file::line_col(&bytes, p.at);
+            return Err(bad(format!("{shown}:{l}:{c}: {}", p.msg)));
+        }
+    };
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let at = |p: &model::Problem| {
-        let (l, c) = model::line_col(&text, p.at);
+    let at = |p: &file::Problem| {
+        let (l, c) = file::line_col(text.as_bytes(), p.at);
         format!("{shown}:{l}:{c}: {}", p.msg)
     };
-    let file = model::parse(&text).map_err(|p| LabError::new(2, at(&p)))?;
-    spec::build(file, &stem)
-        .map_err(|ps| LabError::new(2, ps.iter().map(at).collect::<Vec<_>>().join("\n")))
+    let f = file::parse(&text).map_err(|p| bad(at(&p)))?;
+    spec::build(f, &stem, true).map_err(|ps| bad(ps.iter().map(at).collect::<Vec<_>>().join("\n")))
 }
 
 fn words(args: &[Vec<u8>], verb: &str) -> Vec<std::ffi::OsString> {
@@ -164,7 +202,7 @@ fn finish(r: Result<i32, LabError>) -> Ret {
 pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
     let parse_err = |e: clap::Error| {
         let _ = e.print();
-        Ok(if e.use_stderr() { -2 } else { 0 })
+        Ok(if e.use_stderr() { -exit::BAD_INPUT } else { 0 })
     };
     match verb {
         b"apply" => match ApplyArgs::try_parse_from(words(args, "apply")) {
@@ -179,11 +217,19 @@ pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
             Err(e) => parse_err(e),
         },
         b"destroy" => match DestroyArgs::try_parse_from(words(args, "destroy")) {
-            Ok(a) => finish(destroy::run(&a.file, a.dry_run, a.json || json)),
+            Ok(a) => finish(destroy::run(
+                a.file.as_deref(),
+                a.lab.as_deref(),
+                a.dry_run,
+                a.json || json,
+            )),
             Err(e) => parse_err(e),
         },
         _ => match StatusArgs::try_parse_from(words(args, "status")) {
-            Ok(a) => finish(status::run(&a.file, a.json || json)),
+            Ok(a) => finish(match &a.file {
+                Some(f) => status::run(f, a.json || json),
+                None => status::list(a.json || json),
+            }),
             Err(e) => parse_err(e),
         },
     }

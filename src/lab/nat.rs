@@ -1,6 +1,8 @@
-//! NAT for a lab: masquerade of source prefixes leaving the host, in an nft table of nsctl's
-//! own (`ip nsctl-LAB`), so the rest of the ruleset is never touched. Driven through the
-//! `nftables` crate, which feeds `nft -j` a JSON batch.
+//! NAT for a lab: masquerade of source prefixes leaving the lab, in an nft table of nsctl's
+//! own (`ip nsctl-LAB`), so the rest of the ruleset is never touched. Traffic to any of the
+//! lab's own networks is accepted first, unmasqueraded: between two namespaces on one bridge
+//! (seen here when br_netfilter is loaded) or routed between two of the lab's networks, it
+//! keeps its source. Driven through the `nftables` crate, which feeds `nft -j` a JSON batch.
 
 use std::borrow::Cow;
 
@@ -45,6 +47,55 @@ fn tag(src: &IpPrefix, out: &Option<String>) -> String {
     )
 }
 
+fn text(p: &IpPrefix) -> String {
+    format!(
+        "{}/{}",
+        p.addr.map(|a| a.to_string()).unwrap_or_default(),
+        p.len
+    )
+}
+
+/// The comments of the table's rules, in order, when it is as the lab wants it.
+pub fn tags(rules: &[(IpPrefix, Option<String>)], nets: &[IpPrefix]) -> Vec<String> {
+    nets.iter()
+        .map(|n| format!("nsctl keep {}", text(n)))
+        .chain(rules.iter().map(|(s, o)| tag(s, o)))
+        .collect()
+}
+
+fn prefix_expr(p: &IpPrefix) -> Expression<'static> {
+    Expression::Named(NamedExpression::Prefix(Prefix {
+        addr: Box::new(Expression::String(Cow::Owned(
+            p.addr.map(|a| a.to_string()).unwrap_or_default(),
+        ))),
+        len: p.len as u32,
+    }))
+}
+
+/// `ip daddr NET accept`: traffic to one of the lab's own networks is never masqueraded.
+fn keep<'a>(table: &'a str, net: &IpPrefix) -> Rule<'a> {
+    Rule {
+        family: NfFamily::IP,
+        table: Cow::Borrowed(table),
+        chain: Cow::Borrowed("postrouting"),
+        expr: Cow::Owned(vec![
+            Statement::Match(Match {
+                left: Expression::Named(NamedExpression::Payload(Payload::PayloadField(
+                    PayloadField {
+                        protocol: Cow::Borrowed("ip"),
+                        field: Cow::Borrowed("daddr"),
+                    },
+                ))),
+                right: prefix_expr(net),
+                op: Operator::EQ,
+            }),
+            Statement::Accept(None),
+        ]),
+        comment: Some(Cow::Owned(format!("nsctl keep {}", text(net)))),
+        ..Default::default()
+    }
+}
+
 fn rule<'a>(table: &'a str, src: &IpPrefix, out: &Option<String>) -> Rule<'a> {
     let mut expr = vec![Statement::Match(Match {
         left: Expression::Named(NamedExpression::Payload(Payload::PayloadField(
@@ -53,12 +104,7 @@ fn rule<'a>(table: &'a str, src: &IpPrefix, out: &Option<String>) -> Rule<'a> {
                 field: Cow::Borrowed("saddr"),
             },
         ))),
-        right: Expression::Named(NamedExpression::Prefix(Prefix {
-            addr: Box::new(Expression::String(Cow::Owned(
-                src.addr.map(|a| a.to_string()).unwrap_or_default(),
-            ))),
-            len: src.len as u32,
-        })),
+        right: prefix_expr(src),
         op: Operator::EQ,
     })];
     if let Some(o) = out {
@@ -109,16 +155,12 @@ pub fn current(lab: &str) -> Result<Option<Vec<String>>, Fail> {
     ))
 }
 
-/// Is the table exactly what the lab wants?
-pub fn converged(lab: &str, rules: &[(IpPrefix, Option<String>)]) -> Result<Option<bool>, Fail> {
-    Ok(current(lab)?.map(|have| {
-        let want: Vec<String> = rules.iter().map(|(s, o)| tag(s, o)).collect();
-        have == want
-    }))
-}
-
 /// Create or replace the table in one atomic nft transaction.
-pub fn install(lab: &str, rules: &[(IpPrefix, Option<String>)]) -> Result<(), Fail> {
+pub fn install(
+    lab: &str,
+    rules: &[(IpPrefix, Option<String>)],
+    nets: &[IpPrefix],
+) -> Result<(), Fail> {
     let name = table_name(lab);
     let table = Table {
         family: NfFamily::IP,
@@ -140,6 +182,9 @@ pub fn install(lab: &str, rules: &[(IpPrefix, Option<String>)]) -> Result<(), Fa
         policy: Some(NfChainPolicy::Accept),
         ..Default::default()
     }));
+    for n in nets {
+        b.add(NfListObject::Rule(keep(&name, n)));
+    }
     for (s, o) in rules {
         b.add(NfListObject::Rule(rule(&name, s, o)));
     }

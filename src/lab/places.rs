@@ -15,6 +15,21 @@ pub struct Places {
     pub nl: Netlink,
     home: OwnedFd,
     host: Socket,
+    lost: std::cell::Cell<bool>,
+}
+
+const LOST: &str = "stopping before anything else is changed; run the command again to converge";
+
+/// What one visit to a namespace brings back.
+pub struct Visit {
+    pub socket: Socket,
+    pub cookie: Option<u64>,
+    pub sysctls: Vec<(String, String)>,
+}
+
+/// A sysctl as this thread's namespace sees it.
+pub fn read_sysctl(key: &str) -> std::io::Result<String> {
+    std::fs::read_to_string(super::spec::sysctl_path(key)).map(|s| s.trim().to_string())
 }
 
 /// A failure in nsctl's own words: what failed and why.
@@ -42,38 +57,80 @@ impl Places {
                 crate::error::io_errstr(&e)
             )
         })?;
-        Ok(Places { nl, home, host })
+        Ok(Places {
+            nl,
+            home,
+            host,
+            lost: std::cell::Cell::new(false),
+        })
     }
 
     pub fn host(&self) -> &Socket {
         &self.host
     }
 
-    /// Run `f` with this thread inside netns `name`, then come back.
+    /// Run `f` with this thread inside netns `name`, then come back. If the thread cannot
+    /// come back, every later step would act on the wrong namespace: the error says so and
+    /// [`Places::lost`] is set, which stops the run at once.
     pub fn inside<T>(&self, name: &str, f: impl FnOnce() -> T) -> Result<T, Fail> {
+        if self.lost.get() {
+            return Err(LOST.into());
+        }
         let fd = open_netns(name)?;
         setns(fd.as_fd(), CloneFlags::CLONE_NEWNET)
             .map_err(|e| format!("cannot enter netns \"{name}\": {}", crate::error::errstr(e)))?;
         let out = f();
         if let Err(e) = setns(self.home.as_fd(), CloneFlags::CLONE_NEWNET) {
-            // Every later step (and any rollback) would act on the wrong namespace: stop here.
-            let m = format!(
-                "nsctl: cannot return to the original network namespace after entering \"{name}\": {}; stopping; run the command again to converge\n",
+            self.lost.set(true);
+            return Err(format!(
+                "cannot return to the original network namespace after entering \"{name}\": {}; {LOST}",
                 crate::error::errstr(e)
-            );
-            crate::output::err(m.as_bytes());
-            std::process::exit(1);
+            ));
         }
         Ok(out)
     }
 
+    /// Whether the thread is stranded in another namespace (see [`Places::inside`]).
+    pub fn lost(&self) -> bool {
+        self.lost.get()
+    }
+
+    /// One visit to netns `name`: a socket that lives there, its cookie, and the sysctls
+    /// `keys` as seen there (a key that cannot be read is left out).
+    pub fn visit(&self, name: &str, keys: &[&str]) -> Result<Visit, Fail> {
+        let (s, c, sys) = self.inside(name, || {
+            let sys: Vec<(String, String)> = keys
+                .iter()
+                .filter_map(|k| read_sysctl(k).ok().map(|v| (k.to_string(), v)))
+                .collect();
+            (self.nl.open(true), netns_cookie_here(), sys)
+        })?;
+        let socket = s.map_err(|e| {
+            format!(
+                "cannot open a netlink socket in netns \"{name}\": {}",
+                crate::error::io_errstr(&e)
+            )
+        })?;
+        let cookie = c.map_err(|e| {
+            format!(
+                "cannot read the cookie of netns \"{name}\": {}",
+                crate::error::errstr(e)
+            )
+        })?;
+        Ok(Visit {
+            socket,
+            cookie,
+            sysctls: sys,
+        })
+    }
+
     /// A netlink socket that lives in netns `name` (None: the host's).
-    pub fn socket(&self, at: &Option<String>) -> Result<Option<Socket>, Fail> {
+    pub fn socket(&self, at: &Option<String>) -> Result<Socket, Fail> {
         match at {
-            None => Ok(None),
+            None => Ok(self.host.clone()),
             Some(n) => {
                 let s = self.inside(n, || self.nl.open(true))?;
-                s.map(Some).map_err(|e| {
+                s.map_err(|e| {
                     format!(
                         "cannot open a netlink socket in netns \"{n}\": {}",
                         crate::error::io_errstr(&e)
@@ -83,58 +140,17 @@ impl Places {
         }
     }
 
-    /// The kernel's cookie for netns `name` (SO_NETNS_COOKIE, Linux 5.14+): a 64-bit number no
-    /// other namespace is ever given, unlike its inode, which the kernel hands out again once
-    /// a namespace is freed. Ok(None) on a kernel without it.
-    pub fn netns_cookie(&self, name: &str) -> Result<Option<u64>, Fail> {
-        self.inside(name, netns_cookie_here)?.map_err(|e| {
-            format!(
-                "cannot read the cookie of netns \"{name}\": {}",
-                crate::error::errstr(e)
-            )
-        })
-    }
-
-    /// The cookie of what is behind the name `name` now: Ok(None) when there is no namespace
-    /// there to mistake (no such name, or the empty file of an interrupted add) or the kernel
-    /// has no cookies; an error when it cannot be told.
-    pub fn cookie_now(&self, name: &str) -> Result<Option<u64>, Fail> {
-        match crate::netns::ns_inode(name.as_bytes()) {
-            Ok(Some(_)) => self.netns_cookie(name),
-            Ok(None) => Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!(
-                "cannot open netns \"{name}\": {}",
-                crate::error::io_errstr(&e)
-            )),
-        }
-    }
-
-    /// A netlink socket inside netns `name`, and that namespace's cookie, from one visit.
-    pub fn socket_and_cookie(&self, name: &str) -> Result<(Socket, Option<u64>), Fail> {
-        let (s, c) = self.inside(name, || (self.nl.open(true), netns_cookie_here()))?;
-        let s = s.map_err(|e| {
-            format!(
-                "cannot open a netlink socket in netns \"{name}\": {}",
-                crate::error::io_errstr(&e)
-            )
-        })?;
-        Ok((s, c.ok().flatten()))
-    }
-
     /// Read a sysctl (`net.ipv4.ip_forward`) as seen from `at`.
     pub fn sysctl_get(&self, at: &Option<String>, key: &str) -> Result<String, Fail> {
-        let path = sysctl_path(key);
-        let read = || std::fs::read_to_string(&path).map(|s| s.trim().to_string());
         let r = match at {
-            None => read(),
-            Some(n) => self.inside(n, read)?,
+            None => read_sysctl(key),
+            Some(n) => self.inside(n, || read_sysctl(key))?,
         };
         r.map_err(|e| format!("cannot read sysctl {key}: {}", crate::error::io_errstr(&e)))
     }
 
     pub fn sysctl_set(&self, at: &Option<String>, key: &str, value: &str) -> Result<(), Fail> {
-        let path = sysctl_path(key);
+        let path = super::spec::sysctl_path(key);
         let write = || std::fs::write(&path, value);
         let r = match at {
             None => write(),
@@ -175,10 +191,6 @@ fn netns_cookie_here() -> Result<Option<u64>, nix::errno::Errno> {
         Err(Errno::ENOPROTOOPT) => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-pub fn sysctl_path(key: &str) -> String {
-    format!("/proc/sys/{}", key.replace('.', "/"))
 }
 
 /// An fd for /run/netns/NAME.

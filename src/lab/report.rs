@@ -99,8 +99,8 @@ impl Tally {
             .as_bytes());
         } else {
             out(format!(
-                "{} {}: {} {would}created, {} {would}changed, {} unchanged, {} failed in {secs:.2}s\n",
-                self.verb, self.lab, self.created, self.changed, self.unchanged, self.failed
+                "{} {}: {} {would}created, {} {would}changed, {} {would}removed, {} unchanged, {} failed in {secs:.2}s\n",
+                self.verb, self.lab, self.created, self.changed, self.removed, self.unchanged, self.failed
             )
             .as_bytes());
         }

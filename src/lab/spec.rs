@@ -1,14 +1,22 @@
-//! The lab as nsctl will build it: names resolved, addresses parsed, and every semantic rule
-//! checked (with positions) before anything touches the system.
+//! The validated lab: what nsctl will build, with names resolved and addresses parsed. Every
+//! rule is checked here, with positions, before anything touches the system; `build` returns
+//! every problem it finds, not only the first.
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use super::model::{parse_route, LabFile, Problem, RouteSpec};
+use super::file::{clean, LabFile, Place, Problem};
 use crate::wiring::prefix::{self, Prefix};
 
 /// Where an interface or setting lives: None is the host (the namespace nsctl runs in).
 pub type Where = Option<String>;
+
+/// "host" or "netns NAME", as messages say it.
+pub fn place_name(at: &Where) -> String {
+    at.as_ref()
+        .map(|n| format!("netns {n}"))
+        .unwrap_or_else(|| "host".into())
+}
 
 #[derive(Debug, Clone)]
 pub struct NsSpec {
@@ -18,7 +26,7 @@ pub struct NsSpec {
     pub routes: Vec<RouteSpec>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IfSpec {
     pub at: Where,
     pub name: String,
@@ -27,7 +35,7 @@ pub struct IfSpec {
     pub mtu: Option<u32>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Lab {
     pub name: String,
     pub namespaces: Vec<NsSpec>,
@@ -38,21 +46,153 @@ pub struct Lab {
     pub nat: Vec<(Prefix, Option<String>)>,
 }
 
-impl Lab {
-    pub fn routes(&self, at: &Where) -> &[RouteSpec] {
-        match at {
-            None => &self.host_routes,
-            Some(n) => self
-                .namespaces
-                .iter()
-                .find(|s| &s.name == n)
-                .map(|s| s.routes.as_slice())
-                .unwrap_or(&[]),
+/// A route as the lab understands it: `default|PREFIX [via GW] [dev NAME]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub dst: Prefix,
+    pub via: Option<IpAddr>,
+    pub dev: Option<String>,
+}
+
+impl RouteSpec {
+    pub fn parse(text: &str) -> Result<RouteSpec, String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let Some(first) = words.first() else {
+            return Err("empty route".into());
+        };
+        let dst = prefix::parse(first.as_bytes())
+            .ok_or_else(|| format!("\"{first}\" is not a prefix or \"default\""))?;
+        let (mut via, mut dev) = (None, None);
+        let mut i = 1;
+        while i < words.len() {
+            let val = words
+                .get(i + 1)
+                .ok_or_else(|| format!("\"{}\" needs a value", words[i]))?;
+            match words[i] {
+                "via" => {
+                    via = Some(
+                        val.parse::<IpAddr>()
+                            .map_err(|_| format!("\"{val}\" is not an address"))?,
+                    )
+                }
+                "dev" => dev = Some(val.to_string()),
+                w => {
+                    return Err(format!(
+                        "unknown word \"{w}\" (routes are: default|PREFIX [via GW] [dev NAME])"
+                    ))
+                }
+            }
+            i += 2;
         }
+        if via.is_none() && dev.is_none() {
+            return Err("a route needs \"via GW\" or \"dev NAME\"".into());
+        }
+        if let (Some(a), Some(g)) = (dst.addr, via) {
+            if a.is_ipv4() != g.is_ipv4() {
+                return Err("the gateway is not of the prefix's family".into());
+            }
+        }
+        Ok(RouteSpec { dst, via, dev })
+    }
+
+    pub fn is_v6(&self) -> bool {
+        self.dst
+            .addr
+            .map(|a| a.is_ipv6())
+            .or(self.via.map(|g| g.is_ipv6()))
+            .unwrap_or(false)
     }
 }
 
-fn valid_lab_name(n: &str) -> bool {
+impl std::fmt::Display for RouteSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.dst.addr {
+            None => write!(f, "default")?,
+            Some(a) => write!(f, "{a}/{}", self.dst.len)?,
+        }
+        if let Some(v) = self.via {
+            write!(f, " via {v}")?;
+        }
+        if let Some(d) = &self.dev {
+            write!(f, " dev {d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Lab {
+    /// All places of the lab: the host, then each namespace in file order.
+    pub fn places(&self) -> Vec<Where> {
+        std::iter::once(None)
+            .chain(self.namespaces.iter().map(|n| Some(n.name.clone())))
+            .collect()
+    }
+
+    /// Every interface the lab puts in `at`: bridges first, then veth ends.
+    pub fn interfaces(&self, at: &Where) -> impl Iterator<Item = &IfSpec> {
+        let at = at.clone();
+        self.bridges
+            .iter()
+            .chain(self.veths.iter().flatten())
+            .filter(move |i| i.at == at)
+    }
+
+    pub fn netns(&self, name: &str) -> Option<&NsSpec> {
+        self.namespaces.iter().find(|n| n.name == name)
+    }
+
+    pub fn routes(&self, at: &Where) -> &[RouteSpec] {
+        match at {
+            None => &self.host_routes,
+            Some(n) => self.netns(n).map(|s| s.routes.as_slice()).unwrap_or(&[]),
+        }
+    }
+
+    /// The sysctls the lab sets in `at`. In the host that includes the forwarding NAT needs.
+    pub fn sysctls(&self, at: &Where) -> Vec<(String, String)> {
+        match at {
+            Some(n) => self.netns(n).map(|s| s.sysctls.clone()).unwrap_or_default(),
+            None => {
+                let mut v = self.host_sysctls.clone();
+                if !self.nat.is_empty() && !v.iter().any(|(k, _)| k == FORWARD) {
+                    v.push((FORWARD.into(), "1".into()));
+                }
+                v
+            }
+        }
+    }
+
+    /// The IPv4 networks of every address the lab gives an interface: traffic between them
+    /// stays in the lab and is never masqueraded.
+    pub fn nets_v4(&self) -> Vec<Prefix> {
+        let mut v: Vec<Prefix> = Vec::new();
+        for i in self.bridges.iter().chain(self.veths.iter().flatten()) {
+            for a in &i.addrs {
+                if let Some(IpAddr::V4(x)) = a.addr {
+                    let mask = if a.len == 0 {
+                        0
+                    } else {
+                        u32::MAX << (32 - a.len as u32)
+                    };
+                    let p = Prefix {
+                        addr: Some(IpAddr::V4((u32::from(x) & mask).into())),
+                        len: a.len,
+                        explicit_len: true,
+                    };
+                    if !v.contains(&p) {
+                        v.push(p);
+                    }
+                }
+            }
+        }
+        v
+    }
+}
+
+/// The sysctl NAT needs in the host.
+pub const FORWARD: &str = "net.ipv4.ip_forward";
+
+pub fn valid_lab_name(n: &str) -> bool {
     !n.is_empty()
         && n.len() <= 32
         && n.bytes()
@@ -68,318 +208,36 @@ fn sysctl_value(v: &toml::Value) -> Option<String> {
     }
 }
 
-fn valid_sysctl_key(k: &str) -> bool {
+/// A `net.*` key made of plain words: no control characters, spaces, `/` or empty parts.
+pub fn valid_sysctl_key(k: &str) -> bool {
     k.starts_with("net.")
-        && k.split('.')
-            .all(|p| !p.is_empty() && p != ".." && !p.contains('/'))
+        && k.len() <= 256
+        && k.split('.').all(|p| {
+            !p.is_empty()
+                && p != ".."
+                && p.chars()
+                    .all(|c| c.is_ascii_graphic() && c != '/' && c != '\\')
+        })
 }
 
-/// Check everything and build the lab, or return every problem found.
-pub fn build(file: LabFile, default_name: &str) -> Result<Lab, Vec<Problem>> {
-    let mut problems = Vec::new();
-    let mut bad = |at: usize, msg: String| problems.push(Problem { at, msg });
-    let name = match &file.name {
-        Some(n) => {
-            if !valid_lab_name(n.get_ref()) {
-                bad(
-                    n.span().start,
-                    format!(
-                        "lab name \"{}\" must be 1-32 letters, digits, '-' or '_'",
-                        n.get_ref()
-                    ),
-                );
-            }
-            n.get_ref().clone()
-        }
-        None => default_name.to_string(),
-    };
-    if file.name.is_none() && !valid_lab_name(&name) {
-        bad(0, format!("the file name gives the lab name \"{name}\", which is not 1-32 letters, digits, '-' or '_'; set name = \"...\""));
-    }
-    let declared: BTreeSet<&str> = file.netns.keys().map(|s| s.as_str()).collect();
-    // Interfaces per place, to catch duplicates: (place, name) -> first position.
-    let mut ifnames: BTreeSet<(Where, String)> = BTreeSet::new();
-    let check_place =
-        |ns: &Option<toml::Spanned<String>>, bad: &mut dyn FnMut(usize, String)| -> Where {
-            match ns {
-                None => None,
-                Some(n) => {
-                    if !declared.contains(n.get_ref().as_str()) {
-                        bad(
-                            n.span().start,
-                            format!(
-                                "netns \"{}\" is not declared (add a [netns.{}] table)",
-                                n.get_ref(),
-                                n.get_ref()
-                            ),
-                        );
-                    }
-                    Some(n.get_ref().clone())
-                }
-            }
-        };
-    let addrs_of =
-        |list: &[toml::Spanned<String>], bad: &mut dyn FnMut(usize, String)| -> Vec<Prefix> {
-            let mut v = Vec::new();
-            for a in list {
-                match prefix::parse(a.get_ref().as_bytes()) {
-                    Some(p) if p.addr.is_some() && p.explicit_len => v.push(p),
-                    Some(p) if p.addr.is_some() => bad(
-                        a.span().start,
-                        format!(
-                            "address \"{}\" needs a prefix length, e.g. \"{}/24\"",
-                            a.get_ref(),
-                            a.get_ref()
-                        ),
-                    ),
-                    _ => bad(
-                        a.span().start,
-                        format!(
-                            "\"{}\" is not an address with a prefix length (ADDR/PLEN)",
-                            a.get_ref()
-                        ),
-                    ),
-                }
-            }
-            v
-        };
-    let mtu_of =
-        |m: &Option<toml::Spanned<u32>>, bad: &mut dyn FnMut(usize, String)| -> Option<u32> {
-            let m = m.as_ref()?;
-            if !(68..=65535).contains(m.get_ref()) {
-                bad(
-                    m.span().start,
-                    format!("mtu {} is outside 68..65535", m.get_ref()),
-                );
-            }
-            Some(*m.get_ref())
-        };
-    let mut iface =
-        |at: &Where, name: &toml::Spanned<String>, bad: &mut dyn FnMut(usize, String)| {
-            let n = name.get_ref();
-            if !crate::wiring::valid_ifname(n.as_bytes()) {
-                bad(
-                    name.span().start,
-                    format!("interface name \"{n}\" must be 1-15 bytes with no '/' or spaces"),
-                );
-            } else if n == "lo" {
-                bad(
-                    name.span().start,
-                    "\"lo\" exists in every namespace; choose another name".into(),
-                );
-            }
-            let key = (at.clone(), n.clone());
-            if !ifnames.insert(key) {
-                let place = at
-                    .as_deref()
-                    .map(|s| format!("netns \"{s}\""))
-                    .unwrap_or("the host".into());
-                bad(
-                    name.span().start,
-                    format!("two interfaces named \"{n}\" in {place}"),
-                );
-            }
-        };
+/// `/proc/sys` path of a key.
+pub fn sysctl_path(key: &str) -> String {
+    format!("/proc/sys/{}", key.replace('.', "/"))
+}
 
-    for (name, ns) in &file.netns {
-        if !crate::netns::is_valid_name(name.as_bytes()) {
-            bad(ns.span().start, format!("netns name \"{name}\" is not valid (no '/', not '.' or '..', at most 255 bytes)"));
+/// Whether the kernel has sysctl `key` for a place holding `ifs`. Keys of an interface the
+/// lab has yet to create (`net.ipv4.conf.eth0.rp_filter`) are checked on `default`.
+fn sysctl_exists(key: &str, ifs: &BTreeSet<&str>) -> bool {
+    let parts: Vec<&str> = key.split('.').collect();
+    let generic = match parts.as_slice() {
+        ["net", fam @ ("ipv4" | "ipv6"), kind @ ("conf" | "neigh"), dev, rest @ ..]
+            if ifs.contains(dev) && !rest.is_empty() =>
+        {
+            format!("net.{fam}.{kind}.default.{}", rest.join("."))
         }
-    }
-    let mut bridges = Vec::new();
-    for (bname, b) in &file.bridge {
-        let at = check_place(&b.get_ref().netns, &mut bad);
-        let spanned_name = toml::Spanned::new(b.span(), bname.clone());
-        iface(&at, &spanned_name, &mut bad);
-        let addrs = addrs_of(&b.get_ref().addresses, &mut bad);
-        let mtu = mtu_of(&b.get_ref().mtu, &mut bad);
-        bridges.push(IfSpec {
-            at,
-            name: bname.clone(),
-            bridge: None,
-            addrs,
-            mtu,
-        });
-    }
-    let mut veths = Vec::new();
-    for v in &file.veth {
-        let ends = v.get_ref().ends.get_ref();
-        if ends.len() != 2 {
-            bad(
-                v.get_ref().ends.span().start,
-                format!("a veth has exactly 2 ends, not {}", ends.len()),
-            );
-            continue;
-        }
-        let mut out = Vec::new();
-        for e in ends {
-            let e = e.get_ref();
-            let at = check_place(&e.netns, &mut bad);
-            iface(&at, &e.name, &mut bad);
-            if let Some(br) = &e.bridge {
-                match bridges.iter().find(|b| &b.name == br.get_ref()) {
-                    None => bad(
-                        br.span().start,
-                        format!(
-                            "bridge \"{}\" is not declared (add a [bridge.{}] table)",
-                            br.get_ref(),
-                            br.get_ref()
-                        ),
-                    ),
-                    Some(b) if b.at != at => bad(
-                        br.span().start,
-                        format!(
-                            "bridge \"{}\" is in another namespace than this end",
-                            br.get_ref()
-                        ),
-                    ),
-                    Some(_) => {}
-                }
-            }
-            let addrs = addrs_of(&e.addresses, &mut bad);
-            let mtu = mtu_of(&e.mtu, &mut bad);
-            out.push(IfSpec {
-                at,
-                name: e.name.get_ref().clone(),
-                bridge: e.bridge.as_ref().map(|b| b.get_ref().clone()),
-                addrs,
-                mtu,
-            });
-        }
-        let b = out.pop().expect("two ends");
-        let a = out.pop().expect("two ends");
-        veths.push([a, b]);
-    }
-    // Every address configured in a place, for route reachability.
-    let addrs_in = |at: &Where| -> Vec<Prefix> {
-        bridges
-            .iter()
-            .chain(veths.iter().flatten())
-            .filter(|i| &i.at == at)
-            .flat_map(|i| i.addrs.clone())
-            .collect()
+        _ => key.to_string(),
     };
-    let ifs_in = |at: &Where| -> BTreeSet<String> {
-        bridges
-            .iter()
-            .chain(veths.iter().flatten())
-            .filter(|i| &i.at == at)
-            .map(|i| i.name.clone())
-            .collect()
-    };
-    let routes_of = |place: &super::model::Place,
-                     at: &Where,
-                     bad: &mut dyn FnMut(usize, String)|
-     -> Vec<RouteSpec> {
-        let mut v = Vec::new();
-        for r in &place.routes {
-            match parse_route(r.get_ref()) {
-                Err(m) => bad(r.span().start, format!("route \"{}\": {m}", r.get_ref())),
-                Ok(rs) => {
-                    if let Some(gw) = rs.via {
-                        let reach = addrs_in(at).iter().any(|p| same_subnet(p, &gw));
-                        // A gateway may also sit behind a host interface nsctl does not manage.
-                        if !reach && at.is_some() {
-                            bad(r.span().start, format!("route \"{}\": no interface in this namespace has an address in the same subnet as {gw}", r.get_ref()));
-                        }
-                    }
-                    if let Some(d) = &rs.dev {
-                        if at.is_some() && d != "lo" && !ifs_in(at).contains(d) {
-                            bad(
-                                r.span().start,
-                                format!(
-                                    "route \"{}\": no interface \"{d}\" in this namespace",
-                                    r.get_ref()
-                                ),
-                            );
-                        }
-                    }
-                    v.push(rs);
-                }
-            }
-        }
-        v
-    };
-    let sysctls_of = |place: &super::model::Place,
-                      bad: &mut dyn FnMut(usize, String)|
-     -> Vec<(String, String)> {
-        let mut v = Vec::new();
-        for (k, val) in &place.sysctl {
-            if !valid_sysctl_key(k) {
-                bad(
-                    val.span().start,
-                    format!("sysctl \"{k}\" is not a net.* key"),
-                );
-            }
-            match sysctl_value(val.get_ref()) {
-                Some(s) => v.push((k.clone(), s)),
-                None => bad(
-                    val.span().start,
-                    format!("sysctl \"{k}\" needs a string, integer or boolean"),
-                ),
-            }
-        }
-        v
-    };
-    let mut namespaces = Vec::new();
-    for (name, ns) in &file.netns {
-        let at = Some(name.clone());
-        let routes = routes_of(ns.get_ref(), &at, &mut bad);
-        let sysctls = sysctls_of(ns.get_ref(), &mut bad);
-        namespaces.push(NsSpec {
-            name: name.clone(),
-            lo: ns.get_ref().lo.unwrap_or(true),
-            sysctls,
-            routes,
-        });
-    }
-    let host_routes = routes_of(&file.host, &None, &mut bad);
-    let host_sysctls = sysctls_of(&file.host, &mut bad);
-    if file.host.lo.is_some() {
-        bad(
-            0,
-            "[host] has no \"lo\" setting: nsctl never changes the host's loopback".into(),
-        );
-    }
-    let mut nat = Vec::new();
-    for n in &file.nat {
-        let n = n.get_ref();
-        let src = match prefix::parse(n.source.get_ref().as_bytes()) {
-            Some(p) if p.addr.map(|a| a.is_ipv4()).unwrap_or(false) => p,
-            _ => {
-                bad(
-                    n.source.span().start,
-                    format!(
-                        "nat source \"{}\" is not an IPv4 prefix",
-                        n.source.get_ref()
-                    ),
-                );
-                continue;
-            }
-        };
-        if let Some(o) = &n.out {
-            if !crate::wiring::valid_ifname(o.get_ref().as_bytes()) {
-                bad(
-                    o.span().start,
-                    format!("interface name \"{}\" must be 1-15 bytes", o.get_ref()),
-                );
-            }
-        }
-        nat.push((src, n.out.as_ref().map(|o| o.get_ref().clone())));
-    }
-    if !problems.is_empty() {
-        problems.sort_by_key(|p| p.at);
-        return Err(problems);
-    }
-    Ok(Lab {
-        name,
-        namespaces,
-        host_sysctls,
-        host_routes,
-        bridges,
-        veths,
-        nat,
-    })
+    std::path::Path::new(&sysctl_path(&generic)).is_file()
 }
 
 /// Is `gw` inside the subnet of `p`?
@@ -402,5 +260,458 @@ pub fn same_subnet(p: &Prefix, gw: &IpAddr) -> bool {
             (u128::from(a) & mask) == (u128::from(*g) & mask)
         }
         _ => false,
+    }
+}
+
+type Spanned<T> = toml::Spanned<T>;
+
+/// The checks, with the problems they find.
+struct Checker<'f> {
+    file: &'f LabFile,
+    problems: Vec<Problem>,
+    /// (place, interface name) pairs seen so far, to catch duplicates.
+    ifnames: BTreeSet<(Where, String)>,
+    /// Whether sysctl keys are checked against /proc/sys (off in unit tests).
+    probe: bool,
+}
+
+impl<'f> Checker<'f> {
+    fn bad(&mut self, at: usize, msg: String) {
+        self.problems.push(Problem { at, msg });
+    }
+
+    /// A text with control characters (NUL, newline, escape...) is refused wherever it is.
+    fn text(&mut self, at: usize, what: &str, s: &str) -> bool {
+        if clean(s) {
+            return true;
+        }
+        self.bad(
+            at,
+            format!(
+                "{what} \"{}\" holds a control character; use plain text",
+                s.escape_debug()
+            ),
+        );
+        false
+    }
+
+    fn name(&mut self) -> String {
+        let file = self.file;
+        match &file.name {
+            Some(n) => {
+                if !valid_lab_name(n.get_ref()) {
+                    self.bad(
+                        n.span().start,
+                        format!(
+                            "lab name \"{}\" must be 1-32 letters, digits, '-' or '_'",
+                            n.get_ref().escape_debug()
+                        ),
+                    );
+                }
+                n.get_ref().clone()
+            }
+            None => String::new(),
+        }
+    }
+
+    fn namespaces_named(&mut self) {
+        let file = self.file;
+        for (name, ns) in &file.netns {
+            if self.text(ns.span().start, "netns name", name)
+                && !crate::netns::is_valid_name(name.as_bytes())
+            {
+                self.bad(ns.span().start, format!("netns name \"{name}\" is not valid (no '/', not '.' or '..', at most 255 bytes)"));
+            }
+        }
+    }
+
+    fn place(&mut self, ns: &Option<Spanned<String>>) -> Where {
+        let n = ns.as_ref()?;
+        if !self.file.netns.contains_key(n.get_ref()) {
+            self.bad(
+                n.span().start,
+                format!(
+                    "netns \"{}\" is not declared (add a [netns.{}] table)",
+                    n.get_ref().escape_debug(),
+                    n.get_ref().escape_debug()
+                ),
+            );
+        }
+        Some(n.get_ref().clone())
+    }
+
+    fn addrs(&mut self, list: &[Spanned<String>]) -> Vec<Prefix> {
+        let mut v = Vec::new();
+        for a in list {
+            let (at, s) = (a.span().start, a.get_ref());
+            match prefix::parse(s.as_bytes()) {
+                Some(p) if p.addr.is_some() && p.explicit_len => {
+                    if v.contains(&p) {
+                        self.bad(at, format!("address \"{s}\" is listed twice"));
+                    } else {
+                        v.push(p)
+                    }
+                }
+                Some(p) if p.addr.is_some() => self.bad(
+                    at,
+                    format!("address \"{s}\" needs a prefix length, e.g. \"{s}/24\""),
+                ),
+                _ => self.bad(
+                    at,
+                    format!(
+                        "\"{}\" is not an address with a prefix length (ADDR/PLEN)",
+                        s.escape_debug()
+                    ),
+                ),
+            }
+        }
+        v
+    }
+
+    fn mtu(&mut self, m: &Option<Spanned<u32>>) -> Option<u32> {
+        let m = m.as_ref()?;
+        if !(68..=65535).contains(m.get_ref()) {
+            self.bad(
+                m.span().start,
+                format!("mtu {} is outside 68..65535", m.get_ref()),
+            );
+        }
+        Some(*m.get_ref())
+    }
+
+    fn ifname(&mut self, at: &Where, pos: usize, n: &str) {
+        if !self.text(pos, "interface name", n) {
+        } else if !crate::wiring::valid_ifname(n.as_bytes()) {
+            self.bad(
+                pos,
+                format!("interface name \"{n}\" must be 1-15 bytes with no '/' or spaces"),
+            );
+        } else if n == "lo" {
+            self.bad(
+                pos,
+                "\"lo\" exists in every namespace; choose another name".into(),
+            );
+        }
+        if !self.ifnames.insert((at.clone(), n.to_string())) {
+            self.bad(
+                pos,
+                format!(
+                    "two interfaces named \"{}\" in {}",
+                    n.escape_debug(),
+                    at.as_ref()
+                        .map_or("the host".to_string(), |s| format!("netns \"{s}\""))
+                ),
+            );
+        }
+    }
+
+    fn bridges(&mut self) -> Vec<IfSpec> {
+        let file = self.file;
+        let mut out = Vec::new();
+        for (name, b) in &file.bridge {
+            let at = self.place(&b.get_ref().netns);
+            self.ifname(&at, b.span().start, name);
+            let addrs = self.addrs(&b.get_ref().addresses);
+            let mtu = self.mtu(&b.get_ref().mtu);
+            out.push(IfSpec {
+                at,
+                name: name.clone(),
+                bridge: None,
+                addrs,
+                mtu,
+            });
+        }
+        out
+    }
+
+    fn veths(&mut self, bridges: &[IfSpec]) -> Vec<[IfSpec; 2]> {
+        let file = self.file;
+        let mut out = Vec::new();
+        for v in &file.veth {
+            let ends = v.get_ref().ends.get_ref();
+            let [a, b] = ends.as_slice() else {
+                self.bad(
+                    v.get_ref().ends.span().start,
+                    format!("a veth has exactly 2 ends, not {}", ends.len()),
+                );
+                continue;
+            };
+            let mut end = |e: &Spanned<super::file::End>| {
+                let e = e.get_ref();
+                let at = self.place(&e.netns);
+                self.ifname(&at, e.name.span().start, e.name.get_ref());
+                if let Some(br) = &e.bridge {
+                    match bridges.iter().find(|b| &b.name == br.get_ref()) {
+                        None => self.bad(
+                            br.span().start,
+                            format!(
+                                "bridge \"{}\" is not declared (add a [bridge.{}] table)",
+                                br.get_ref().escape_debug(),
+                                br.get_ref().escape_debug()
+                            ),
+                        ),
+                        Some(b) if b.at != at => self.bad(
+                            br.span().start,
+                            format!(
+                                "bridge \"{}\" is in another namespace than this end",
+                                br.get_ref()
+                            ),
+                        ),
+                        Some(_) => {}
+                    }
+                }
+                IfSpec {
+                    at,
+                    name: e.name.get_ref().clone(),
+                    bridge: e.bridge.as_ref().map(|b| b.get_ref().clone()),
+                    addrs: self.addrs(&e.addresses),
+                    mtu: self.mtu(&e.mtu),
+                }
+            };
+            let (a, b) = (end(a), end(b));
+            out.push([a, b]);
+        }
+        out
+    }
+
+    fn routes(&mut self, place: &Place, at: &Where, ifs: &[&IfSpec]) -> Vec<RouteSpec> {
+        let mut v: Vec<RouteSpec> = Vec::new();
+        for r in &place.routes {
+            let (pos, text) = (r.span().start, r.get_ref());
+            if !self.text(pos, "route", text) {
+                continue;
+            }
+            let rs = match RouteSpec::parse(text) {
+                Err(m) => {
+                    self.bad(pos, format!("route \"{text}\": {m}"));
+                    continue;
+                }
+                Ok(rs) => rs,
+            };
+            if let Some(gw) = rs.via {
+                let reach = ifs
+                    .iter()
+                    .flat_map(|i| i.addrs.iter())
+                    .any(|p| same_subnet(p, &gw));
+                // A gateway may also sit behind a host interface nsctl does not manage.
+                if !reach && at.is_some() {
+                    self.bad(pos, format!("route \"{text}\": no interface in this namespace has an address in the same subnet as {gw}"));
+                }
+            }
+            if let Some(d) = &rs.dev {
+                if !crate::wiring::valid_ifname(d.as_bytes()) {
+                    self.bad(pos, format!("route \"{text}\": bad interface name \"{d}\""));
+                } else if at.is_some() && d != "lo" && !ifs.iter().any(|i| &i.name == d) {
+                    self.bad(
+                        pos,
+                        format!("route \"{text}\": no interface \"{d}\" in this namespace"),
+                    );
+                }
+            }
+            if v.iter().any(|x| x.dst == rs.dst) {
+                self.bad(
+                    pos,
+                    format!("route \"{text}\": another route here has the same destination"),
+                );
+                continue;
+            }
+            v.push(rs);
+        }
+        v
+    }
+
+    fn sysctls(&mut self, place: &Place, ifs: &[&IfSpec]) -> Vec<(String, String)> {
+        let mut v = Vec::new();
+        let names: BTreeSet<&str> = ifs.iter().map(|i| i.name.as_str()).collect();
+        for (k, val) in &place.sysctl {
+            let pos = val.span().start;
+            if !self.text(pos, "sysctl", k) {
+                continue;
+            }
+            if !valid_sysctl_key(k) {
+                self.bad(pos, format!("sysctl \"{k}\" is not a net.* key"));
+            } else if self.probe && !sysctl_exists(k, &names) {
+                self.bad(
+                    pos,
+                    format!(
+                        "sysctl \"{k}\" does not exist in this kernel (no {})",
+                        sysctl_path(k)
+                    ),
+                );
+            }
+            match sysctl_value(val.get_ref()) {
+                Some(s) if !self.text(pos, "sysctl value", &s) => {}
+                Some(s) if s.is_empty() || s.len() > 4096 => {
+                    self.bad(pos, format!("sysctl \"{k}\" needs a value of 1-4096 bytes"))
+                }
+                Some(s) => v.push((k.clone(), s)),
+                None => self.bad(
+                    pos,
+                    format!("sysctl \"{k}\" needs a string, integer or boolean"),
+                ),
+            }
+        }
+        v
+    }
+
+    fn nat(&mut self) -> Vec<(Prefix, Option<String>)> {
+        let file = self.file;
+        let mut nat = Vec::new();
+        for n in &file.nat {
+            let n = n.get_ref();
+            let (pos, s) = (n.source.span().start, n.source.get_ref());
+            let src = match prefix::parse(s.as_bytes()) {
+                Some(p) if p.addr.is_some_and(|a| a.is_ipv4()) => p,
+                _ => {
+                    self.bad(
+                        pos,
+                        format!("nat source \"{}\" is not an IPv4 prefix", s.escape_debug()),
+                    );
+                    continue;
+                }
+            };
+            if let Some(o) = &n.out {
+                let (pos, s) = (o.span().start, o.get_ref());
+                if self.text(pos, "nat out", s) && !crate::wiring::valid_ifname(s.as_bytes()) {
+                    self.bad(
+                        pos,
+                        format!("interface name \"{s}\" must be 1-15 bytes with no '/' or spaces"),
+                    );
+                }
+            }
+            nat.push((src, n.out.as_ref().map(|o| o.get_ref().clone())));
+        }
+        nat
+    }
+}
+
+/// Check everything and build the lab, or return every problem found. `default_name` is the
+/// file's stem; `probe` checks sysctl keys against this kernel's /proc/sys.
+pub fn build(file: LabFile, default_name: &str, probe: bool) -> Result<Lab, Vec<Problem>> {
+    let mut c = Checker {
+        file: &file,
+        problems: Vec::new(),
+        ifnames: BTreeSet::new(),
+        probe,
+    };
+    let mut name = c.name();
+    if file.name.is_none() {
+        name = default_name.to_string();
+        if !valid_lab_name(&name) {
+            c.bad(0, format!("the file name gives the lab name \"{}\", which is not 1-32 letters, digits, '-' or '_'; set name = \"...\"", name.escape_debug()));
+        }
+    }
+    c.namespaces_named();
+    let bridges = c.bridges();
+    let veths = c.veths(&bridges);
+    let ifs_in = |at: &Where| -> Vec<IfSpec> {
+        bridges
+            .iter()
+            .chain(veths.iter().flatten())
+            .filter(|i| &i.at == at)
+            .cloned()
+            .collect()
+    };
+    let mut namespaces = Vec::new();
+    for (name, ns) in &file.netns {
+        let at = Some(name.clone());
+        let ifs = ifs_in(&at);
+        let refs: Vec<&IfSpec> = ifs.iter().collect();
+        namespaces.push(NsSpec {
+            name: name.clone(),
+            lo: ns.get_ref().lo.unwrap_or(true),
+            routes: c.routes(ns.get_ref(), &at, &refs),
+            sysctls: c.sysctls(ns.get_ref(), &refs),
+        });
+    }
+    let host_ifs = ifs_in(&None);
+    let refs: Vec<&IfSpec> = host_ifs.iter().collect();
+    let host_routes = c.routes(&file.host, &None, &refs);
+    let host_sysctls = c.sysctls(&file.host, &refs);
+    if file.host.lo.is_some() {
+        c.bad(
+            0,
+            "[host] has no \"lo\" setting: nsctl never changes the host's loopback".into(),
+        );
+    }
+    let nat = c.nat();
+    let mut problems = c.problems;
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.at);
+        return Err(problems);
+    }
+    Ok(Lab {
+        name,
+        namespaces,
+        host_sysctls,
+        host_routes,
+        bridges,
+        veths,
+        nat,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<String> {
+        match super::super::file::parse(text) {
+            Err(p) => vec![p.msg],
+            Ok(f) => match build(f, "t", false) {
+                Ok(_) => vec![],
+                Err(ps) => ps.into_iter().map(|p| p.msg).collect(),
+            },
+        }
+    }
+
+    #[test]
+    fn control_characters_are_refused_everywhere() {
+        for t in [
+            "[netns.\"a\\u0000b\"]",
+            "[netns.A]\n[[veth]]\nends = [{ netns = \"A\", name = \"e\\u0000\" }, { name = \"h\" }]",
+            "[[nat]]\nsource = \"10.0.0.0/24\"\nout = \"e\\u0000th\"",
+            "[host]\nsysctl = { \"net.ipv4.ip_\\u0000forward\" = 1 }",
+            "[host]\nsysctl = { \"net.ipv4.ip_forward\" = \"1\\n\" }",
+            "[host]\nroutes = [\"default via 10.0.0.1\\u001b\"]",
+        ] {
+            let p = problems(t);
+            assert!(
+                p.iter().any(|m| m.contains("control character")),
+                "{t}: {p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let p = problems(
+            "name = \"x y\"\n[netns.A]\nroutes = [\"default via 1.2.3.4\", \"bogus\"]\n[bridge.br0]\naddresses = [\"10.0.0.1\"]\nmtu = 10\n",
+        );
+        assert_eq!(p.len(), 5, "{p:?}");
+    }
+
+    #[test]
+    fn a_good_lab_builds() {
+        let t = "[netns.A]\nroutes = [\"default via 10.0.0.1\"]\n[bridge.br0]\naddresses = [\"10.0.0.1/24\"]\n[[veth]]\nends = [{ netns = \"A\", name = \"eth0\", addresses = [\"10.0.0.2/24\"] }, { name = \"va\", bridge = \"br0\" }]\n[[nat]]\nsource = \"10.0.0.0/24\"\n";
+        let lab = build(super::super::file::parse(t).unwrap(), "t", false).unwrap();
+        assert_eq!(
+            lab.sysctls(&None),
+            vec![(FORWARD.to_string(), "1".to_string())]
+        );
+        assert_eq!(lab.nets_v4().len(), 1);
+        assert_eq!(
+            lab.routes(&Some("A".into()))[0].to_string(),
+            "default via 10.0.0.1"
+        );
+    }
+
+    #[test]
+    fn sysctl_keys_are_plain() {
+        assert!(valid_sysctl_key("net.ipv4.conf.eth0.rp_filter"));
+        assert!(!valid_sysctl_key("kernel.core_pattern"));
+        assert!(!valid_sysctl_key("net.ipv4..x"));
+        assert!(!valid_sysctl_key("net.ipv4.a/b"));
+        assert!(!valid_sysctl_key("net.ipv4.a b"));
     }
 }

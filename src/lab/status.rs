@@ -1,241 +1,185 @@
-//! `nsctl status FILE [-j]`: per object, present, missing or different (and whether it is
-//! nsctl's). Exit 0 when the lab is converged, 1 when it is not.
+//! `nsctl status FILE [-j]`: the plan apply would carry out, as a diff (exit 0 exactly when
+//! it is empty and nothing is in the way); `nsctl status` alone lists the applied labs from
+//! their journals.
 
 use std::path::Path;
 
-use super::apply::{existing_namespaces, interfaces, places, route_text, veth_owner};
-use super::observe::Seen;
 use super::places::Places;
-use super::state::Owned;
-use super::{nat, LabError};
+use super::plan::{self, Plan};
+use super::{exit, LabError};
 use crate::json::{Array, Val};
 use crate::output::out;
 
-struct Row {
-    object: String,
-    state: &'static str,
-    detail: String,
+/// Observe and plan `path`'s lab, read-only.
+fn plan_of(pl: &Places, path: &Path) -> Result<(super::spec::Lab, Plan), LabError> {
+    let lab = super::load(path)?;
+    let j = super::journal(&lab.name)?;
+    let (obs, _) = super::observe::observe(pl, &lab, &j)?;
+    let p = plan::plan(&lab, &obs, &j, plan::Opts { adopt: false });
+    Ok((lab, p))
 }
 
 pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
-    let lab = super::load(path)?;
-    let j = super::journal(&lab.name)?;
-    let pl = Places::new().map_err(|m| LabError::new(1, m))?;
-    let mut have_ns = existing_namespaces();
-    // A name that is an empty file is reported as such below; nothing can be inside it.
-    let unbound: Vec<String> = have_ns
-        .iter()
-        .filter(|n| crate::netns::is_unbound(n.as_bytes()))
-        .cloned()
-        .collect();
+    let pl = Places::new()?;
+    let (lab, p) = plan_of(&pl, path)?;
+    if json {
+        let mut a = Array::new(false);
+        let w = a.writer();
+        w.start_object();
+        w.field("lab", Val::Str(lab.name.as_bytes()));
+        w.field("converged", Val::Bool(p.converged()));
+        w.field("unchanged", Val::Int(p.unchanged as i64));
+        let lines: Vec<String> = p.actions.iter().map(|a| a.line()).collect();
+        let refs: Vec<&str> = lines.iter().map(|s| s.as_str()).collect();
+        w.str_array("changes", &refs);
+        let refs: Vec<&str> = p.foreign.iter().map(|s| s.as_str()).collect();
+        w.str_array("foreign", &refs);
+        let refs: Vec<&str> = p.conflicts.iter().map(|s| s.as_str()).collect();
+        w.str_array("conflicts", &refs);
+        w.end_object();
+        let s = a.finish();
+        out(&s[1..s.len() - 2]);
+        out(b"\n");
+    } else {
+        let mut text = String::new();
+        for a in &p.actions {
+            text += &a.line();
+            text.push('\n');
+        }
+        for f in &p.foreign {
+            text += &format!("present, not created by nsctl: {f}\n");
+        }
+        for c in &p.conflicts {
+            text += &format!("in the way: {c}\n");
+        }
+        if p.converged() {
+            text += &format!("status {}: converged\n", lab.name);
+        } else {
+            text += &format!(
+                "status {}: not converged: {} to do, {} in the way ({} unchanged)\n",
+                lab.name,
+                p.actions.len(),
+                p.foreign.len() + p.conflicts.len(),
+                p.unchanged
+            );
+        }
+        out(text.as_bytes());
+    }
+    Ok(if p.converged() {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
+}
+
+/// `2026-11-30 05:20:01` (UTC) for seconds since the epoch.
+pub fn utc(secs: u64) -> String {
+    let days = (secs / 86400) as i64;
+    let rem = secs % 86400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+struct Row {
+    lab: String,
+    objects: usize,
+    applied: String,
+    state: String,
+    file: String,
+}
+
+/// Every lab with a journal: name, objects, when applied, converged or not, its file.
+pub fn list(json: bool) -> Result<i32, LabError> {
+    let names = super::journal::labs().map_err(|e| {
+        LabError::new(
+            exit::FAILED,
+            format!(
+                "cannot list {}: {}",
+                super::journal::DIR,
+                super::describe(&e)
+            ),
+        )
+    })?;
+    let pl = Places::new()?;
     let mut rows = Vec::new();
-    let mut row = |object: String, state: &'static str, detail: String| {
+    let mut all = true;
+    for n in names {
+        let j = super::journal(&n)?;
+        let state = match &j.file {
+            None => "unknown (no file recorded)".to_string(),
+            Some(f) => match plan_of(&pl, Path::new(f)) {
+                Ok((lab, _)) if lab.name != n => {
+                    format!("unknown ({f} now describes lab {})", lab.name)
+                }
+                Ok((_, p)) if p.converged() => "converged".into(),
+                Ok((_, p)) => format!(
+                    "not converged ({} to do, {} in the way)",
+                    p.actions.len(),
+                    p.foreign.len() + p.conflicts.len()
+                ),
+                Err(e) => format!("unknown ({})", e.msg.lines().next().unwrap_or_default()),
+            },
+        };
+        all &= state == "converged";
         rows.push(Row {
-            object,
+            lab: n,
+            objects: j.objects.len(),
+            applied: j.applied.map(utc).unwrap_or_default(),
             state,
-            detail,
-        })
-    };
-    let replaced = super::apply::replaced_namespaces(&lab, &j, &pl, &have_ns)?;
-    for ns in &lab.namespaces {
-        let owned = j.owns(&Owned::Netns {
-            name: ns.name.clone(),
-        }) && !replaced.contains(&ns.name);
-        match (have_ns.contains(&ns.name), owned) {
-            (true, _) if unbound.contains(&ns.name) => row(
-                format!("netns {}", ns.name),
-                "different",
-                "an empty file, not a namespace: an add was interrupted".into(),
-            ),
-            (true, true) => row(format!("netns {}", ns.name), "present", String::new()),
-            (true, false) => row(
-                format!("netns {}", ns.name),
-                "present",
-                "not created by nsctl".into(),
-            ),
-            (false, _) => row(format!("netns {}", ns.name), "missing", String::new()),
-        }
+            file: j.file.clone().unwrap_or_default(),
+        });
     }
-    for n in unbound {
-        have_ns.remove(&n);
-    }
-    for at in places(&lab) {
-        let place = at
-            .as_ref()
-            .map(|n| format!("netns {n}"))
-            .unwrap_or_else(|| "host".into());
-        let ifs = interfaces(&lab, &at);
-        let routes = lab.routes(&at);
-        if ifs.is_empty() && routes.is_empty() {
-            continue;
-        }
-        if at.as_ref().map(|n| !have_ns.contains(n)).unwrap_or(false) {
-            for i in ifs {
-                row(
-                    format!("interface {} ({place})", i.name),
-                    "missing",
-                    String::new(),
-                );
-            }
-            for r in routes {
-                row(
-                    format!("route {} ({place})", route_text(r)),
-                    "missing",
-                    String::new(),
-                );
-            }
-            continue;
-        }
-        let sock = pl.socket(&at).map_err(|m| LabError::new(1, m))?;
-        let seen =
-            Seen::all(&pl, sock.as_ref().unwrap_or(pl.host())).map_err(|m| LabError::new(1, m))?;
-        for i in ifs {
-            let name = format!("interface {} ({place})", i.name);
-            let Some(st) = seen.links.get(&i.name) else {
-                row(name, "missing", String::new());
-                continue;
-            };
-            let mut diffs = Vec::new();
-            if !st.up {
-                diffs.push("down".to_string());
-            }
-            if let Some(b) = &i.bridge {
-                if seen
-                    .links
-                    .get(b)
-                    .map(|bs| Some(bs.index) != st.master)
-                    .unwrap_or(true)
-                {
-                    diffs.push(format!("not in bridge {b}"));
-                }
-            }
-            if let Some(m) = i.mtu {
-                if st.mtu != Some(m) {
-                    diffs.push(format!("mtu {} instead of {m}", st.mtu.unwrap_or(0)));
-                }
-            }
-            for a in &i.addrs {
-                if !seen.has_addr(st.index, a.addr.expect("checked"), a.len) {
-                    diffs.push(format!("no address {}/{}", a.addr.expect("checked"), a.len));
-                }
-            }
-            let own_link = j.owns_link(
-                &Owned::Link {
-                    netns: at.clone(),
-                    name: i.name.clone(),
-                },
-                st.index,
-            );
-            // nsctl's bridges are born with multicast snooping off and switched on at the end
-            // of apply; off means an apply was interrupted there.
-            if own_link && st.snooping == Some(false) {
-                diffs.push("multicast snooping off".into());
-            }
-            // Nothing in a namespace someone made again under a journaled name is nsctl's.
-            let in_replaced = at.as_ref().is_some_and(|n| replaced.contains(n));
-            let ours = !in_replaced
-                && (own_link
-                    || lab.veths.iter().any(|v| {
-                        v.iter().any(|e| e.at == at && e.name == i.name) && j.owns(&veth_owner(v))
-                    }));
-            let state = if diffs.is_empty() {
-                "present"
-            } else {
-                "different"
-            };
-            if !ours {
-                diffs.push("not created by nsctl".into());
-            }
-            row(name, state, diffs.join(", "));
-        }
-        for r in routes {
-            let oif = r
-                .dev
-                .as_ref()
-                .and_then(|d| seen.links.get(d))
-                .map(|l| l.index);
-            let ok = seen.routes.iter().any(|x| {
-                x.dst == r.dst.addr
-                    && x.len == r.dst.len
-                    && x.via == r.via
-                    && (r.dev.is_none() || x.oif == oif)
-            });
-            row(
-                format!("route {} ({place})", route_text(r)),
-                if ok { "present" } else { "missing" },
-                String::new(),
-            );
-        }
-    }
-    // Sysctls: each namespace's (when it exists) and the host's.
-    let mut sysctls: Vec<(super::spec::Where, String, String)> = Vec::new();
-    for ns in lab.namespaces.iter().filter(|n| have_ns.contains(&n.name)) {
-        sysctls.extend(
-            ns.sysctls
-                .iter()
-                .map(|(k, v)| (Some(ns.name.clone()), k.clone(), v.clone())),
-        );
-    }
-    sysctls.extend(
-        lab.host_sysctls
-            .iter()
-            .map(|(k, v)| (None, k.clone(), v.clone())),
-    );
-    for (at, k, want) in sysctls {
-        let place = at
-            .as_ref()
-            .map(|n| format!("netns {n}"))
-            .unwrap_or_else(|| "host".into());
-        match pl.sysctl_get(&at, &k) {
-            Ok(v) if v == want => row(format!("sysctl {k} ({place})"), "present", String::new()),
-            Ok(v) => row(
-                format!("sysctl {k} ({place})"),
-                "different",
-                format!("{v} instead of {want}"),
-            ),
-            Err(m) => row(format!("sysctl {k} ({place})"), "missing", m),
-        }
-    }
-    if !lab.nat.is_empty() {
-        let name = format!("nat table ip {}", nat::table_name(&lab.name));
-        match nat::converged(&lab.name, &lab.nat) {
-            Ok(Some(true)) => row(name, "present", String::new()),
-            Ok(Some(false)) => row(name, "different", "rules differ from the file".into()),
-            Ok(None) => row(name, "missing", String::new()),
-            Err(m) => row(name, "missing", m),
-        }
-    }
-    let converged = rows.iter().all(|r| r.state == "present");
     if json {
         let mut a = Array::new(false);
         for r in &rows {
             a.object(&[
-                ("object", Val::Str(r.object.as_bytes())),
+                ("lab", Val::Str(r.lab.as_bytes())),
+                ("objects", Val::Int(r.objects as i64)),
+                ("applied", Val::Str(r.applied.as_bytes())),
                 ("state", Val::Str(r.state.as_bytes())),
-                ("detail", Val::Str(r.detail.as_bytes())),
+                ("file", Val::Str(r.file.as_bytes())),
             ]);
         }
         out(&a.finish());
+    } else if rows.is_empty() {
+        out(b"no labs are applied\n");
     } else {
+        let w = rows.iter().map(|r| r.lab.len()).max().unwrap_or(3).max(3);
+        let mut text = format!(
+            "{:<w$}  {:>7}  {:<19}  {}\n",
+            "LAB", "OBJECTS", "APPLIED (UTC)", "STATE / FILE"
+        );
         for r in &rows {
-            let d = if r.detail.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", r.detail)
-            };
-            out(format!("{}: {}{d}\n", r.object, r.state).as_bytes());
+            text += &format!(
+                "{:<w$}  {:>7}  {:<19}  {}  {}\n",
+                r.lab, r.objects, r.applied, r.state, r.file
+            );
         }
-        let n = rows.iter().filter(|r| r.state != "present").count();
-        out(format!(
-            "status {}: {}\n",
-            lab.name,
-            if converged {
-                "converged".to_string()
-            } else {
-                format!("{n} of {} objects missing or different", rows.len())
-            }
-        )
-        .as_bytes());
+        out(text.as_bytes());
     }
-    Ok(if converged { 0 } else { 1 })
+    Ok(if all { exit::OK } else { exit::FAILED })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_dates() {
+        assert_eq!(super::utc(0), "1970-01-01 00:00:00");
+        assert_eq!(super::utc(1_796_014_801), "2026-11-30 05:00:01");
+        assert_eq!(super::utc(951_782_400), "2000-02-29 00:00:00");
+    }
 }

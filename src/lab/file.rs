@@ -1,13 +1,11 @@
-//! The lab file (TOML, see docs/topology.md): parsing with positions, and every check that
-//! must pass before anything is changed.
+//! The lab file as written (TOML, see docs/topology.md): its bytes read with a size cap, text
+//! checks (UTF-8, no control characters), and parsing with positions. The validated lab is
+//! `spec.rs`.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
 use serde::Deserialize;
 use toml::Spanned;
-
-use crate::wiring::prefix::{self, Prefix};
 
 /// The file as written.
 #[derive(Deserialize, Debug, Default)]
@@ -80,59 +78,16 @@ pub struct Problem {
     pub msg: String,
 }
 
-/// A route as the lab understands it: `default|PREFIX [via GW] [dev NAME]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteSpec {
-    pub dst: Prefix,
-    pub via: Option<IpAddr>,
-    pub dev: Option<String>,
-}
-
-pub fn parse_route(text: &str) -> Result<RouteSpec, String> {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let Some(first) = words.first() else {
-        return Err("empty route".into());
-    };
-    let dst = prefix::parse(first.as_bytes())
-        .ok_or_else(|| format!("\"{first}\" is not a prefix or \"default\""))?;
-    let (mut via, mut dev) = (None, None);
-    let mut i = 1;
-    while i < words.len() {
-        let val = words
-            .get(i + 1)
-            .ok_or_else(|| format!("\"{}\" needs a value", words[i]))?;
-        match words[i] {
-            "via" => {
-                via = Some(
-                    val.parse::<IpAddr>()
-                        .map_err(|_| format!("\"{val}\" is not an address"))?,
-                )
-            }
-            "dev" => dev = Some(val.to_string()),
-            w => {
-                return Err(format!(
-                    "unknown word \"{w}\" (routes are: default|PREFIX [via GW] [dev NAME])"
-                ))
-            }
-        }
-        i += 2;
-    }
-    if via.is_none() && dev.is_none() {
-        return Err("a route needs \"via GW\" or \"dev NAME\"".into());
-    }
-    Ok(RouteSpec { dst, via, dev })
-}
-
-/// Line and column (1-based) of a byte offset.
-pub fn line_col(text: &str, at: usize) -> (usize, usize) {
+/// Line and column (1-based, columns in characters) of a byte offset; works on any bytes,
+/// and on offsets past the end or inside a character.
+pub fn line_col(text: &[u8], at: usize) -> (usize, usize) {
     let before = &text[..at.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
     (line, col)
 }
 
@@ -141,5 +96,38 @@ pub fn parse(text: &str) -> Result<LabFile, Problem> {
     toml::from_str::<LabFile>(text).map_err(|e| Problem {
         at: e.span().map(|s| s.start).unwrap_or(0),
         msg: e.message().trim_end().replace('\n', " "),
+    })
+}
+
+/// Lab files larger than this are refused (a 1,000-namespace star is about 60 KiB).
+pub const MAX_SIZE: u64 = 8 << 20;
+
+/// Whether a name, key or value is free of control characters (NUL, newlines, escapes...),
+/// which no namespace, interface or sysctl needs and which would garble every message.
+pub fn clean(s: &str) -> bool {
+    !s.chars().any(|c| c.is_control())
+}
+
+/// The file's text, or a problem: unreadable, too large, or not UTF-8 (at the bad byte).
+pub fn read(path: &std::path::Path) -> Result<String, Result<Problem, String>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| Err(crate::error::io_errstr(&e)))?;
+    let mut b = Vec::new();
+    f.take(MAX_SIZE + 1)
+        .read_to_end(&mut b)
+        .map_err(|e| Err(crate::error::io_errstr(&e)))?;
+    if b.len() as u64 > MAX_SIZE {
+        return Err(Err(format!(
+            "larger than {} MiB; a lab file is text describing a lab",
+            MAX_SIZE >> 20
+        )));
+    }
+    String::from_utf8(b).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let byte = e.as_bytes()[at];
+        Ok(Problem {
+            at,
+            msg: format!("the file is not UTF-8 text (byte 0x{byte:02x}); lab files are TOML, which is UTF-8"),
+        })
     })
 }
