@@ -40,7 +40,7 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
     };
     let j = super::journal(&lab.name)?;
     let pl = Places::new()?;
-    let (obs, socks) = super::observe::observe(&pl, &lab, &j).map_err(|m| {
+    let obs = super::observe::observe(&lab, &j, false).map_err(|m| {
         LabError::new(
             exit::FAILED,
             format!("apply {shown}: {m}; nothing was changed"),
@@ -84,7 +84,7 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
             .map(|p| p.to_string_lossy().into_owned());
         j.applied = Some(now());
     }
-    let mut x = Exec::new(&lab, &pl, j, obs, socks, t, false);
+    let mut x = Exec::new(&lab, &pl, j, obs, t, false);
     let res = x.run(&p);
     let mut t = std::mem::replace(&mut x.t, Tally::new("apply", &lab.name, 0));
     drop(x);

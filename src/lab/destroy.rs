@@ -62,7 +62,7 @@ pub fn execute(
         name: name.to_string(),
         ..Default::default()
     };
-    let (obs, socks) = super::observe::observe(pl, desired.unwrap_or(&empty), &j).map_err(|m| {
+    let obs = super::observe::observe(desired.unwrap_or(&empty), &j, true).map_err(|m| {
         LabError::new(
             exit::FAILED,
             format!("destroy {name}: {m}; nothing was removed"),
@@ -84,7 +84,7 @@ pub fn execute(
         t.removed = p.count(Kind::Remove);
         return Ok((t, left));
     }
-    let mut x = Exec::new(&empty, pl, j, obs, socks, t, true);
+    let mut x = Exec::new(&empty, pl, j, obs, t, true);
     let r = x.run(&p);
     let mut t = std::mem::replace(&mut x.t, Tally::new("destroy", name, 0));
     if let Err(e) = r {

@@ -39,6 +39,10 @@ pub struct Exec<'a> {
     linger: Vec<(Where, String)>,
     /// Namespaces by inode -> processes in them, read once when first needed.
     holders: Option<HashMap<u64, Vec<u32>>>,
+    /// Namespaces deleted in this phase, forgotten with their entries at its end.
+    deleted: Vec<String>,
+    /// The journal's routes by place, for the routes a phase sets (built on first use).
+    routes: Option<HashMap<Where, Vec<(String, RouteSpec)>>>,
 }
 
 fn io(e: std::io::Error) -> Fail {
@@ -59,7 +63,6 @@ impl<'a> Exec<'a> {
         pl: &'a Places,
         j: Journal,
         obs: Observed,
-        socks: HashMap<Where, Socket>,
         t: Tally,
         keep_going: bool,
     ) -> Exec<'a> {
@@ -68,12 +71,14 @@ impl<'a> Exec<'a> {
             pl,
             j,
             obs,
-            socks,
+            socks: HashMap::new(),
             t,
             keep_going,
             dirty: HashSet::new(),
             linger: Vec::new(),
             holders: None,
+            deleted: Vec::new(),
+            routes: None,
         }
     }
 
@@ -149,6 +154,8 @@ impl<'a> Exec<'a> {
             }
         }
         self.t.progress(label, acts.len(), acts.len());
+        let deleted = std::mem::take(&mut self.deleted);
+        self.j.forget_places(&deleted);
         match phase {
             0 => self.wait_linger(),
             2 | 3 => self.record_indexes(acts).map_err(LabError::from)?,
@@ -201,19 +208,27 @@ impl<'a> Exec<'a> {
                 }),
                 Op::SetRoute { at, route } => {
                     // The file's earlier route to the same place is replaced by this one.
-                    let old: Vec<Owned> = self
-                        .j
-                        .objects
-                        .iter()
-                        .filter(|o| match o {
-                            Owned::Route { netns, route: r } => {
-                                netns == at
-                                    && RouteSpec::parse(r)
-                                        .is_ok_and(|r| r.dst == route.dst && r != *route)
+                    let j = &self.j;
+                    let routes = self.routes.get_or_insert_with(|| {
+                        let mut m: HashMap<Where, Vec<(String, RouteSpec)>> = HashMap::new();
+                        for o in &j.objects {
+                            if let Owned::Route { netns, route } = o {
+                                if let Ok(r) = RouteSpec::parse(route) {
+                                    m.entry(netns.clone()).or_default().push((route.clone(), r));
+                                }
                             }
-                            _ => false,
+                        }
+                        m
+                    });
+                    let old: Vec<Owned> = routes
+                        .get(at)
+                        .into_iter()
+                        .flatten()
+                        .filter(|(_, r)| r.dst == route.dst && r != route)
+                        .map(|(t, _)| Owned::Route {
+                            netns: at.clone(),
+                            route: t.clone(),
                         })
-                        .cloned()
                         .collect();
                     self.j.forget_all(&old);
                     out.push(Owned::Route {
@@ -606,12 +621,12 @@ impl<'a> Exec<'a> {
         }
         // Its socket, and the cookie that tells it from any later namespace of that name,
         // from one visit.
-        let v = self.pl.visit(name, &[])?;
+        let (socket, cookie) = self.pl.socket_and_cookie(name)?;
         let at = Some(name.to_string());
-        if let Some(c) = v.cookie {
+        if let Some(c) = cookie {
             self.j.netns_cookie.insert(name.to_string(), c);
         }
-        self.socks.insert(at.clone(), v.socket);
+        self.socks.insert(at.clone(), socket);
         self.obs.places.insert(at.clone(), PlaceObs::default());
         self.dirty.insert(at);
         Ok(())
@@ -623,10 +638,7 @@ impl<'a> Exec<'a> {
             Some(n) if peer.at != maker.at => Some(open_netns(n)?),
             _ => None,
         };
-        let master = match &maker.bridge {
-            Some(b) => Some(self.index(&maker.at, b)?),
-            None => None,
-        };
+        let master: Option<u32> = None;
         let mut p = LinkMessage::default();
         p.attributes.push(LinkAttribute::IfName(peer.name.clone()));
         if let Some(mtu) = peer.mtu {
@@ -736,7 +748,7 @@ impl<'a> Exec<'a> {
                 if held.len() == 1 { "it" } else { "them" }
             ));
         }
-        self.j.forget_place(name);
+        self.deleted.push(name.to_string());
         self.socks.remove(&Some(name.to_string()));
         self.linger.extend(ends.iter().cloned());
         Ok(())
@@ -754,8 +766,11 @@ impl<'a> Exec<'a> {
         let mut left = ends;
         loop {
             let mut still = Vec::new();
-            for (at, n) in left {
+            // Each place is read once per round.
+            for (at, _) in &left {
                 self.dirty.insert(at.clone());
+            }
+            for (at, n) in left {
                 match self.links(&at) {
                     Ok(p) if p.links.contains_key(&n) => still.push((at, n)),
                     Ok(_) => {}

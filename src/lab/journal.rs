@@ -482,8 +482,16 @@ impl Journal {
     /// the kernel may still be tearing the old namespace down, and that end must go before
     /// the pair is made again.
     pub fn forget_place(&mut self, netns: &str) {
-        let prefix = format!("{netns}/");
-        let inside = |k: &str| k.starts_with(&prefix);
+        self.forget_places(&[netns.to_string()]);
+    }
+
+    /// [`Journal::forget_place`] for many namespaces, in one pass over the journal.
+    pub fn forget_places(&mut self, names: &[String]) {
+        if names.is_empty() {
+            return;
+        }
+        let gone: HashSet<&str> = names.iter().map(|s| s.as_str()).collect();
+        let inside = |k: &str| k.split_once('/').is_some_and(|(n, _)| gone.contains(n));
         // Pairs with exactly one end inside: the outside end lives on alone.
         let split: Vec<(String, String)> = self
             .pairs
@@ -501,12 +509,19 @@ impl Journal {
         let stale: Vec<Owned> = self
             .objects
             .iter()
-            .filter(|o| in_netns(o, netns))
+            .filter(|o| match o {
+                Owned::Netns { name } | Owned::AdoptedNetns { name } => {
+                    gone.contains(name.as_str())
+                }
+                o => place(o).is_some_and(|p| p.as_deref().is_some_and(|n| gone.contains(n))),
+            })
             .cloned()
             .collect();
         self.forget_all(&stale);
         self.link_index.retain(|k, _| !inside(k));
-        self.netns_cookie.remove(netns);
+        for n in names {
+            self.netns_cookie.remove(n);
+        }
     }
 
     /// Forget the ids recorded for objects about to be made again: a stale id would make

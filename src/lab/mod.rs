@@ -22,6 +22,7 @@ pub mod report;
 pub mod shares;
 pub mod spec;
 pub mod status;
+pub mod survey;
 
 use clap::Parser;
 

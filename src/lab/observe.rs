@@ -2,20 +2,24 @@
 //! namespaces, named by the file or the journal), read with whole-table dumps over one
 //! socket per place: links, addresses, main-table routes, the sysctls the lab sets or
 //! journaled, namespace cookies, the lab's nft table and the shared host settings.
-//! The sockets are handed on, so apply reuses them instead of entering each namespace again.
+//! Dumps go through blocking sockets (`nl::sync`), one per namespace, opened on the same
+//! visit that reads the namespace's cookie and sysctls.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use netlink_packet_route::address::AddressAttribute;
-use netlink_packet_route::link::{InfoBridge, InfoData, LinkAttribute, LinkFlags, LinkInfo};
-use netlink_packet_route::route::{RouteAddress, RouteAttribute};
-use netlink_packet_route::AddressFamily;
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::link::{
+    InfoBridge, InfoData, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 use super::journal::{place, Journal, Owned};
 use super::places::{Fail, Places};
 use super::shares::Shares;
-use super::spec::{Lab, Where};
+use super::spec::{Lab, RouteSpec, Where};
+use crate::nl::sync::Dumper;
 use crate::nl::{Failure, Socket};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -100,10 +104,10 @@ fn snooping(info: &[LinkInfo]) -> Option<bool> {
     })
 }
 
-/// The links of the place `sock` lives in.
-pub fn links(pl: &Places, sock: &Socket) -> Result<HashMap<String, LinkObs>, Fail> {
+/// Links by name, from a link dump.
+fn parse_links(msgs: Vec<LinkMessage>) -> HashMap<String, LinkObs> {
     let mut out = HashMap::new();
-    for l in crate::nl::link::dump(&pl.nl, sock, None).map_err(why)? {
+    for l in msgs {
         let mut st = LinkObs {
             index: l.header.index,
             up: l.header.flags.contains(LinkFlags::Up),
@@ -123,16 +127,11 @@ pub fn links(pl: &Places, sock: &Socket) -> Result<HashMap<String, LinkObs>, Fai
             out.insert(n, st);
         }
     }
-    Ok(out)
+    out
 }
 
-/// Links, addresses and main-table routes of the place `sock` lives in (three dumps).
-pub fn read_place(pl: &Places, sock: &Socket) -> Result<PlaceObs, Fail> {
-    let mut seen = PlaceObs {
-        links: links(pl, sock)?,
-        ..Default::default()
-    };
-    for a in crate::nl::addr::dump(&pl.nl, sock).map_err(why)? {
+fn parse_addrs(msgs: Vec<AddressMessage>, seen: &mut PlaceObs) {
+    for a in msgs {
         let mut local = None;
         let mut addr = None;
         for x in &a.attributes {
@@ -149,7 +148,10 @@ pub fn read_place(pl: &Places, sock: &Socket) -> Result<PlaceObs, Fail> {
                 .push((v, a.header.prefix_len));
         }
     }
-    for r in crate::nl::route::dump(&pl.nl, sock, AddressFamily::Unspec).map_err(why)? {
+}
+
+fn parse_routes(msgs: Vec<RouteMessage>, seen: &mut PlaceObs) {
+    for r in msgs {
         let mut table = r.header.table as u32;
         let mut st = RouteObs {
             dst: None,
@@ -170,6 +172,95 @@ pub fn read_place(pl: &Places, sock: &Socket) -> Result<PlaceObs, Fail> {
             seen.routes.push(st);
         }
     }
+}
+
+/// The links of the place `sock` lives in (the executor's view, after a change).
+pub fn links(pl: &Places, sock: &Socket) -> Result<HashMap<String, LinkObs>, Fail> {
+    Ok(parse_links(
+        crate::nl::link::dump(&pl.nl, sock, None).map_err(why)?,
+    ))
+}
+
+/// Which route families a place needs read: those of the routes the lab sets there or
+/// journaled there (a place without any needs no route dump at all).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Families {
+    pub v4: bool,
+    pub v6: bool,
+}
+
+fn families(lab: &Lab, j: &Journal) -> HashMap<Where, Families> {
+    let mut f: HashMap<Where, Families> = HashMap::new();
+    let mut note = |at: &Where, r: &RouteSpec| {
+        let e = f.entry(at.clone()).or_default();
+        if r.is_v6() {
+            e.v6 = true;
+        } else {
+            e.v4 = true;
+        }
+    };
+    for at in lab.places() {
+        for r in lab.routes(&at) {
+            note(&at, r);
+        }
+    }
+    for o in &j.objects {
+        if let Owned::Route { netns, route } = o {
+            if let Ok(r) = RouteSpec::parse(route) {
+                note(netns, &r);
+            }
+        }
+    }
+    f
+}
+
+/// Links, addresses and the main table's routes of `fam` of the place `d` lives in.
+pub fn read_place(d: &Dumper, fam: Families) -> Result<PlaceObs, Fail> {
+    let mut seen = PlaceObs::default();
+    let mut links = Vec::new();
+    for m in d
+        .dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))
+        .map_err(why)?
+    {
+        if let RouteNetlinkMessage::NewLink(l) = m {
+            links.push(l);
+        }
+    }
+    seen.links = parse_links(links);
+    let mut addrs = Vec::new();
+    for m in d
+        .dump(RouteNetlinkMessage::GetAddress(AddressMessage::default()))
+        .map_err(why)?
+    {
+        if let RouteNetlinkMessage::NewAddress(a) = m {
+            addrs.push(a);
+        }
+    }
+    parse_addrs(addrs, &mut seen);
+    let mut routes = Vec::new();
+    for (want, family) in [
+        (fam.v4, AddressFamily::Inet),
+        (fam.v6, AddressFamily::Inet6),
+    ] {
+        if !want {
+            continue;
+        }
+        // With strict checking the kernel walks only the main table of this family.
+        let mut req = RouteMessage::default();
+        req.header.address_family = family;
+        req.header.table = 254;
+        // ENOENT: the namespace has no main table yet (it is made with its first route).
+        let got = match d.dump(RouteNetlinkMessage::GetRoute(req)) {
+            Err(Failure::Kernel(e)) if e.errno == libc::ENOENT => Vec::new(),
+            r => r.map_err(why)?,
+        };
+        for m in got {
+            if let RouteNetlinkMessage::NewRoute(r) = m {
+                routes.push(r);
+            }
+        }
+    }
+    parse_routes(routes, &mut seen);
     Ok(seen)
 }
 
@@ -207,44 +298,54 @@ pub fn names(lab: &Lab, j: &Journal) -> BTreeSet<String> {
     n
 }
 
-/// Observe everything `lab` and its journal `j` involve. Returns the sockets opened, one per
-/// bound namespace, for the caller to reuse.
-pub fn observe(
-    pl: &Places,
-    lab: &Lab,
-    j: &Journal,
-) -> Result<(Observed, HashMap<Where, Socket>), Fail> {
+/// Observe everything `lab` and its journal `j` involve. With `removing`, the lab is about to
+/// be destroyed: the insides of its own namespaces are not read (they go whole), and the
+/// file's other namespaces only to tell whose they are.
+pub fn observe(lab: &Lab, j: &Journal, removing: bool) -> Result<Observed, Fail> {
     let mut obs = Observed::default();
-    let mut socks = HashMap::new();
     let keys = keys(lab, j);
-    for n in names(lab, j) {
-        match crate::netns::ns_inode(n.as_bytes()) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => {
-                return Err(format!(
-                    "cannot open netns \"{n}\": {}",
-                    crate::error::io_errstr(&e)
-                ))
+    let fams = families(lab, j);
+    // Namespaces of the lab's own that the file no longer names are only deleted: their
+    // cookie is enough.
+    let wanted: std::collections::HashSet<&str> =
+        lab.namespaces.iter().map(|n| n.name.as_str()).collect();
+    let jobs: Vec<super::survey::Job> = names(lab, j)
+        .into_iter()
+        .map(|n| {
+            let at = Some(n.clone());
+            let own = j.owns(&Owned::Netns { name: n.clone() });
+            let adopted = j.owns(&Owned::AdoptedNetns { name: n.clone() });
+            let deep = if removing {
+                adopted
+            } else {
+                wanted.contains(n.as_str()) || !own
+            };
+            super::survey::Job {
+                keys: keys
+                    .get(&at)
+                    .map(|s| s.iter().cloned().collect())
+                    .unwrap_or_default(),
+                fam: fams.get(&at).copied().unwrap_or_default(),
+                deep,
+                name: n,
             }
-            Ok(None) => {
-                obs.names.insert(n, NsObs::Unbound);
-                continue;
-            }
-            Ok(Some(_)) => {}
+        })
+        .collect();
+    for f in super::survey::survey(jobs)? {
+        if let Some(ns) = f.ns {
+            obs.names.insert(f.name.clone(), ns);
         }
-        let at = Some(n.clone());
-        let want: Vec<&str> = keys
-            .get(&at)
-            .map(|s| s.iter().map(|k| k.as_str()).collect())
-            .unwrap_or_default();
-        let v = pl.visit(&n, &want)?;
-        let mut p = read_place(pl, &v.socket).map_err(|m| format!("netns {n}: {m}"))?;
-        p.sysctls = v.sysctls.into_iter().collect();
-        obs.names.insert(n, NsObs::Bound { cookie: v.cookie });
-        obs.places.insert(at.clone(), p);
-        socks.insert(at, v.socket);
+        if let Some(p) = f.place {
+            obs.places.insert(Some(f.name), p);
+        }
     }
-    let mut host = read_place(pl, pl.host())?;
+    let host_dumper = Dumper::open().map_err(|e| {
+        format!(
+            "cannot open a netlink socket: {}",
+            crate::error::io_errstr(&e)
+        )
+    })?;
+    let mut host = read_place(&host_dumper, fams.get(&None).copied().unwrap_or_default())?;
     for k in keys.get(&None).into_iter().flatten() {
         if let Ok(v) = super::places::read_sysctl(k) {
             host.sysctls.insert(k.clone(), v);
@@ -265,5 +366,5 @@ pub fn observe(
             super::describe(&e)
         )
     })?;
-    Ok((obs, socks))
+    Ok(obs)
 }

@@ -22,7 +22,7 @@ const LOST: &str = "stopping before anything else is changed; run the command ag
 
 /// What one visit to a namespace brings back.
 pub struct Visit {
-    pub socket: Socket,
+    pub dumper: crate::nl::sync::Dumper,
     pub cookie: Option<u64>,
     pub sysctls: Vec<(String, String)>,
 }
@@ -95,17 +95,17 @@ impl Places {
         self.lost.get()
     }
 
-    /// One visit to netns `name`: a socket that lives there, its cookie, and the sysctls
-    /// `keys` as seen there (a key that cannot be read is left out).
+    /// One visit to netns `name`: a blocking socket that lives there (for dumps), its
+    /// cookie, and the sysctls `keys` as seen there (a key that cannot be read is left out).
     pub fn visit(&self, name: &str, keys: &[&str]) -> Result<Visit, Fail> {
         let (s, c, sys) = self.inside(name, || {
             let sys: Vec<(String, String)> = keys
                 .iter()
                 .filter_map(|k| read_sysctl(k).ok().map(|v| (k.to_string(), v)))
                 .collect();
-            (self.nl.open(true), netns_cookie_here(), sys)
+            (crate::nl::sync::Dumper::open(), netns_cookie_here(), sys)
         })?;
-        let socket = s.map_err(|e| {
+        let dumper = s.map_err(|e| {
             format!(
                 "cannot open a netlink socket in netns \"{name}\": {}",
                 crate::error::io_errstr(&e)
@@ -118,10 +118,23 @@ impl Places {
             )
         })?;
         Ok(Visit {
-            socket,
+            dumper,
             cookie,
             sysctls: sys,
         })
+    }
+
+    /// A netlink socket in netns `name` and its cookie, from one visit (for a namespace
+    /// just made).
+    pub fn socket_and_cookie(&self, name: &str) -> Result<(Socket, Option<u64>), Fail> {
+        let (s, c) = self.inside(name, || (self.nl.open(true), netns_cookie_here()))?;
+        let s = s.map_err(|e| {
+            format!(
+                "cannot open a netlink socket in netns \"{name}\": {}",
+                crate::error::io_errstr(&e)
+            )
+        })?;
+        Ok((s, c.ok().flatten()))
     }
 
     /// A netlink socket that lives in netns `name` (None: the host's).
@@ -166,7 +179,7 @@ impl Places {
 }
 
 /// The cookie of the calling thread's network namespace, read from a throw-away socket.
-fn netns_cookie_here() -> Result<Option<u64>, nix::errno::Errno> {
+pub fn netns_cookie_here() -> Result<Option<u64>, nix::errno::Errno> {
     use nix::errno::Errno;
     // SAFETY: socket() takes no pointers; the fd it returns is owned below.
     let fd = Errno::result(unsafe {

@@ -476,17 +476,14 @@ impl Planner<'_> {
 
     /// Whether the file still wants the link journaled as `Link { at, name }`.
     fn link_wanted(&self, at: &Where, name: &str) -> bool {
-        let lab = self.lab;
-        lab.bridges.iter().any(|b| &b.at == at && b.name == name)
-            || lab.veths.iter().any(|v| {
-                &v[0].at == at
-                    && v[0].name == name
-                    && self
-                        .j
-                        .pairs
-                        .get(&link_key(at, name))
-                        .is_none_or(|p| *p == link_key(&v[1].at, &v[1].name))
-            })
+        let ix = &self.lab.index;
+        if ix.bridges.contains(&(at.clone(), name.to_string())) {
+            return true;
+        }
+        let key = link_key(at, name);
+        ix.firsts
+            .get(&key)
+            .is_some_and(|second| self.j.pairs.get(&key).is_none_or(|p| p == second))
     }
 
     fn wants_if(&self, at: &Where, name: &str) -> Option<&IfSpec> {
@@ -892,11 +889,7 @@ impl Planner<'_> {
             }
             // The host end makes the pair when there is one (one socket serves a whole
             // star), else the first end.
-            let (m, p) = if v[0].at.is_some() && v[1].at.is_none() {
-                (&v[1], &v[0])
-            } else {
-                (&v[0], &v[1])
-            };
+            let (m, p) = super::spec::maker(v);
             let end = |e: &IfSpec| End {
                 at: e.at.clone(),
                 name: e.name.clone(),
@@ -1004,9 +997,9 @@ impl Planner<'_> {
         let fresh = self.fresh.contains(&(at.clone(), i.name.clone()));
         let is_bridge = self
             .lab
+            .index
             .bridges
-            .iter()
-            .any(|b| &b.at == at && b.name == i.name);
+            .contains(&(at.clone(), i.name.clone()));
         // A link this plan makes is new, whatever was seen under its name (an end of a pair
         // whose peer went, deleted first).
         let l = if fresh { None } else { seen.links.get(&i.name) };
@@ -1018,16 +1011,12 @@ impl Planner<'_> {
         // A made veth's maker end is born up, with its MTU, in its bridge.
         let maker_born = fresh
             && !is_bridge
-            && self.lab.veths.iter().any(|v| {
-                let maker = if v[0].at.is_some() && v[1].at.is_none() {
-                    &v[1]
-                } else {
-                    &v[0]
-                };
-                &maker.at == at && maker.name == i.name
-            });
+            && self
+                .lab
+                .index
+                .makers
+                .contains(&(at.clone(), i.name.clone()));
         let want_master: Option<Option<String>> = match (l, &i.bridge) {
-            _ if maker_born => None,
             (None, Some(b)) => Some(Some(b.clone())),
             (None, None) => None,
             (Some(l), Some(b)) => {

@@ -2,7 +2,7 @@
 //! rule is checked here, with positions, before anything touches the system; `build` returns
 //! every problem it finds, not only the first.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use super::file::{clean, LabFile, Place, Problem};
@@ -44,6 +44,30 @@ pub struct Lab {
     pub bridges: Vec<IfSpec>,
     pub veths: Vec<[IfSpec; 2]>,
     pub nat: Vec<(Prefix, Option<String>)>,
+    /// Look-ups by name, so a 1,000-namespace lab is planned in linear time.
+    pub index: Index,
+}
+
+/// The lab's objects by name and place.
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    ns: HashMap<String, usize>,
+    ifs: HashMap<Where, Vec<IfSpec>>,
+    /// (place, name) of each veth end that makes its pair (the host end, else the first).
+    pub makers: HashSet<(Where, String)>,
+    /// The journal key of each pair's first end -> its second end's.
+    pub firsts: HashMap<String, String>,
+    pub bridges: HashSet<(Where, String)>,
+}
+
+/// The end of a pair that makes it: the host end when there is one (one socket serves a
+/// whole star), else the first.
+pub fn maker(v: &[IfSpec; 2]) -> (&IfSpec, &IfSpec) {
+    if v[0].at.is_some() && v[1].at.is_none() {
+        (&v[1], &v[0])
+    } else {
+        (&v[0], &v[1])
+    }
 }
 
 /// A route as the lab understands it: `default|PREFIX [via GW] [dev NAME]`.
@@ -121,6 +145,30 @@ impl std::fmt::Display for RouteSpec {
 }
 
 impl Lab {
+    /// Build the look-ups (after the lab is complete).
+    pub fn indexed(mut self) -> Lab {
+        let mut ix = Index::default();
+        for (k, n) in self.namespaces.iter().enumerate() {
+            ix.ns.insert(n.name.clone(), k);
+        }
+        for i in self.bridges.iter().chain(self.veths.iter().flatten()) {
+            ix.ifs.entry(i.at.clone()).or_default().push(i.clone());
+        }
+        for b in &self.bridges {
+            ix.bridges.insert((b.at.clone(), b.name.clone()));
+        }
+        for v in &self.veths {
+            let (m, _) = maker(v);
+            ix.makers.insert((m.at.clone(), m.name.clone()));
+            ix.firsts.insert(
+                super::journal::link_key(&v[0].at, &v[0].name),
+                super::journal::link_key(&v[1].at, &v[1].name),
+            );
+        }
+        self.index = ix;
+        self
+    }
+
     /// All places of the lab: the host, then each namespace in file order.
     pub fn places(&self) -> Vec<Where> {
         std::iter::once(None)
@@ -130,15 +178,14 @@ impl Lab {
 
     /// Every interface the lab puts in `at`: bridges first, then veth ends.
     pub fn interfaces(&self, at: &Where) -> impl Iterator<Item = &IfSpec> {
-        let at = at.clone();
-        self.bridges
-            .iter()
-            .chain(self.veths.iter().flatten())
-            .filter(move |i| i.at == at)
+        self.index.ifs.get(at).into_iter().flatten()
     }
 
     pub fn netns(&self, name: &str) -> Option<&NsSpec> {
-        self.namespaces.iter().find(|n| n.name == name)
+        self.index
+            .ns
+            .get(name)
+            .and_then(|&k| self.namespaces.get(k))
     }
 
     pub fn routes(&self, at: &Where) -> &[RouteSpec] {
@@ -648,7 +695,9 @@ pub fn build(file: LabFile, default_name: &str, probe: bool) -> Result<Lab, Vec<
         bridges,
         veths,
         nat,
-    })
+        index: Index::default(),
+    }
+    .indexed())
 }
 
 #[cfg(test)]

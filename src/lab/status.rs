@@ -4,24 +4,22 @@
 
 use std::path::Path;
 
-use super::places::Places;
 use super::plan::{self, Plan};
 use super::{exit, LabError};
 use crate::json::{Array, Val};
 use crate::output::out;
 
 /// Observe and plan `path`'s lab, read-only.
-fn plan_of(pl: &Places, path: &Path) -> Result<(super::spec::Lab, Plan), LabError> {
+fn plan_of(path: &Path) -> Result<(super::spec::Lab, Plan), LabError> {
     let lab = super::load(path)?;
     let j = super::journal(&lab.name)?;
-    let (obs, _) = super::observe::observe(pl, &lab, &j)?;
+    let obs = super::observe::observe(&lab, &j, false)?;
     let p = plan::plan(&lab, &obs, &j, plan::Opts { adopt: false });
     Ok((lab, p))
 }
 
 pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
-    let pl = Places::new()?;
-    let (lab, p) = plan_of(&pl, path)?;
+    let (lab, p) = plan_of(path)?;
     if json {
         let mut a = Array::new(false);
         let w = a.writer();
@@ -114,14 +112,13 @@ pub fn list(json: bool) -> Result<i32, LabError> {
             ),
         )
     })?;
-    let pl = Places::new()?;
     let mut rows = Vec::new();
     let mut all = true;
     for n in names {
         let j = super::journal(&n)?;
         let state = match &j.file {
             None => "unknown (no file recorded)".to_string(),
-            Some(f) => match plan_of(&pl, Path::new(f)) {
+            Some(f) => match plan_of(Path::new(f)) {
                 Ok((lab, _)) if lab.name != n => {
                     format!("unknown ({f} now describes lab {})", lab.name)
                 }

@@ -6,6 +6,7 @@ pub mod addr;
 pub mod link;
 pub mod nsid;
 pub mod route;
+pub mod sync;
 
 use futures::StreamExt;
 use netlink_packet_core::{
