@@ -56,6 +56,11 @@ for n in $LAB1 $LAB2; do
 	python3 "$GEN" $n $d
 	runs=$LRUNS; [ $n = $LAB2 ] && runs=$(( (LRUNS + 1) / 2 ))
 	W=1 h -r $runs --prepare "sh -c \"$NSCTL destroy $d/lab.toml >/dev/null; sh $S\"" --export-json $OUT/apply$n.json "$NSCTL apply $d/lab.toml"
+	# Observation: a no-op re-apply and a status of the applied lab (the last apply run left
+	# it applied). Both read every namespace; neither changes anything.
+	sleep $SETTLE
+	h -r $runs --export-json $OUT/reapply$n.json "$NSCTL apply $d/lab.toml"
+	h -r $runs --export-json $OUT/status$n.json "$NSCTL status $d/lab.toml"
 	W=1 h -r $runs --prepare "sh -c \"$NSCTL apply $d/lab.toml >/dev/null; sleep $SETTLE\"" --export-json $OUT/destroy$n.json "$NSCTL destroy $d/lab.toml"
 	settle
 	echo "apply$n $(rss $NSCTL apply $d/lab.toml)" >> $OUT/rss.txt

@@ -68,6 +68,7 @@ print()
 print("| lab | nsctl apply | ip shell script | ip -b | apply vs script | apply vs ip -b | nsctl destroy | ip teardown script | nsctl apply RSS |")
 print("|---|---|---|---|---|---|---|---|---|")
 labs = {}
+obs = {}
 for n in [env["LAB1"], env["LAB2"]]:
     a, dn, sh, shd, b = (load(k + n) for k in ["apply", "destroy", "ipsh", "ipshdown", "ipb"])
     if not a:
@@ -76,7 +77,17 @@ for n in [env["LAB1"], env["LAB2"]]:
     print(f"| {n} namespaces | {ms(med(a[0]))} | {ms(med(sh[0]))} | {ms(med(b[0]))} | {med(sh[0]) / med(a[0]):.1f}x faster "
           f"| {med(b[0]) / med(a[0]):.1f}x faster | {ms(med(dn[0]))} | {ms(med(shd[0]))} | {mib('apply' + n)} |")
     ratios["script" + n] = med(sh[0]) / med(a[0])
+    ra, st = load("reapply" + n), load("status" + n)
+    if ra and st:
+        obs[n] = (med(ra[0]), med(st[0]), med(a[0]))
     ratios["ipb" + n] = med(a[0]) / med(b[0])
+
+if obs:
+    print()
+    print("| lab | nsctl apply | no-op re-apply | re-apply / apply | status | status / apply |")
+    print("|---|---|---|---|---|---|")
+    for n, (ra, st, a) in obs.items():
+        print(f"| {n} namespaces | {ms(a)} | {ms(ra)} | {ra / a:.2f} | {ms(st)} | {st / a:.2f} |")
 
 if smoke:
     print("\n(smoke run: tiny sizes, targets not judged)")
@@ -97,6 +108,10 @@ for n in [env["LAB1"], env["LAB2"]]:
 if len(labs) == 2:
     a, b = labs[env["LAB1"]], labs[env["LAB2"]]
     rows.append((f"scaling: lab {env['LAB2']} <= 11x lab {env['LAB1']}", f"{b / a:.1f}x", b / a <= 11))
+if env["LAB2"] in obs:
+    ra, st, a = obs[env["LAB2"]]
+    rows.append((f"lab {env['LAB2']}: no-op re-apply <= 0.2x apply", f"{ra / a:.2f}", ra / a <= 0.2))
+    rows.append((f"lab {env['LAB2']}: status <= 0.2x apply", f"{st / a:.2f}", st / a <= 0.2))
 key = "apply" + env["LAB2"]
 if key in rss:
     rows.append((f"peak RSS of the {env['LAB2']}-namespace apply < 32 MiB", mib(key), rss[key] < 32 * 1024))

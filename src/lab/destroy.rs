@@ -70,7 +70,7 @@ pub fn execute(
     })?;
     let p = plan::plan(&empty, &obs, &j, plan::Opts { adopt: false });
     let left = desired
-        .map(|lab| plan::plan(lab, &obs, &j, plan::Opts { adopt: false }).foreign)
+        .map(|lab| plan::plan(lab, &obs, &j, plan::Opts { adopt: false }).strangers)
         .unwrap_or_default();
     let mut left = left;
     for o in &j.objects {

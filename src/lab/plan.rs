@@ -201,6 +201,9 @@ pub struct Plan {
     pub foreign: Vec<String>,
     /// What stops apply even with `--adopt`.
     pub conflicts: Vec<String>,
+    /// Every object the file names that exists and is not the lab's (foreign, or named in a
+    /// conflict): what destroy leaves alone.
+    pub strangers: Vec<String>,
     /// Journaled namespaces someone made again: their entries are stale.
     pub stale: Vec<String>,
     /// Entries of objects that are gone already.
@@ -323,6 +326,9 @@ struct Planner<'a> {
     host_last: Vec<Action>,
     /// Links this plan creates: (place, name).
     fresh: HashSet<(Where, String)>,
+    /// Links the file names that are not the lab's and not adopted: nothing is planned on
+    /// them.
+    closed: HashSet<(Where, String)>,
 }
 
 /// Make the plan. `lab` is the desired state (an empty lab with the journal's name for
@@ -341,6 +347,7 @@ pub fn plan(lab: &Lab, obs: &Observed, j: &Journal, o: Opts) -> Plan {
         config: HashMap::new(),
         host_last: Vec::new(),
         fresh: HashSet::new(),
+        closed: HashSet::new(),
     };
     p.stale();
     p.ix = Index::new(&p.j);
@@ -444,6 +451,9 @@ impl Planner<'_> {
                     Place::Adopted
                 }
                 Netns::Foreign { bound: false } => {
+                    self.plan
+                        .strangers
+                        .push(format!("netns \"{n}\" (an empty file)"));
                     self.plan.conflicts.push(format!(
                         "netns \"{n}\" is an empty file nsctl did not make (remove /run/netns/{n})"
                     ));
@@ -455,6 +465,7 @@ impl Planner<'_> {
                     } else {
                         format!("netns \"{n}\"")
                     };
+                    self.plan.strangers.push(what.clone());
                     if self.adopt {
                         self.build.push(Self::act(
                             Kind::Change,
@@ -549,6 +560,49 @@ impl Planner<'_> {
                         {
                             ends.push((op, on));
                         }
+                    }
+                }
+            }
+        }
+        // A namespace gone by hand leaves the other ends of its pairs behind (lingering while
+        // the kernel tears it down): they go too, or their entries when they are gone.
+        for n in self.plan.forget_places.clone() {
+            for (x, y) in &pairs {
+                for (inside, other) in [(x, y), (y, x)] {
+                    let (ip, _) = split_key(inside);
+                    let (at, name) = split_key(other);
+                    if ip.as_deref() != Some(n.as_str())
+                        || at.as_ref().is_some_and(|o| gone.contains(o))
+                    {
+                        continue;
+                    }
+                    let l = self.obs.places.get(&at).and_then(|p| p.links.get(&name));
+                    let ix = &self.ix;
+                    let ours = l.is_some_and(|l| {
+                        ownership::link(
+                            &self.j,
+                            self.obs,
+                            |a, k| ix.adopted.get(&(a.clone(), k.to_string())).copied(),
+                            &at,
+                            &name,
+                            l.index,
+                        ) == Link::Ours
+                    });
+                    match l {
+                        Some(l) if ours => self.down[5].push(Self::act(
+                            Kind::Remove,
+                            Op::DelLink {
+                                at: at.clone(),
+                                name: name.clone(),
+                                index: l.index,
+                            },
+                            format!("delete link {name} ({})", place_name(&at)),
+                            format!("its veth peer went with netns {n}"),
+                        )),
+                        _ => self.plan.forget.push(Owned::Link {
+                            netns: at.clone(),
+                            name: name.clone(),
+                        }),
                     }
                 }
             }
@@ -766,9 +820,10 @@ impl Planner<'_> {
         match who {
             Link::Ours | Link::Adopted { .. } => true,
             Link::Foreign => {
-                self.plan
-                    .foreign
-                    .push(format!("{what} \"{name}\" ({})", place_name(at)));
+                let who = format!("{what} \"{name}\" ({})", place_name(at));
+                self.plan.strangers.push(who.clone());
+                self.plan.foreign.push(who);
+                self.closed.insert((at.clone(), name.to_string()));
                 if self.adopt {
                     self.build.push(Self::act(
                         Kind::Change,
@@ -855,6 +910,12 @@ impl Planner<'_> {
                         l.index,
                     );
                     if who != Link::Ours {
+                        self.plan.strangers.push(format!(
+                            "interface \"{}\" ({})",
+                            e.name,
+                            place_name(&e.at)
+                        ));
+                        self.closed.insert((e.at.clone(), e.name.clone()));
                         self.plan.conflicts.push(format!(
                             "interface \"{}\" ({}) exists but its veth peer \"{}\" ({}) does not, and nsctl cannot make a pair around an interface it did not create; delete it or rename the pair in the file",
                             e.name,
@@ -995,6 +1056,9 @@ impl Planner<'_> {
     fn interface(&mut self, at: &Where, i: &IfSpec, seen: &PlaceObs) {
         let pn = place_name(at);
         let fresh = self.fresh.contains(&(at.clone(), i.name.clone()));
+        if self.closed.contains(&(at.clone(), i.name.clone())) && !self.adopt {
+            return;
+        }
         let is_bridge = self
             .lab
             .index
@@ -1147,6 +1211,27 @@ impl Planner<'_> {
                 .as_ref()
                 .and_then(|d| seen.links.get(d))
                 .map(|l| l.index);
+            // The kernel drops a route whose gateway's subnet loses its address: one this plan
+            // deletes (an address changed in the file) takes the route with it.
+            let orphaned = r.via.is_some_and(|gw| {
+                self.down[3].iter().any(|a| {
+                    matches!(&a.op, Op::DelAddr { at: x, addr, .. }
+                        if x == at && super::spec::same_subnet(addr, &gw))
+                })
+            });
+            if orphaned {
+                let a = Self::act(
+                    Kind::Change,
+                    Op::SetRoute {
+                        at: at.clone(),
+                        route: r.clone(),
+                    },
+                    format!("set route {r} ({pn})"),
+                    "the address its gateway is reached through changes",
+                );
+                self.push_config(at, 4, a);
+                continue;
+            }
             if seen.routes.iter().any(|o| route_is(o, r, oif)) {
                 self.plan.unchanged += 1;
                 continue;
@@ -1243,15 +1328,29 @@ impl Planner<'_> {
         });
         let want = super::nat::tags(&lab.nat, &lab.nets_v4());
         match &self.obs.nat {
-            Some(_) if !ours => self.plan.conflicts.push(format!(
-                "nft table ip {table} exists and nsctl did not create it (installing the lab's NAT would replace it); delete it (nft delete table ip {table}) or rename the lab"
-            )),
+            Some(_) if !ours => {
+                self.plan.strangers.push(format!("nft table ip {table}"));
+                self.plan.conflicts.push(format!(
+                    "nft table ip {table} exists and nsctl did not create it (installing the lab's NAT would replace it); delete it (nft delete table ip {table}) or rename the lab"
+                ))
+            }
             Some(have) if *have == want => self.plan.unchanged += 1,
             have => self.host_last.push(Self::act(
-                if have.is_some() { Kind::Change } else { Kind::Create },
+                if have.is_some() {
+                    Kind::Change
+                } else {
+                    Kind::Create
+                },
                 Op::InstallNat,
-                format!("install nft table ip {table} ({} masquerade rules)", lab.nat.len()),
-                if have.is_some() { "its rules differ from the file" } else { "missing" },
+                format!(
+                    "install nft table ip {table} ({} masquerade rules)",
+                    lab.nat.len()
+                ),
+                if have.is_some() {
+                    "its rules differ from the file"
+                } else {
+                    "missing"
+                },
             )),
         }
     }

@@ -4,6 +4,7 @@
 //!
 //! Not root: every case is skipped with a message, unless CI=true, where that is a failure.
 
+mod converge;
 mod exec;
 mod golden;
 mod lab;
@@ -76,6 +77,33 @@ const CASES: &[Case] = &[
         "lab_remade_namespace_is_rewired",
         lab::remade_namespace_rewired,
     ),
+    ("lab_edits_converge", converge::edits_converge),
+    (
+        "lab_damage_by_hand_is_repaired",
+        converge::damage_is_repaired,
+    ),
+    (
+        "lab_shared_forwarding_and_routed_nat",
+        converge::shared_forwarding_and_routed_nat,
+    ),
+    (
+        "lab_destroy_reports_a_held_namespace",
+        converge::destroy_reports_a_held_namespace,
+    ),
+    (
+        "lab_remade_and_adopted_at_once",
+        converge::remade_and_adopted_at_once,
+    ),
+    ("lab_one_ownership_rule", converge::one_ownership_rule),
+    (
+        "lab_bad_input_changes_nothing",
+        converge::bad_input_changes_nothing,
+    ),
+    (
+        "lab_journal_cannot_be_tampered_with",
+        converge::journal_cannot_be_tampered_with,
+    ),
+    ("lab_labs_without_the_file", converge::labs_without_the_file),
 ];
 
 fn main() {
