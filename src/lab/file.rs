@@ -131,3 +131,124 @@ pub fn read(path: &std::path::Path) -> Result<String, Result<Problem, String>> {
         })
     })
 }
+
+/// What a part of the file may hold, for [`precheck`].
+enum Shape {
+    /// A value serde checks.
+    Leaf,
+    /// A table with these keys.
+    Table(&'static [(&'static str, Shape)]),
+    /// A table of any keys, each holding this.
+    MapOf(&'static Shape),
+    /// An array of these.
+    ArrayOf(&'static Shape),
+}
+
+const PLACE: Shape = Shape::Table(&[
+    ("lo", Shape::Leaf),
+    ("sysctl", Shape::Leaf),
+    ("routes", Shape::Leaf),
+]);
+const BRIDGE: Shape = Shape::Table(&[
+    ("netns", Shape::Leaf),
+    ("addresses", Shape::Leaf),
+    ("mtu", Shape::Leaf),
+]);
+const END: Shape = Shape::Table(&[
+    ("netns", Shape::Leaf),
+    ("name", Shape::Leaf),
+    ("bridge", Shape::Leaf),
+    ("addresses", Shape::Leaf),
+    ("mtu", Shape::Leaf),
+]);
+const VETH: Shape = Shape::Table(&[("ends", Shape::ArrayOf(&END))]);
+const NAT: Shape = Shape::Table(&[("source", Shape::Leaf), ("out", Shape::Leaf)]);
+const TOP: Shape = Shape::Table(&[
+    ("name", Shape::Leaf),
+    ("host", PLACE),
+    ("netns", Shape::MapOf(&PLACE)),
+    ("bridge", Shape::MapOf(&BRIDGE)),
+    ("veth", Shape::ArrayOf(&VETH)),
+    ("nat", Shape::ArrayOf(&NAT)),
+]);
+
+fn walk(v: &toml::de::DeValue<'_>, shape: &Shape, out: &mut Vec<Problem>) {
+    use toml::de::DeValue;
+    match (shape, v) {
+        (Shape::Table(fields), DeValue::Table(t)) => {
+            for (k, v) in t.iter() {
+                match fields.iter().find(|(f, _)| *f == k.get_ref().as_ref()) {
+                    Some((_, s)) => walk(v.get_ref(), s, out),
+                    None => out.push(Problem {
+                        at: k.span().start,
+                        msg: format!(
+                            "unknown field `{}`, expected one of {}",
+                            k.get_ref().escape_debug(),
+                            fields
+                                .iter()
+                                .map(|(f, _)| format!("`{f}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    }),
+                }
+            }
+        }
+        (Shape::MapOf(s), DeValue::Table(t)) => {
+            for (_, v) in t.iter() {
+                walk(v.get_ref(), s, out);
+            }
+        }
+        (Shape::ArrayOf(s), DeValue::Array(a)) => {
+            for v in a.iter() {
+                walk(v.get_ref(), s, out);
+            }
+        }
+        // Anything else is a type serde reports.
+        _ => {}
+    }
+}
+
+/// Every syntax error (the parser recovers and goes on), then every unknown key, before
+/// serde reads the file: serde stops at its first problem.
+pub fn precheck(text: &str) -> Vec<Problem> {
+    let (doc, errors) = toml::de::DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        return errors
+            .iter()
+            .map(|e| Problem {
+                at: e.span().map(|s| s.start).unwrap_or(0),
+                msg: e.message().trim_end().replace('\n', " "),
+            })
+            .collect();
+    }
+    let mut out = Vec::new();
+    walk(&toml::de::DeValue::Table(doc.into_inner()), &TOP, &mut out);
+    out.sort_by_key(|p| p.at);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_syntax_error_and_unknown_key_is_found() {
+        let p = precheck(
+            "[netns.A]\nrouts = []\n[bridge.b]\nmtuu = 3\n[[veth]]\nends = [{ nam = \"x\" }]\n",
+        );
+        let m: Vec<&str> = p.iter().map(|p| p.msg.as_str()).collect();
+        assert_eq!(p.len(), 3, "{m:?}");
+        assert!(m[0].starts_with("unknown field `routs`"));
+        let p = precheck("a = \nb = [\n[x\n");
+        assert!(p.len() >= 2, "{p:?}");
+    }
+
+    #[test]
+    fn positions_are_safe_anywhere() {
+        let t = "é\nx";
+        assert_eq!(line_col(t.as_bytes(), 1), (1, 2));
+        assert_eq!(line_col(t.as_bytes(), 99), (2, 2));
+        assert_eq!(line_col(b"\xff\xfe", 1), (1, 2));
+    }
+}

@@ -174,6 +174,10 @@ pub fn load(path: &std::path::Path) -> Result<spec::Lab, LabError> {
         let (l, c) = file::line_col(text.as_bytes(), p.at);
         format!("{shown}:{l}:{c}: {}", p.msg)
     };
+    let pre = file::precheck(&text);
+    if !pre.is_empty() {
+        return Err(bad(pre.iter().map(at).collect::<Vec<_>>().join("\n")));
+    }
     let f = file::parse(&text).map_err(|p| bad(at(&p)))?;
     spec::build(f, &stem, true).map_err(|ps| bad(ps.iter().map(at).collect::<Vec<_>>().join("\n")))
 }

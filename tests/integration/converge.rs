@@ -354,3 +354,82 @@ ls /run/netns | wc -l
         "labs without the file",
     )
 }
+
+/// Concurrent runs: two labs that share forwarding applied and destroyed at the same time,
+/// and apply racing destroy on one lab. Each lab's lock serialises its own runs and the
+/// shared register its host settings: every round ends converged, and the end is clean.
+pub fn concurrent_runs() -> Result<(), String> {
+    let root = crate::support::root_dir();
+    let o = sandbox(&format!(
+        r#"
+echo 0 > /proc/sys/net/ipv4/ip_forward
+python3 {root}/bench/gen.py 30 /tmp
+sed -i 's/^name = .*/name = "p"/' /tmp/lab.toml && printf '[[nat]]\nsource = "10.100.0.0/16"\n' >> /tmp/lab.toml
+sed -e 's/name = "p"/name = "q"/' -e 's/ns\([0-9]\)/qs\1/g; s/vs\([0-9]\)/vq\1/g; s/br-star/br-q/g; s/10\.100\./10.101./g' /tmp/lab.toml > /tmp/q.toml
+before=$(ip -o link | wc -l; ls /run/netns 2>/dev/null | wc -l)
+for r in 1 2 3; do
+  $NSCTL apply /tmp/lab.toml >/dev/null 2>&1 & a=$!
+  $NSCTL apply /tmp/q.toml >/dev/null 2>&1 & b=$!
+  wait $a || echo "apply p failed"; wait $b || echo "apply q failed"
+  $NSCTL status /tmp/lab.toml | tail -1; $NSCTL status /tmp/q.toml | tail -1
+  $NSCTL destroy /tmp/lab.toml >/dev/null & a=$!
+  $NSCTL destroy /tmp/q.toml >/dev/null & b=$!
+  wait $a || echo "destroy p failed"; wait $b || echo "destroy q failed"
+  cat /proc/sys/net/ipv4/ip_forward
+done
+for r in 1 2 3; do
+  $NSCTL apply /tmp/lab.toml >/dev/null 2>&1 & a=$!
+  sleep 0.0$r; $NSCTL destroy /tmp/lab.toml >/dev/null 2>&1 & b=$!
+  wait $a; wait $b
+  $NSCTL apply /tmp/lab.toml >/dev/null || echo "apply after race failed"
+  $NSCTL status /tmp/lab.toml | tail -1
+  $NSCTL destroy /tmp/lab.toml >/dev/null || echo "destroy after race failed"
+done
+[ "$before" = "$(ip -o link | wc -l; ls /run/netns 2>/dev/null | wc -l)" ] && echo clean
+cat /proc/sys/net/ipv4/ip_forward; nft list ruleset | wc -l
+"#,
+        root = root.display()
+    ));
+    let round = "status p: converged\nstatus q: converged\n0\n";
+    let race = "status p: converged\n";
+    check(
+        &o,
+        &format!("{}{}clean\n0\n0\n", round.repeat(3), race.repeat(3)),
+        "concurrent runs",
+    )
+}
+
+/// kill -9 during destroy, at several moments: a second destroy finishes the job and the
+/// sandbox is as before.
+pub fn kill_during_destroy() -> Result<(), String> {
+    let root = crate::support::root_dir();
+    let o = sandbox(&format!(
+        r#"
+lab={root}/examples/star100.toml
+before=$(ip -o link | wc -l; ls /run/netns 2>/dev/null | wc -l; ip route | wc -l)
+for d in 0.01 0.03 0.06; do
+  $NSCTL apply $lab >/dev/null || exit 1
+  $NSCTL destroy $lab >/dev/null 2>&1 & p=$!
+  sleep $d; kill -9 $p 2>/dev/null; wait $p; rc=$?
+  [ $rc = 137 ] && echo "killed" || echo "finished"
+  $NSCTL destroy $lab >/dev/null || echo "DESTROY FAILED"
+  ls /run/nsctl/labs | grep -c json
+  [ "$before" = "$(ip -o link | wc -l; ls /run/netns 2>/dev/null | wc -l; ip route | wc -l)" ] && echo clean
+done
+"#,
+        root = root.display()
+    ));
+    o.expect_rc(0, "kill during destroy")?;
+    let rounds: Vec<&str> = o.stdout.lines().collect();
+    let killed = rounds.iter().filter(|l| **l == "killed").count();
+    let ok = rounds
+        .chunks(3)
+        .all(|r| r.len() == 3 && r[1] == "0" && r[2] == "clean");
+    if rounds.len() != 9 || !ok || killed < 2 {
+        return Err(format!(
+            "{killed} kills landed; got:\n{}--- stderr\n{}",
+            o.stdout, o.stderr
+        ));
+    }
+    Ok(())
+}

@@ -104,6 +104,8 @@ const CASES: &[Case] = &[
         converge::journal_cannot_be_tampered_with,
     ),
     ("lab_labs_without_the_file", converge::labs_without_the_file),
+    ("lab_concurrent_runs", converge::concurrent_runs),
+    ("lab_kill_9_during_destroy", converge::kill_during_destroy),
 ];
 
 fn main() {
