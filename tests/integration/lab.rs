@@ -471,3 +471,33 @@ done
     let round = "apply xy: 2 created, 0 changed, N removed, 2 unchanged, 0 failed\nx -> y\n";
     crate::support::check(&o, &round.repeat(3), "remade namespace")
 }
+
+/// The multi-tier example: web and db behind a router namespace that forwards between its
+/// two bridges, the host routing to both through the router's uplink. Every tier reaches the
+/// others, a connection to a namespace outside the lab leaves masqueraded as the host, and
+/// destroy ends clean.
+pub fn router_tiers() -> Result<(), String> {
+    let root = crate::support::root_dir();
+    let o = sandbox(&format!(
+        r#"{SNAP}{OUTSIDE}
+lab={root}/examples/router.toml
+before=$(snap)
+$NSCTL apply $lab >/dev/null || exit 1
+$NSCTL exec web ping -c1 -W2 10.2.0.10 >/dev/null && echo "web -> db"
+$NSCTL exec db ping -c1 -W2 10.1.0.10 >/dev/null && echo "db -> web"
+ping -c1 -W2 10.2.0.10 >/dev/null && echo "host -> db"
+listen outside 203.0.113.2; connect web 203.0.113.2
+listen db 10.2.0.10; connect web 10.2.0.10
+$NSCTL status $lab | tail -1
+$NSCTL destroy $lab >/dev/null || echo "DESTROY FAILED"
+[ "$before" = "$(snap)" ] && echo clean || {{ echo "NOT CLEAN"; diff <(echo "$before") <(snap); }}
+"#,
+        root = root.display()
+    ));
+    crate::support::check(
+        &o,
+        "web -> db\ndb -> web\nhost -> db\npeer 203.0.113.1 hello\npeer 10.1.0.10 hello\n\
+         status tiers: converged\nclean\n",
+        "router tiers",
+    )
+}

@@ -77,6 +77,7 @@ const CASES: &[Case] = &[
         "lab_remade_namespace_is_rewired",
         lab::remade_namespace_rewired,
     ),
+    ("lab_router_tiers", lab::router_tiers),
     ("lab_edits_converge", converge::edits_converge),
     (
         "lab_damage_by_hand_is_repaired",
