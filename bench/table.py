@@ -82,12 +82,19 @@ for n in [env["LAB1"], env["LAB2"]]:
         obs[n] = (med(ra[0]), med(st[0]), med(a[0]))
     ratios["ipb" + n] = med(a[0]) / med(b[0])
 
+fresh = {}
+if os.path.exists(os.path.join(out, "fresh.txt")):
+    for line in open(os.path.join(out, "fresh.txt")):
+        k, v = line.split()
+        fresh[k] = float(v)
 if obs:
     print()
-    print("| lab | nsctl apply | no-op re-apply | re-apply / apply | status | status / apply |")
-    print("|---|---|---|---|---|---|")
+    print("| lab | nsctl apply | no-op re-apply | re-apply / apply | status | status / apply | status right after apply |")
+    print("|---|---|---|---|---|---|---|")
     for n, (ra, st, a) in obs.items():
-        print(f"| {n} namespaces | {ms(a)} | {ms(ra)} | {ra / a:.2f} | {ms(st)} | {st / a:.2f} |")
+        f = fresh.get("status_fresh" + n)
+        fr = f"{ms(f)} ({f / a:.2f})" if f else "-"
+        print(f"| {n} namespaces | {ms(a)} | {ms(ra)} | {ra / a:.2f} | {ms(st)} | {st / a:.2f} | {fr} |")
 
 if smoke:
     print("\n(smoke run: tiny sizes, targets not judged)")

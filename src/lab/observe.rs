@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoBridge, InfoData, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoBridge, InfoData, LinkAttribute, LinkExtentMask, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -218,10 +218,11 @@ fn families(lab: &Lab, j: &Journal) -> HashMap<Where, Families> {
 pub fn read_place(d: &Dumper, fam: Families) -> Result<PlaceObs, Fail> {
     let mut seen = PlaceObs::default();
     let mut links = Vec::new();
-    for m in d
-        .dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))
-        .map_err(why)?
-    {
+    // Statistics are not needed, and filling them is a good part of the kernel's work.
+    let mut req = LinkMessage::default();
+    req.attributes
+        .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+    for m in d.dump(RouteNetlinkMessage::GetLink(req)).map_err(why)? {
         if let RouteNetlinkMessage::NewLink(l) = m {
             links.push(l);
         }

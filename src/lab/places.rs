@@ -124,19 +124,6 @@ impl Places {
         })
     }
 
-    /// A netlink socket in netns `name` and its cookie, from one visit (for a namespace
-    /// just made).
-    pub fn socket_and_cookie(&self, name: &str) -> Result<(Socket, Option<u64>), Fail> {
-        let (s, c) = self.inside(name, || (self.nl.open(true), netns_cookie_here()))?;
-        let s = s.map_err(|e| {
-            format!(
-                "cannot open a netlink socket in netns \"{name}\": {}",
-                crate::error::io_errstr(&e)
-            )
-        })?;
-        Ok((s, c.ok().flatten()))
-    }
-
     /// A netlink socket that lives in netns `name` (None: the host's).
     pub fn socket(&self, at: &Option<String>) -> Result<Socket, Fail> {
         match at {

@@ -1,0 +1,413 @@
+//! Carrying out a plan (`plan/`): each phase's intents are journaled (and fsync'd) before
+//! the phase runs, each action is one or two netlink requests on a socket that lives in its
+//! place (reused from the observation), and the journal forgets what is gone. apply stops at
+//! the first failure; destroy goes on and reports every one.
+
+use std::collections::{HashMap, HashSet};
+
+use super::journal::{link_key, split_key, Journal, Owned};
+use super::observe::{why, Observed, PlaceObs};
+use super::places::{Fail, Places};
+use super::plan::{Action, Kind, Op, Plan};
+use super::report::Tally;
+use super::spec::{place_name, Lab, RouteSpec, Where};
+use super::{exit, LabError};
+use crate::nl::{Failure, Socket};
+
+/// How long destroy waits for the kernel to remove the veth ends of deleted namespaces
+/// before it deletes them itself.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
+
+pub struct Exec<'a> {
+    pub lab: &'a Lab,
+    pub pl: &'a Places,
+    pub j: Journal,
+    pub obs: Observed,
+    pub socks: HashMap<Where, Socket>,
+    pub t: Tally,
+    /// Go on after a failure (destroy), instead of stopping (apply).
+    pub keep_going: bool,
+    /// Places whose links changed since they were read.
+    dirty: HashSet<Where>,
+    /// Veth ends that go with a deleted namespace: (place, name).
+    linger: Vec<(Where, String)>,
+    /// Namespaces by inode -> processes in them, read once when first needed.
+    holders: Option<HashMap<u64, Vec<u32>>>,
+    /// Namespaces deleted in this phase, forgotten with their entries at its end.
+    deleted: Vec<String>,
+    /// The journal's routes by place, for the routes a phase sets (built on first use).
+    routes: Option<HashMap<Where, Vec<(String, RouteSpec)>>>,
+}
+
+fn io(e: std::io::Error) -> Fail {
+    format!(
+        "cannot write the lab journal in {}: {}",
+        super::journal::DIR,
+        super::describe(&e)
+    )
+}
+
+fn nl_fail(what: String) -> impl FnOnce(Failure) -> Fail {
+    move |f| format!("{what} failed: {}", why(f))
+}
+
+impl<'a> Exec<'a> {
+    pub fn new(
+        lab: &'a Lab,
+        pl: &'a Places,
+        j: Journal,
+        obs: Observed,
+        t: Tally,
+        keep_going: bool,
+    ) -> Exec<'a> {
+        Exec {
+            lab,
+            pl,
+            j,
+            obs,
+            socks: HashMap::new(),
+            t,
+            keep_going,
+            dirty: HashSet::new(),
+            linger: Vec::new(),
+            holders: None,
+            deleted: Vec::new(),
+            routes: None,
+        }
+    }
+
+    /// Carry out `plan`. Err only for a failure that stops the run (the tally has the rest).
+    pub fn run(&mut self, plan: &Plan) -> Result<(), LabError> {
+        self.housekeeping(plan)?;
+        let timing = std::env::var_os("NSCTL_PHASE_TIMES").is_some();
+        let acts = &plan.actions;
+        let mut i = 0;
+        while i < acts.len() {
+            let phase = acts[i].op.phase();
+            let end = acts[i..]
+                .iter()
+                .position(|a| a.op.phase() != phase)
+                .map_or(acts.len(), |k| i + k);
+            let start = std::time::Instant::now();
+            self.phase(phase, &acts[i..end])?;
+            if timing {
+                crate::output::err(
+                    format!("phase {phase}: {:.3}s\n", start.elapsed().as_secs_f64()).as_bytes(),
+                );
+            }
+            i = end;
+        }
+        self.j.save().map_err(io)?;
+        Ok(())
+    }
+
+    /// Journal changes that need no action: stale and gone entries, cookies not yet known.
+    fn housekeeping(&mut self, plan: &Plan) -> Result<(), LabError> {
+        let before = (self.j.objects.len(), self.j.netns_cookie.len());
+        for n in plan.stale.iter().chain(&plan.forget_places) {
+            self.j.forget_place(n);
+        }
+        self.j.forget_all(&plan.forget);
+        for (n, c) in &plan.cookies {
+            self.j.netns_cookie.insert(n.clone(), *c);
+        }
+        if before != (self.j.objects.len(), self.j.netns_cookie.len()) {
+            self.j.save().map_err(io)?;
+        }
+        Ok(())
+    }
+
+    fn phase(&mut self, phase: u8, acts: &[Action]) -> Result<(), LabError> {
+        let intents = self.intents(acts)?;
+        self.j.intend(intents).map_err(io)?;
+        let names = [
+            "removing",
+            "namespaces",
+            "bridges",
+            "veth pairs",
+            "configure",
+            "host",
+        ];
+        let label = names.get(phase as usize).copied().unwrap_or("");
+        for (k, a) in acts.iter().enumerate() {
+            self.t.progress(label, k, acts.len());
+            // Places are configured one after the other: a namespace's socket is closed
+            // once its turn is over (a lab of thousands would otherwise hold thousands of
+            // sockets, their buffers and descriptors).
+            if let (Some(prev), Some(at)) = (
+                k.checked_sub(1).and_then(|p| acts[p].op.place()),
+                a.op.place(),
+            ) {
+                if prev != at && prev.is_some() {
+                    self.socks.remove(prev);
+                }
+            }
+            match self.one(a) {
+                Ok(()) => match a.kind {
+                    Kind::Create => self.t.created += 1,
+                    Kind::Change => self.t.changed += 1,
+                    Kind::Remove => self.t.removed += 1,
+                    Kind::Part => {}
+                },
+                Err(m) => {
+                    if self.pl.lost() || !self.keep_going {
+                        let _ = self.j.save();
+                        return Err(LabError::new(exit::FAILED, m));
+                    }
+                    self.t.fail(m);
+                }
+            }
+        }
+        self.t.progress(label, acts.len(), acts.len());
+        if phase == 4 {
+            self.socks.clear();
+        }
+        let deleted = std::mem::take(&mut self.deleted);
+        self.j.forget_places(&deleted);
+        match phase {
+            0 => self.wait_linger(),
+            2 | 3 => self.record_indexes(acts).map_err(LabError::from)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The journal entries a phase's actions need before they run.
+    fn intents(&mut self, acts: &[Action]) -> Result<Vec<Owned>, Fail> {
+        let mut out = Vec::new();
+        for a in acts {
+            match &a.op {
+                Op::CreateNetns { name, .. } => out.push(Owned::Netns { name: name.clone() }),
+                Op::AdoptNetns { name } => out.push(Owned::AdoptedNetns { name: name.clone() }),
+                Op::CreateBridge { at, name, .. } => out.push(Owned::Link {
+                    netns: at.clone(),
+                    name: name.clone(),
+                }),
+                Op::AdoptLink { at, name, up, mtu } => out.push(Owned::Adopted {
+                    netns: at.clone(),
+                    name: name.clone(),
+                    up: *up,
+                    mtu: *mtu,
+                }),
+                Op::CreateVeth { first, second, .. } => {
+                    let (netns, name) = split_key(first);
+                    self.j.pair(first.clone(), second.clone());
+                    out.push(Owned::Link { netns, name });
+                }
+                Op::SetSysctl { at, key, old, .. } if !self.sysctl_journaled(at, key) => {
+                    out.push(self.sysctl_entry(at, key, old)?);
+                }
+                Op::HoldShare { key, old, .. } if !self.sysctl_journaled(&None, key) => {
+                    out.push(self.sysctl_entry(&None, key, old)?);
+                }
+                Op::AddAddr {
+                    at,
+                    dev,
+                    addr,
+                    adopted: true,
+                } => out.push(Owned::Addr {
+                    netns: at.clone(),
+                    dev: dev.clone(),
+                    addr: format!(
+                        "{}/{}",
+                        addr.addr.map(|a| a.to_string()).unwrap_or_default(),
+                        addr.len
+                    ),
+                }),
+                Op::SetRoute { at, route } => {
+                    // The file's earlier route to the same place is replaced by this one.
+                    let j = &self.j;
+                    let routes = self.routes.get_or_insert_with(|| {
+                        let mut m: HashMap<Where, Vec<(String, RouteSpec)>> = HashMap::new();
+                        for o in &j.objects {
+                            if let Owned::Route { netns, route } = o {
+                                if let Ok(r) = RouteSpec::parse(route) {
+                                    m.entry(netns.clone()).or_default().push((route.clone(), r));
+                                }
+                            }
+                        }
+                        m
+                    });
+                    let old: Vec<Owned> = routes
+                        .get(at)
+                        .into_iter()
+                        .flatten()
+                        .filter(|(_, r)| r.dst == route.dst && r != route)
+                        .map(|(t, _)| Owned::Route {
+                            netns: at.clone(),
+                            route: t.clone(),
+                        })
+                        .collect();
+                    self.j.forget_all(&old);
+                    out.push(Owned::Route {
+                        netns: at.clone(),
+                        route: route.to_string(),
+                    });
+                }
+                Op::InstallNat => out.push(Owned::NftTable {
+                    family: "ip".into(),
+                    name: super::nat::table_name(&self.lab.name),
+                }),
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// The journal entry for a sysctl about to change: its value now, to put back.
+    fn sysctl_entry(&self, at: &Where, key: &str, old: &Option<String>) -> Result<Owned, Fail> {
+        let old = match old {
+            Some(o) => o.clone(),
+            None => self.pl.sysctl_get(at, key)?,
+        };
+        Ok(Owned::Sysctl {
+            netns: at.clone(),
+            key: key.to_string(),
+            old,
+        })
+    }
+
+    fn sysctl_journaled(&self, at: &Where, key: &str) -> bool {
+        self.j
+            .objects
+            .iter()
+            .any(|o| matches!(o, Owned::Sysctl { netns, key: k, .. } if netns == at && k == key))
+    }
+
+    /// A socket in `at`, opened once.
+    fn sock(&mut self, at: &Where) -> Result<Socket, Fail> {
+        if at.is_none() {
+            return Ok(self.pl.host().clone());
+        }
+        if let Some(s) = self.socks.get(at) {
+            return Ok(s.clone());
+        }
+        let s = self.pl.socket(at)?;
+        self.socks.insert(at.clone(), s.clone());
+        Ok(s)
+    }
+
+    /// The links of `at` as they are now (read again after anything was made or deleted).
+    fn links(&mut self, at: &Where) -> Result<&PlaceObs, Fail> {
+        if self.dirty.contains(at) || !self.obs.places.contains_key(at) {
+            let s = self.sock(at)?;
+            let links = super::observe::links(self.pl, &s)
+                .map_err(|m| format!("{} ({}): {m}", "reading links", place_name(at)))?;
+            self.obs.places.entry(at.clone()).or_default().links = links;
+            self.dirty.remove(at);
+        }
+        Ok(&self.obs.places[at])
+    }
+
+    fn index(&mut self, at: &Where, name: &str) -> Result<u32, Fail> {
+        self.links(at)?
+            .links
+            .get(name)
+            .map(|l| l.index)
+            .ok_or_else(|| format!("interface {name} ({}) is missing", place_name(at)))
+    }
+
+    /// Record the ifindex of each link just made outside the lab's own namespaces, so a
+    /// later run can tell it from a same-named link made by someone else.
+    fn record_indexes(&mut self, acts: &[Action]) -> Result<(), Fail> {
+        let mut made: Vec<(Where, String)> = Vec::new();
+        for a in acts {
+            match &a.op {
+                Op::CreateBridge { at, name, .. } => made.push((at.clone(), name.clone())),
+                Op::CreateVeth { maker, peer, .. } => {
+                    made.push((maker.at.clone(), maker.name.clone()));
+                    made.push((peer.at.clone(), peer.name.clone()));
+                }
+                _ => {}
+            }
+        }
+        let mut any = false;
+        for (at, name) in made {
+            let own = at
+                .as_ref()
+                .is_some_and(|n| self.j.owns(&Owned::Netns { name: n.clone() }));
+            if own {
+                continue;
+            }
+            if let Some(l) = self.links(&at)?.links.get(&name) {
+                let index = l.index;
+                self.j.link_index.insert(link_key(&at, &name), index);
+                any = true;
+            }
+        }
+        if any {
+            self.j.save().map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Carry out one action.
+    fn one(&mut self, a: &Action) -> Result<(), Fail> {
+        let lab = self.lab;
+        match &a.op {
+            Op::RemoveNat => self.remove_nat(),
+            Op::ReleaseShare { key } => self.release(key),
+            Op::RestoreSysctl { at, key, old } => {
+                self.pl.sysctl_set(at, key, old)?;
+                self.forget_sysctl(at, key);
+                Ok(())
+            }
+            Op::DelRoute { at, route, text } => self.del_route(a, at, route, text),
+            Op::DelAddr {
+                at,
+                dev,
+                addr,
+                adopted,
+            } => self.del_addr(a, at, dev, addr, *adopted),
+            Op::RestoreLink { at, name, up, mtu } => self.restore_link(a, at, name, *up, *mtu),
+            Op::DelLink { at, name, index } => self.del_link(a, at, name, *index),
+            Op::DelNetns { name, bound, ends } => self.del_netns(name, *bound, ends),
+            Op::CreateNetns { name, clear } => self.create_netns(name, *clear),
+            Op::AdoptNetns { .. } | Op::AdoptLink { .. } => Ok(()),
+            Op::CreateBridge { at, name, mtu } => self.create_bridge(at, name, *mtu),
+            Op::CreateVeth {
+                maker, peer, first, ..
+            } => self.create_veth(maker, peer).inspect_err(|_| {
+                let (netns, name) = split_key(first);
+                self.unintend(&Owned::Link { netns, name });
+            }),
+            Op::LoUp { at } => self.lo_up(a, at),
+            Op::SetSysctl { at, key, value, .. } => self.pl.sysctl_set(at, key, value),
+            Op::HoldShare {
+                key, value, write, ..
+            } => self.hold(key, value, *write),
+            Op::SetLink {
+                at,
+                name,
+                up,
+                master,
+                mtu,
+            } => self.configure_link(at, name, *up, master, *mtu),
+            Op::AddAddr { at, dev, addr, .. } => self.add_addr(at, dev, addr),
+            Op::SetRoute { at, route } => self.set_route(at, route),
+            Op::Snooping { at, name } => self.snooping(a, at, name),
+            Op::InstallNat => super::nat::install(&lab.name, &lab.nat, &lab.nets_v4()),
+        }
+    }
+
+    /// Drop an intent whose creation failed, and persist that at once.
+    fn unintend(&mut self, o: &Owned) {
+        self.j.forget(o);
+        let _ = self.j.save();
+    }
+
+    fn forget_sysctl(&mut self, at: &Where, key: &str) {
+        let e: Vec<Owned> = self
+            .j
+            .objects
+            .iter()
+            .filter(|o| matches!(o, Owned::Sysctl { netns, key: k, .. } if netns == at && k == key))
+            .cloned()
+            .collect();
+        self.j.forget_all(&e);
+    }
+}
+
+mod host;
+mod links;
+mod namespaces;

@@ -1,0 +1,267 @@
+//! The second part of a plan: what is made or taken. Namespaces (made, remade from an
+//! empty file, or adopted), bridges, and veth pairs (made whole; the rest of a pair whose
+//! other end went is deleted first), with every existing object checked against the one
+//! ownership rule.
+
+use super::{End, Kind, Op, Place, Planner};
+use crate::lab::journal::link_key;
+use crate::lab::ownership::{self, Link, Netns};
+use crate::lab::spec::{place_name, IfSpec, Where};
+
+impl Planner<'_> {
+    pub(super) fn namespaces(&mut self) {
+        let lab = self.lab;
+        for ns in &lab.namespaces {
+            let n = &ns.name;
+            let at = Some(n.clone());
+            let stale = self.plan.stale.contains(n);
+            let state = match ownership::netns(&self.j, self.obs, n) {
+                Netns::Absent { .. } => {
+                    self.build.push(Self::act(
+                        Kind::Create,
+                        Op::CreateNetns {
+                            name: n.clone(),
+                            clear: false,
+                        },
+                        format!("create netns {n}"),
+                        "missing",
+                    ));
+                    Place::New
+                }
+                Netns::Ours { bound: false } => {
+                    self.build.push(Self::act(
+                        Kind::Create,
+                        Op::CreateNetns {
+                            name: n.clone(),
+                            clear: true,
+                        },
+                        format!("create netns {n}"),
+                        "an empty file, not a namespace: an add was interrupted",
+                    ));
+                    Place::New
+                }
+                Netns::Ours { bound: true } => {
+                    if let Some(crate::lab::observe::NsObs::Bound { cookie: Some(c) }) =
+                        self.obs.names.get(n)
+                    {
+                        if !self.j.netns_cookie.contains_key(n) {
+                            self.plan.cookies.push((n.clone(), *c));
+                        }
+                    }
+                    self.plan.unchanged += 1;
+                    Place::Ours
+                }
+                Netns::Adopted => {
+                    self.plan.unchanged += 1;
+                    Place::Adopted
+                }
+                Netns::Foreign { bound: false } => {
+                    self.plan
+                        .strangers
+                        .push(format!("netns \"{n}\" (an empty file)"));
+                    self.plan.conflicts.push(format!(
+                        "netns \"{n}\" is an empty file nsctl did not make (remove /run/netns/{n})"
+                    ));
+                    Place::Closed
+                }
+                Netns::Foreign { bound: true } | Netns::Replaced => {
+                    let what = if stale {
+                        format!("netns \"{n}\" (deleted and made again by someone else)")
+                    } else {
+                        format!("netns \"{n}\"")
+                    };
+                    self.plan.strangers.push(what.clone());
+                    if self.adopt {
+                        self.build.push(Self::act(
+                            Kind::Change,
+                            Op::AdoptNetns { name: n.clone() },
+                            format!("adopt netns {n}"),
+                            "not created by nsctl; used as it is, never deleted",
+                        ));
+                        self.plan.foreign.push(what);
+                        Place::Adopted
+                    } else {
+                        self.plan.foreign.push(what);
+                        Place::Closed
+                    }
+                }
+            };
+            self.places.insert(at, state);
+        }
+    }
+
+    /// An existing link the file names: whose is it, and what to do about a foreign one.
+    /// Returns false when nothing may be planned on it.
+    fn claim(
+        &mut self,
+        at: &Where,
+        name: &str,
+        l: &crate::lab::observe::LinkObs,
+        what: &str,
+    ) -> bool {
+        let ix = &self.ix;
+        let who = ownership::link(
+            &self.j,
+            self.obs,
+            |a, n| ix.adopted.get(&(a.clone(), n.to_string())).copied(),
+            at,
+            name,
+            l.index,
+        );
+        match who {
+            Link::Ours | Link::Adopted { .. } => true,
+            Link::Foreign => {
+                let who = format!("{what} \"{name}\" ({})", place_name(at));
+                self.plan.strangers.push(who.clone());
+                self.plan.foreign.push(who);
+                self.closed.insert((at.clone(), name.to_string()));
+                if self.adopt {
+                    self.build.push(Self::act(
+                        Kind::Change,
+                        Op::AdoptLink {
+                            at: at.clone(),
+                            name: name.to_string(),
+                            up: l.up,
+                            mtu: l.mtu,
+                        },
+                        format!("adopt {what} {name} ({})", place_name(at)),
+                        "not created by nsctl; used as it is, never deleted",
+                    ));
+                    self.ix
+                        .adopted
+                        .insert((at.clone(), name.to_string()), (l.up, l.mtu));
+                }
+                self.adopt
+            }
+        }
+    }
+
+    pub(super) fn links(&mut self) {
+        let lab = self.lab;
+        for b in &lab.bridges {
+            if self.place(&b.at) == Place::Closed {
+                continue;
+            }
+            match self.seen(&b.at).and_then(|p| p.links.get(&b.name)).cloned() {
+                None => {
+                    self.build.push(Self::act(
+                        Kind::Create,
+                        Op::CreateBridge {
+                            at: b.at.clone(),
+                            name: b.name.clone(),
+                            mtu: b.mtu,
+                        },
+                        format!("create bridge {} ({})", b.name, place_name(&b.at)),
+                        "missing",
+                    ));
+                    self.fresh.insert((b.at.clone(), b.name.clone()));
+                }
+                Some(l) => {
+                    if self.claim(&b.at, &b.name, &l, "bridge") {
+                        self.plan.unchanged += 1;
+                    }
+                }
+            }
+        }
+        for v in &lab.veths {
+            if v.iter().any(|e| self.place(&e.at) == Place::Closed) {
+                continue;
+            }
+            let seen: Vec<Option<crate::lab::observe::LinkObs>> = v
+                .iter()
+                .map(|e| self.seen(&e.at).and_then(|p| p.links.get(&e.name)).cloned())
+                .collect();
+            let pair = format!(
+                "veth {} ({}) <-> {} ({})",
+                v[0].name,
+                place_name(&v[0].at),
+                v[1].name,
+                place_name(&v[1].at)
+            );
+            match (&seen[0], &seen[1]) {
+                (Some(a), Some(b)) => {
+                    let ok_a = self.claim(&v[0].at, &v[0].name, a, "interface");
+                    let ok_b = self.claim(&v[1].at, &v[1].name, b, "interface");
+                    if ok_a && ok_b {
+                        self.plan.unchanged += 1;
+                    }
+                    continue;
+                }
+                (None, None) => {}
+                (Some(l), None) | (None, Some(l)) => {
+                    let k = usize::from(seen[0].is_none());
+                    let (e, other) = (&v[k], &v[1 - k]);
+                    let ix = &self.ix;
+                    let who = ownership::link(
+                        &self.j,
+                        self.obs,
+                        |a, n| ix.adopted.get(&(a.clone(), n.to_string())).copied(),
+                        &e.at,
+                        &e.name,
+                        l.index,
+                    );
+                    if who != Link::Ours {
+                        self.plan.strangers.push(format!(
+                            "interface \"{}\" ({})",
+                            e.name,
+                            place_name(&e.at)
+                        ));
+                        self.closed.insert((e.at.clone(), e.name.clone()));
+                        self.plan.conflicts.push(format!(
+                            "interface \"{}\" ({}) exists but its veth peer \"{}\" ({}) does not, and nsctl cannot make a pair around an interface it did not create; delete it or rename the pair in the file",
+                            e.name,
+                            place_name(&e.at),
+                            other.name,
+                            place_name(&other.at)
+                        ));
+                        continue;
+                    }
+                    // The rest of a pair whose other end went (deleted by hand, or with a
+                    // namespace the kernel is still tearing down): made again whole.
+                    let dup = self.down[5].iter().any(|a| {
+                        matches!(&a.op, Op::DelLink { at, name, .. } if *at == e.at && *name == e.name)
+                    });
+                    if !dup {
+                        self.down[5].push(Self::act(
+                            Kind::Remove,
+                            Op::DelLink {
+                                at: e.at.clone(),
+                                name: e.name.clone(),
+                                index: l.index,
+                            },
+                            format!("delete link {} ({})", e.name, place_name(&e.at)),
+                            format!(
+                                "its veth peer {} ({}) is gone; the pair is made again",
+                                other.name,
+                                place_name(&other.at)
+                            ),
+                        ));
+                    }
+                }
+            }
+            // The host end makes the pair when there is one (one socket serves a whole
+            // star), else the first end.
+            let (m, p) = crate::lab::spec::maker(v);
+            let end = |e: &IfSpec| End {
+                at: e.at.clone(),
+                name: e.name.clone(),
+                mtu: e.mtu,
+                bridge: e.bridge.clone(),
+            };
+            self.build.push(Self::act(
+                Kind::Create,
+                Op::CreateVeth {
+                    maker: end(m),
+                    peer: end(p),
+                    first: link_key(&v[0].at, &v[0].name),
+                    second: link_key(&v[1].at, &v[1].name),
+                },
+                format!("create {pair}"),
+                "missing",
+            ));
+            for e in v.iter() {
+                self.fresh.insert((e.at.clone(), e.name.clone()));
+            }
+        }
+    }
+}

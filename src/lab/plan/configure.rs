@@ -1,0 +1,393 @@
+//! The third part of a plan: each place configured (loopback, sysctls, links up / in
+//! their bridge / MTU, addresses exactly as the file says on the lab's own links, bridges up
+//! after their ports, multicast snooping, routes), then the host's shared sysctls and NAT.
+
+use super::{addr_text, kernel_made, route_is, same_dst, Action, Kind, Op, Place, Planner};
+use crate::lab::journal::Owned;
+use crate::lab::observe::PlaceObs;
+use crate::lab::shares::{self, Take};
+use crate::lab::spec::{place_name, IfSpec, Where};
+use crate::wiring::prefix::Prefix;
+
+impl Planner<'_> {
+    fn push_config(&mut self, at: &Where, slot: usize, a: Action) {
+        self.config.entry(at.clone()).or_default()[slot].push(a);
+    }
+
+    /// Loopback, sysctls, links, addresses, snooping and routes of one place.
+    pub(super) fn configure(&mut self, at: &Where) {
+        let state = self.place(at);
+        if matches!(state, Place::Closed | Place::Gone) {
+            return;
+        }
+        let lab = self.lab;
+        let new = state == Place::New;
+        let pn = place_name(at);
+        let part_or = |k: Kind| if new { Kind::Part } else { k };
+        let seen = self.seen(at).cloned().unwrap_or_default();
+        if let Some(ns) = at.as_ref().and_then(|n| lab.netns(n)) {
+            if ns.lo {
+                match seen.links.get("lo") {
+                    Some(l) if l.up => self.plan.unchanged += 1,
+                    _ => {
+                        let a = Self::act(
+                            part_or(Kind::Change),
+                            Op::LoUp { at: at.clone() },
+                            format!("set lo up ({pn})"),
+                            if new { "" } else { "down" },
+                        );
+                        self.push_config(at, 0, a);
+                    }
+                }
+            }
+            for (k, v) in &ns.sysctls {
+                let now = seen.sysctls.get(k);
+                if now == Some(v) {
+                    self.plan.unchanged += 1;
+                    continue;
+                }
+                let a = Self::act(
+                    part_or(Kind::Change),
+                    Op::SetSysctl {
+                        at: at.clone(),
+                        key: k.clone(),
+                        value: v.clone(),
+                        old: now.cloned(),
+                    },
+                    format!("set sysctl {k}={v} ({pn})"),
+                    now.map(|n| format!("{n} now")).unwrap_or_default(),
+                );
+                self.push_config(at, 0, a);
+            }
+        }
+        let ifs: Vec<&IfSpec> = lab.interfaces(at).collect();
+        for i in ifs {
+            self.interface(at, i, &seen);
+        }
+        for b in lab.bridges.iter().filter(|b| &b.at == at) {
+            let fresh = self.fresh.contains(&(at.clone(), b.name.clone()));
+            let off = seen.links.get(&b.name).is_some_and(|l| {
+                l.snooping == Some(false) && self.adopted_of(at, &b.name).is_none()
+            });
+            if fresh || off {
+                let a = Self::act(
+                    if fresh { Kind::Part } else { Kind::Change },
+                    Op::Snooping {
+                        at: at.clone(),
+                        name: b.name.clone(),
+                    },
+                    format!("turn multicast snooping on for {} ({pn})", b.name),
+                    if fresh {
+                        ""
+                    } else {
+                        "off: an apply was interrupted"
+                    },
+                );
+                self.push_config(at, 3, a);
+            }
+        }
+        self.routes(at, &seen, new);
+    }
+
+    fn interface(&mut self, at: &Where, i: &IfSpec, seen: &PlaceObs) {
+        let pn = place_name(at);
+        let fresh = self.fresh.contains(&(at.clone(), i.name.clone()));
+        if self.closed.contains(&(at.clone(), i.name.clone())) && !self.adopt {
+            return;
+        }
+        let is_bridge = self
+            .lab
+            .index
+            .bridges
+            .contains(&(at.clone(), i.name.clone()));
+        // A link this plan makes is new, whatever was seen under its name (an end of a pair
+        // whose peer went, deleted first).
+        let l = if fresh { None } else { seen.links.get(&i.name) };
+        if l.is_none() && !fresh {
+            // Foreign in a closed place, or a pair not made (a conflict): nothing to plan.
+            return;
+        }
+        let adopted = self.adopted_of(at, &i.name).is_some();
+        // A made veth's maker end is born up, with its MTU, in its bridge.
+        let maker_born = fresh
+            && !is_bridge
+            && self
+                .lab
+                .index
+                .makers
+                .contains(&(at.clone(), i.name.clone()));
+        let want_master: Option<Option<String>> = match (l, &i.bridge) {
+            (None, Some(b)) => Some(Some(b.clone())),
+            (None, None) => None,
+            (Some(l), Some(b)) => {
+                let bi = seen.links.get(b).map(|x| x.index);
+                (bi.is_none() || l.master != bi).then(|| Some(b.clone()))
+            }
+            (Some(l), None) => {
+                // A link of the lab's own that the file took out of its bridge.
+                (l.master.is_some() && !adopted && !is_bridge).then_some(None)
+            }
+        };
+        let want_mtu = match l {
+            None => None,
+            Some(l) => i.mtu.filter(|m| l.mtu != Some(*m)),
+        };
+        let want_up = if fresh {
+            !maker_born
+        } else {
+            l.is_some_and(|l| !l.up)
+        };
+        if want_master.is_some() || want_mtu.is_some() || want_up {
+            let mut why = Vec::new();
+            if let Some(l) = l {
+                if !l.up {
+                    why.push("down".to_string());
+                }
+                match &want_master {
+                    Some(Some(b)) => why.push(format!("not in bridge {b}")),
+                    Some(None) => why.push("in a bridge the file does not name".into()),
+                    None => {}
+                }
+                if let Some(m) = want_mtu {
+                    why.push(format!("mtu {} instead of {m}", l.mtu.unwrap_or(0)));
+                }
+            }
+            let mut what = Vec::new();
+            if want_up {
+                what.push("up".to_string());
+            }
+            match &want_master {
+                Some(Some(b)) => what.push(format!("master {b}")),
+                Some(None) => what.push("nomaster".into()),
+                None => {}
+            }
+            if let Some(m) = want_mtu {
+                what.push(format!("mtu {m}"));
+            }
+            let a = Self::act(
+                if fresh { Kind::Part } else { Kind::Change },
+                Op::SetLink {
+                    at: at.clone(),
+                    name: i.name.clone(),
+                    up: want_up,
+                    master: want_master,
+                    mtu: want_mtu,
+                },
+                format!("set {} {} ({pn})", i.name, what.join(" ")),
+                why.join(", "),
+            );
+            // A bridge comes up after its ports are in: each port that joins an up bridge
+            // makes the kernel redo its port selection over every port.
+            self.push_config(at, if is_bridge { 2 } else { 1 }, a);
+        } else if !fresh {
+            self.plan.unchanged += 1;
+        }
+        // Addresses: the file's exactly, on the lab's own links; on an adopted one, the file's
+        // are added and only those nsctl added are ever removed.
+        let index = l.map(|l| l.index);
+        for a in &i.addrs {
+            let ip = a.addr.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+            if index.is_some_and(|x| seen.has_addr(x, ip, a.len)) {
+                self.plan.unchanged += 1;
+                continue;
+            }
+            let act = Self::act(
+                if fresh { Kind::Part } else { Kind::Create },
+                Op::AddAddr {
+                    at: at.clone(),
+                    dev: i.name.clone(),
+                    addr: *a,
+                    adopted,
+                },
+                format!("add {} to {} ({pn})", addr_text(a), i.name),
+                if fresh { "" } else { "missing" },
+            );
+            self.push_config(at, 1, act);
+        }
+        if let (Some(x), false) = (index, adopted) {
+            let mut extra: Vec<(std::net::IpAddr, u8)> = seen
+                .addrs
+                .get(&x)
+                .into_iter()
+                .flatten()
+                .filter(|(ip, len)| {
+                    !kernel_made(ip)
+                        && !i.addrs.iter().any(|a| a.addr == Some(*ip) && a.len == *len)
+                })
+                .copied()
+                .collect();
+            extra.sort();
+            for (ip, len) in extra {
+                let p = Prefix {
+                    addr: Some(ip),
+                    len,
+                    explicit_len: true,
+                };
+                self.down[3].push(Self::act(
+                    Kind::Remove,
+                    Op::DelAddr {
+                        at: at.clone(),
+                        dev: i.name.clone(),
+                        addr: p,
+                        adopted: false,
+                    },
+                    format!("delete {} from {} ({pn})", addr_text(&p), i.name),
+                    "not in the file",
+                ));
+            }
+        }
+    }
+
+    fn routes(&mut self, at: &Where, seen: &PlaceObs, new: bool) {
+        let pn = place_name(at);
+        let own = matches!(self.place(at), Place::New | Place::Ours);
+        for r in self.lab.routes(at) {
+            let oif = r
+                .dev
+                .as_ref()
+                .and_then(|d| seen.links.get(d))
+                .map(|l| l.index);
+            // The kernel drops a route whose gateway's subnet loses its address: one this plan
+            // deletes (an address changed in the file) takes the route with it.
+            let orphaned = r.via.is_some_and(|gw| {
+                self.down[3].iter().any(|a| {
+                    matches!(&a.op, Op::DelAddr { at: x, addr, .. }
+                        if x == at && crate::lab::spec::same_subnet(addr, &gw))
+                })
+            });
+            if orphaned {
+                let a = Self::act(
+                    Kind::Change,
+                    Op::SetRoute {
+                        at: at.clone(),
+                        route: r.clone(),
+                    },
+                    format!("set route {r} ({pn})"),
+                    "the address its gateway is reached through changes",
+                );
+                self.push_config(at, 4, a);
+                continue;
+            }
+            if seen.routes.iter().any(|o| route_is(o, r, oif)) {
+                self.plan.unchanged += 1;
+                continue;
+            }
+            let other = seen.routes.iter().find(|o| same_dst(o, r));
+            let ours = own
+                || self
+                    .ix
+                    .routes
+                    .get(at)
+                    .is_some_and(|v| v.iter().any(|x| x.dst == r.dst));
+            let (kind, why) = match other {
+                None if new => (Kind::Part, String::new()),
+                None => (Kind::Create, "missing".to_string()),
+                Some(o) => {
+                    let now = match o.via {
+                        Some(v) => format!("via {v} now"),
+                        None => "another route now".into(),
+                    };
+                    if !ours {
+                        self.plan.foreign.push(format!(
+                            "route {} ({pn}): {now}",
+                            crate::lab::spec::RouteSpec {
+                                via: o.via,
+                                dev: None,
+                                dst: r.dst
+                            }
+                        ));
+                        if !self.adopt {
+                            continue;
+                        }
+                    }
+                    (Kind::Change, now)
+                }
+            };
+            let a = Self::act(
+                kind,
+                Op::SetRoute {
+                    at: at.clone(),
+                    route: r.clone(),
+                },
+                format!("set route {r} ({pn})"),
+                why,
+            );
+            self.push_config(at, 4, a);
+        }
+    }
+
+    /// The host's sysctls (shared with other labs) and NAT.
+    pub(super) fn host(&mut self) {
+        let lab = self.lab;
+        let host = self.obs.places.get(&None).cloned().unwrap_or_default();
+        for (k, v) in lab.sysctls(&None) {
+            let now = host.sysctls.get(&k).map(|s| s.as_str());
+            match shares::take(&self.obs.shares, &lab.name, &k, &v, now) {
+                Take::Nothing => self.plan.unchanged += 1,
+                Take::Conflict { value, labs } => self.plan.conflicts.push(format!(
+                    "host sysctl {k} is held at {value} by lab {}, and this lab wants {v}",
+                    labs.join(", ")
+                )),
+                Take::Hold { write } => {
+                    let (text, why) = if write {
+                        (
+                            format!("set sysctl {k}={v} (host)"),
+                            now.map(|n| format!("{n} now")).unwrap_or_default(),
+                        )
+                    } else {
+                        (
+                            format!("share sysctl {k}={v} (host)"),
+                            "set by another lab; kept until the last one is destroyed".into(),
+                        )
+                    };
+                    self.host_last.push(Self::act(
+                        Kind::Change,
+                        Op::HoldShare {
+                            key: k.clone(),
+                            value: v.clone(),
+                            write,
+                            old: now.map(str::to_string),
+                        },
+                        text,
+                        why,
+                    ));
+                }
+            }
+        }
+        if lab.nat.is_empty() {
+            return;
+        }
+        let table = crate::lab::nat::table_name(&lab.name);
+        let ours = self.j.owns(&Owned::NftTable {
+            family: "ip".into(),
+            name: table.clone(),
+        });
+        let want = crate::lab::nat::tags(&lab.nat, &lab.nets_v4());
+        match &self.obs.nat {
+            Some(_) if !ours => {
+                self.plan.strangers.push(format!("nft table ip {table}"));
+                self.plan.conflicts.push(format!(
+                    "nft table ip {table} exists and nsctl did not create it (installing the lab's NAT would replace it); delete it (nft delete table ip {table}) or rename the lab"
+                ))
+            }
+            Some(have) if *have == want => self.plan.unchanged += 1,
+            have => self.host_last.push(Self::act(
+                if have.is_some() {
+                    Kind::Change
+                } else {
+                    Kind::Create
+                },
+                Op::InstallNat,
+                format!(
+                    "install nft table ip {table} ({} masquerade rules)",
+                    lab.nat.len()
+                ),
+                if have.is_some() {
+                    "its rules differ from the file"
+                } else {
+                    "missing"
+                },
+            )),
+        }
+    }
+}

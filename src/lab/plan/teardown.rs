@@ -1,0 +1,325 @@
+//! The first part of a plan: what goes. Namespaces the file no longer names (with everything
+//! in them), the veth ends that linger after a namespace went, and each journaled entry the
+//! file no longer wants: the NAT table, sysctls (shared ones let go), routes, addresses on
+//! adopted links, adopted links put back, links.
+
+use std::collections::HashSet;
+
+use super::{addr_text, norm, same_dst, Kind, Op, Place, Planner};
+use crate::lab::journal::{split_key, Owned};
+use crate::lab::ownership::{self, Link, Netns};
+use crate::lab::spec::{place_name, RouteSpec, Where};
+
+impl Planner<'_> {
+    pub(super) fn teardown(&mut self) {
+        let journaled: Vec<Owned> = self.j.objects.clone();
+        let gone = self.gone_namespaces(&journaled);
+        self.pair_ends(&gone);
+        self.lingering_ends(&gone);
+        for o in &journaled {
+            let in_gone = super::super::journal::place(o)
+                .is_some_and(|at| at.as_ref().is_some_and(|n| gone.contains(n)));
+            if !in_gone {
+                self.left_the_file(o);
+            }
+        }
+    }
+
+    /// Namespaces that go: the lab's that the file no longer names (deleted), and journaled
+    /// ones already gone (their entries forgotten). Returns both kinds.
+    fn gone_namespaces(&mut self, journaled: &[Owned]) -> HashSet<String> {
+        let wanted: HashSet<&str> = self
+            .lab
+            .namespaces
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect();
+        let mut gone = HashSet::new();
+        for o in journaled {
+            match o {
+                Owned::Netns { name } if !wanted.contains(name.as_str()) => {
+                    gone.insert(name.clone());
+                    match ownership::netns(&self.j, self.obs, name) {
+                        Netns::Ours { bound } => {
+                            self.places.insert(Some(name.clone()), Place::Gone);
+                            self.down[6].push(Self::act(
+                                Kind::Remove,
+                                Op::DelNetns {
+                                    name: name.clone(),
+                                    bound,
+                                    ends: Vec::new(),
+                                },
+                                format!("delete netns {name}"),
+                                self.left(),
+                            ));
+                        }
+                        _ => self.plan.forget_places.push(name.clone()),
+                    }
+                }
+                Owned::Netns { name } => {
+                    if let Netns::Absent { .. } = ownership::netns(&self.j, self.obs, name) {
+                        // Gone by hand: its entries are stale; the namespace is made again.
+                        self.plan.forget_places.push(name.clone());
+                        gone.insert(name.clone());
+                    }
+                }
+                Owned::AdoptedNetns { name } if !wanted.contains(name.as_str()) => {
+                    self.plan.forget.push(o.clone());
+                }
+                _ => {}
+            }
+        }
+        gone
+    }
+
+    /// The veth ends outside namespace `n` whose peers are inside: (place, name).
+    fn ends_outside(&self, n: &str, gone: &HashSet<String>) -> Vec<(Where, String)> {
+        let mut out = Vec::new();
+        for (x, y) in &self.j.pairs {
+            for (inside, other) in [(x, y), (y, x)] {
+                let (ip, _) = split_key(inside);
+                let (op, on) = split_key(other);
+                if ip.as_deref() == Some(n) && op.as_ref().is_none_or(|o| !gone.contains(o)) {
+                    out.push((op, on));
+                }
+            }
+        }
+        out
+    }
+
+    /// Each deleted namespace's veth ends elsewhere, which the kernel removes with it: the
+    /// executor waits for them.
+    fn pair_ends(&mut self, gone: &HashSet<String>) {
+        let mut found = Vec::new();
+        for (k, a) in self.down[6].iter().enumerate() {
+            if let Op::DelNetns { name, .. } = &a.op {
+                found.push((k, self.ends_outside(name, gone)));
+            }
+        }
+        for (k, e) in found {
+            if let Op::DelNetns { ends, .. } = &mut self.down[6][k].op {
+                *ends = e;
+            }
+        }
+    }
+
+    /// A namespace gone by hand leaves the other ends of its pairs behind (lingering while
+    /// the kernel tears it down): they go too, or their entries when they are gone.
+    fn lingering_ends(&mut self, gone: &HashSet<String>) {
+        for n in self.plan.forget_places.clone() {
+            for (at, name) in self.ends_outside(&n, gone) {
+                let l = self
+                    .obs
+                    .places
+                    .get(&at)
+                    .and_then(|p| p.links.get(&name))
+                    .cloned();
+                match l {
+                    Some(l) if self.link_owner(&at, &name, l.index) == Link::Ours => self.down[5]
+                        .push(Self::act(
+                            Kind::Remove,
+                            Op::DelLink {
+                                at: at.clone(),
+                                name: name.clone(),
+                                index: l.index,
+                            },
+                            format!("delete link {name} ({})", place_name(&at)),
+                            format!("its veth peer went with netns {n}"),
+                        )),
+                    _ => self.plan.forget.push(Owned::Link { netns: at, name }),
+                }
+            }
+        }
+    }
+
+    /// One journaled entry in a place that stays: kept while the file wants it, else undone
+    /// (or forgotten when what it names is gone already).
+    fn left_the_file(&mut self, o: &Owned) {
+        match o {
+            Owned::NftTable { .. } if self.lab.nat.is_empty() => self.nat_left(o),
+            Owned::Sysctl { netns, key, old } => self.sysctl_left(netns, key, old),
+            Owned::Route { netns, route } => self.route_left(o, netns, route),
+            Owned::Addr { netns, dev, addr } => self.addr_left(o, netns, dev, addr),
+            Owned::Adopted {
+                netns,
+                name,
+                up,
+                mtu,
+            } => self.adopted_left(o, netns, name, *up, *mtu),
+            Owned::Link { netns, name } => self.link_left(o, netns, name),
+            _ => {}
+        }
+    }
+
+    fn nat_left(&mut self, o: &Owned) {
+        if self.obs.nat.is_none() {
+            self.plan.forget.push(o.clone());
+            return;
+        }
+        self.down[0].push(Self::act(
+            Kind::Remove,
+            Op::RemoveNat,
+            format!(
+                "delete nft table ip {}",
+                crate::lab::nat::table_name(&self.lab.name)
+            ),
+            self.left(),
+        ));
+    }
+
+    fn sysctl_left(&mut self, netns: &Where, key: &str, old: &str) {
+        let lab = self.lab;
+        if lab.sysctls(netns).iter().any(|(k, _)| k == key) {
+            return;
+        }
+        let (op, text) = match netns {
+            None => {
+                let others: Vec<String> = self
+                    .obs
+                    .shares
+                    .get(key)
+                    .map(|s| s.labs.iter().filter(|l| **l != lab.name).cloned().collect())
+                    .unwrap_or_default();
+                let text = match self.obs.shares.get(key) {
+                    Some(_) if !others.is_empty() => format!(
+                        "let go of sysctl {key} (host; still needed by {})",
+                        others.join(", ")
+                    ),
+                    Some(s) => format!("restore sysctl {key}={} (host)", s.old),
+                    None => format!("restore sysctl {key}={old} (host)"),
+                };
+                (Op::ReleaseShare { key: key.into() }, text)
+            }
+            Some(_) => (
+                Op::RestoreSysctl {
+                    at: netns.clone(),
+                    key: key.into(),
+                    old: old.into(),
+                },
+                format!("restore sysctl {key}={old} ({})", place_name(netns)),
+            ),
+        };
+        self.down[1].push(Self::act(Kind::Remove, op, text, self.left()));
+    }
+
+    fn route_left(&mut self, o: &Owned, netns: &Where, route: &str) {
+        let Ok(r) = RouteSpec::parse(route) else {
+            return;
+        };
+        let want = self.lab.routes(netns);
+        if want.contains(&r) {
+            return;
+        }
+        let there = self
+            .obs
+            .places
+            .get(netns)
+            .is_some_and(|p| p.routes.iter().any(|x| same_dst(x, &r)));
+        if want.iter().any(|w| w.dst == r.dst) || !there {
+            // Superseded by the file's new route to the same place, or gone.
+            self.plan.forget.push(o.clone());
+            return;
+        }
+        self.down[2].push(Self::act(
+            Kind::Remove,
+            Op::DelRoute {
+                at: netns.clone(),
+                route: r,
+                text: route.into(),
+            },
+            format!("delete route {route} ({})", place_name(netns)),
+            self.left(),
+        ));
+    }
+
+    fn addr_left(&mut self, o: &Owned, netns: &Where, dev: &str, addr: &str) {
+        let Some(p) = crate::wiring::prefix::parse(addr.as_bytes()).filter(|p| p.addr.is_some())
+        else {
+            return;
+        };
+        if self
+            .wants_if(netns, dev)
+            .is_some_and(|i| i.addrs.iter().any(|a| norm(*a) == norm(p)))
+        {
+            return;
+        }
+        let there = self.obs.places.get(netns).is_some_and(|pl| {
+            pl.links
+                .get(dev)
+                .is_some_and(|l| p.addr.is_some_and(|ip| pl.has_addr(l.index, ip, p.len)))
+        });
+        if !there {
+            self.plan.forget.push(o.clone());
+            return;
+        }
+        self.down[3].push(Self::act(
+            Kind::Remove,
+            Op::DelAddr {
+                at: netns.clone(),
+                dev: dev.into(),
+                addr: p,
+                adopted: true,
+            },
+            format!(
+                "delete {} from {dev} ({})",
+                addr_text(&p),
+                place_name(netns)
+            ),
+            self.left(),
+        ));
+    }
+
+    fn adopted_left(&mut self, o: &Owned, netns: &Where, name: &str, up: bool, mtu: Option<u32>) {
+        if self.wants_if(netns, name).is_some() {
+            return;
+        }
+        let l = self.obs.places.get(netns).and_then(|p| p.links.get(name));
+        match l {
+            Some(l) if l.up != up || (mtu.is_some() && l.mtu != mtu) => {
+                self.down[4].push(Self::act(
+                    Kind::Remove,
+                    Op::RestoreLink {
+                        at: netns.clone(),
+                        name: name.into(),
+                        up,
+                        mtu,
+                    },
+                    format!(
+                        "restore {name} ({}) to {}",
+                        place_name(netns),
+                        if up { "up" } else { "down" }
+                    ),
+                    "adopted, and no longer in the file",
+                ))
+            }
+            _ => self.plan.forget.push(o.clone()),
+        }
+    }
+
+    fn link_left(&mut self, o: &Owned, netns: &Where, name: &str) {
+        if self.link_wanted(netns, name) {
+            return;
+        }
+        let l = self
+            .obs
+            .places
+            .get(netns)
+            .and_then(|p| p.links.get(name))
+            .cloned();
+        match l {
+            Some(l) if self.link_owner(netns, name, l.index) == Link::Ours => {
+                self.down[5].push(Self::act(
+                    Kind::Remove,
+                    Op::DelLink {
+                        at: netns.clone(),
+                        name: name.into(),
+                        index: l.index,
+                    },
+                    format!("delete link {name} ({})", place_name(netns)),
+                    self.left(),
+                ))
+            }
+            _ => self.plan.forget.push(o.clone()),
+        }
+    }
+}
