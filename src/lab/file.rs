@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-/// The file as written.
+/// The file as written. Unknown keys are found by [`precheck`] (all of them, with their
+/// positions), so serde does not stop at the first.
 #[derive(Deserialize, Debug, Default)]
-#[serde(deny_unknown_fields)]
 pub struct LabFile {
     /// Names the lab's state and its nft table; defaults to the file's stem.
     pub name: Option<Spanned<String>>,
@@ -27,7 +27,6 @@ pub struct LabFile {
 
 /// A namespace's (or the host's) own settings.
 #[derive(Deserialize, Debug, Default, Clone)]
-#[serde(deny_unknown_fields)]
 pub struct Place {
     /// Bring `lo` up (namespaces only; default true).
     pub lo: Option<bool>,
@@ -38,7 +37,6 @@ pub struct Place {
 }
 
 #[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
 pub struct Bridge {
     pub netns: Option<Spanned<String>>,
     #[serde(default)]
@@ -47,13 +45,11 @@ pub struct Bridge {
 }
 
 #[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
 pub struct Veth {
     pub ends: Spanned<Vec<Spanned<End>>>,
 }
 
 #[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
 pub struct End {
     pub netns: Option<Spanned<String>>,
     pub name: Spanned<String>,
@@ -64,7 +60,6 @@ pub struct End {
 }
 
 #[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
 pub struct Nat {
     pub source: Spanned<String>,
     /// The interface masqueraded traffic leaves through (any when absent).
@@ -209,23 +204,25 @@ fn walk(v: &toml::de::DeValue<'_>, shape: &Shape, out: &mut Vec<Problem>) {
     }
 }
 
-/// Every syntax error (the parser recovers and goes on), then every unknown key, before
-/// serde reads the file: serde stops at its first problem.
-pub fn precheck(text: &str) -> Vec<Problem> {
+/// Every syntax error (the parser recovers and goes on), or else every unknown key, before
+/// serde reads the file: serde stops at its first problem. The flag says the problems are
+/// syntax errors (nothing more can be checked).
+pub fn precheck(text: &str) -> (Vec<Problem>, bool) {
     let (doc, errors) = toml::de::DeTable::parse_recoverable(text);
     if !errors.is_empty() {
-        return errors
+        let p = errors
             .iter()
             .map(|e| Problem {
                 at: e.span().map(|s| s.start).unwrap_or(0),
                 msg: e.message().trim_end().replace('\n', " "),
             })
             .collect();
+        return (p, true);
     }
     let mut out = Vec::new();
     walk(&toml::de::DeValue::Table(doc.into_inner()), &TOP, &mut out);
     out.sort_by_key(|p| p.at);
-    out
+    (out, false)
 }
 
 #[cfg(test)]
@@ -234,14 +231,15 @@ mod tests {
 
     #[test]
     fn every_syntax_error_and_unknown_key_is_found() {
-        let p = precheck(
+        let (p, syntax) = precheck(
             "[netns.A]\nrouts = []\n[bridge.b]\nmtuu = 3\n[[veth]]\nends = [{ nam = \"x\" }]\n",
         );
+        assert!(!syntax);
         let m: Vec<&str> = p.iter().map(|p| p.msg.as_str()).collect();
         assert_eq!(p.len(), 3, "{m:?}");
         assert!(m[0].starts_with("unknown field `routs`"));
-        let p = precheck("a = \nb = [\n[x\n");
-        assert!(p.len() >= 2, "{p:?}");
+        let (p, syntax) = precheck("a = \nb = [\n[x\n");
+        assert!(syntax && p.len() >= 2, "{p:?}");
     }
 
     #[test]

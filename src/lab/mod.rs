@@ -174,12 +174,31 @@ pub fn load(path: &std::path::Path) -> Result<spec::Lab, LabError> {
         let (l, c) = file::line_col(text.as_bytes(), p.at);
         format!("{shown}:{l}:{c}: {}", p.msg)
     };
-    let pre = file::precheck(&text);
-    if !pre.is_empty() {
-        return Err(bad(pre.iter().map(at).collect::<Vec<_>>().join("\n")));
+    // Syntax errors stop here (there is no file to check); unknown keys are reported with
+    // everything the checks find in the rest.
+    let (mut problems, syntax) = file::precheck(&text);
+    let report = |ps: &mut Vec<file::Problem>| {
+        ps.sort_by_key(|p| p.at);
+        bad(ps.iter().map(at).collect::<Vec<_>>().join("\n"))
+    };
+    if syntax {
+        return Err(report(&mut problems));
     }
-    let f = file::parse(&text).map_err(|p| bad(at(&p)))?;
-    spec::build(f, &stem, true).map_err(|ps| bad(ps.iter().map(at).collect::<Vec<_>>().join("\n")))
+    let f = match file::parse(&text) {
+        Ok(f) => f,
+        Err(p) => {
+            problems.push(p);
+            return Err(report(&mut problems));
+        }
+    };
+    match spec::build(f, &stem, true) {
+        Ok(lab) if problems.is_empty() => Ok(lab),
+        Ok(_) => Err(report(&mut problems)),
+        Err(ps) => {
+            problems.extend(ps);
+            Err(report(&mut problems))
+        }
+    }
 }
 
 fn words(args: &[Vec<u8>], verb: &str) -> Vec<std::ffi::OsString> {

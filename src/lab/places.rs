@@ -20,13 +20,6 @@ pub struct Places {
 
 const LOST: &str = "stopping before anything else is changed; run the command again to converge";
 
-/// What one visit to a namespace brings back.
-pub struct Visit {
-    pub dumper: crate::nl::sync::Dumper,
-    pub cookie: Option<u64>,
-    pub sysctls: Vec<(String, String)>,
-}
-
 /// A sysctl as this thread's namespace sees it.
 pub fn read_sysctl(key: &str) -> std::io::Result<String> {
     std::fs::read_to_string(super::spec::sysctl_path(key)).map(|s| s.trim().to_string())
@@ -35,16 +28,22 @@ pub fn read_sysctl(key: &str) -> std::io::Result<String> {
 /// A failure in nsctl's own words: what failed and why.
 pub type Fail = String;
 
+/// The calling thread's own network namespace, to come back to. A helper thread must use
+/// /proc/thread-self: /proc/self is the main thread's.
+pub fn thread_home() -> Result<OwnedFd, Fail> {
+    File::open("/proc/thread-self/ns/net")
+        .map(Into::into)
+        .map_err(|e| {
+            format!(
+                "cannot open this thread's network namespace: {}",
+                crate::error::io_errstr(&e)
+            )
+        })
+}
+
 impl Places {
     pub fn new() -> Result<Places, Fail> {
-        let home: OwnedFd = File::open("/proc/thread-self/ns/net")
-            .map_err(|e| {
-                format!(
-                    "cannot open this thread's network namespace: {}",
-                    crate::error::io_errstr(&e)
-                )
-            })?
-            .into();
+        let home = thread_home()?;
         let nl = Netlink::new().map_err(|e| {
             format!(
                 "cannot start the netlink runtime: {}",
@@ -93,35 +92,6 @@ impl Places {
     /// Whether the thread is stranded in another namespace (see [`Places::inside`]).
     pub fn lost(&self) -> bool {
         self.lost.get()
-    }
-
-    /// One visit to netns `name`: a blocking socket that lives there (for dumps), its
-    /// cookie, and the sysctls `keys` as seen there (a key that cannot be read is left out).
-    pub fn visit(&self, name: &str, keys: &[&str]) -> Result<Visit, Fail> {
-        let (s, c, sys) = self.inside(name, || {
-            let sys: Vec<(String, String)> = keys
-                .iter()
-                .filter_map(|k| read_sysctl(k).ok().map(|v| (k.to_string(), v)))
-                .collect();
-            (crate::nl::sync::Dumper::open(), netns_cookie_here(), sys)
-        })?;
-        let dumper = s.map_err(|e| {
-            format!(
-                "cannot open a netlink socket in netns \"{name}\": {}",
-                crate::error::io_errstr(&e)
-            )
-        })?;
-        let cookie = c.map_err(|e| {
-            format!(
-                "cannot read the cookie of netns \"{name}\": {}",
-                crate::error::errstr(e)
-            )
-        })?;
-        Ok(Visit {
-            dumper,
-            cookie,
-            sysctls: sys,
-        })
     }
 
     /// A netlink socket that lives in netns `name` (None: the host's).

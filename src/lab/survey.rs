@@ -4,13 +4,12 @@
 //! thread's). The main thread never leaves its namespace, and a helper that cannot go home
 //! just ends, with an error. No async runtime is involved.
 
-use std::fs::File;
 use std::os::fd::{AsFd, OwnedFd};
 
 use nix::sched::{setns, CloneFlags};
 
 use super::observe::{read_place, Families, NsObs, PlaceObs};
-use super::places::{netns_cookie_here, open_netns, read_sysctl, Fail};
+use super::places::{netns_cookie_here, open_netns, read_sysctl, thread_home, Fail};
 
 /// One namespace to read.
 pub struct Job {
@@ -91,14 +90,7 @@ fn one(home: &OwnedFd, job: &Job) -> Result<Found, Fail> {
 }
 
 fn worker(jobs: &[Job]) -> Result<Vec<Found>, Fail> {
-    let home: OwnedFd = File::open("/proc/thread-self/ns/net")
-        .map_err(|e| {
-            format!(
-                "cannot open this thread's network namespace: {}",
-                crate::error::io_errstr(&e)
-            )
-        })?
-        .into();
+    let home = thread_home()?;
     jobs.iter().map(|j| one(&home, j)).collect()
 }
 
