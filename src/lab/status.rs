@@ -115,7 +115,21 @@ pub fn list(json: bool) -> Result<i32, LabError> {
     let mut rows = Vec::new();
     let mut all = true;
     for n in names {
-        let j = super::journal(&n)?;
+        let j = match super::journal(&n) {
+            Ok(j) => j,
+            Err(e) => {
+                // One damaged journal does not hide the other labs.
+                all = false;
+                rows.push(Row {
+                    lab: n,
+                    objects: 0,
+                    applied: String::new(),
+                    state: format!("unknown ({})", e.msg),
+                    file: String::new(),
+                });
+                continue;
+            }
+        };
         let state = match &j.file {
             None => "unknown (no file recorded)".to_string(),
             Some(f) => match plan_of(Path::new(f)) {

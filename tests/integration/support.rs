@@ -62,11 +62,21 @@ fn sh(cmd: &str) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
 }
 
-/// The parts of the host the suite must leave alone: /run/netns, the host's links, and its
-/// mount table (mount point, fs type, source).
+/// The parts of the host the suite must leave alone: /run/netns, /run/nsctl, /etc/netns, the
+/// host's links, addresses (without their lifetimes, which count down), routes, the sysctls
+/// labs touch, the nft ruleset, and its mount table (mount point, fs type, source).
 pub fn host_state() -> String {
     let mut s = String::new();
     s += &sh("ls -la --time-style=+ /run/netns 2>&1 | sed 1d");
+    s += &sh("ls -laR --time-style=+ /run/nsctl 2>&1 | grep -v '^total'");
+    s += &sh("ls -la --time-style=+ /etc/netns 2>&1 | sed 1d");
+    s += &sh("ip -o addr show | awk '{print $2, $3, $4}'");
+    s += &sh("ip route show table all | sed 's/ expires [0-9]*sec//'");
+    s += &sh(
+        "cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/all/forwarding \
+              /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv6/conf/all/forwarding",
+    );
+    s += &sh("nft list ruleset 2>&1");
     s += &sh("ip -o link show | awk -F': ' '{print $2}' | sort");
     s += &sh("awk '{for (i = 7; $i != \"-\"; i++); print $5, $(i + 1), $(i + 2)}' /proc/self/mountinfo | sort");
     s += &sh("readlink /proc/self/ns/net /proc/self/ns/mnt");
