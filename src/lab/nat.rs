@@ -28,11 +28,32 @@ pub fn table_name(lab: &str) -> String {
     format!("nsctl-{lab}")
 }
 
-/// Is `nft` on PATH?
+/// The absolute path of `nft`, looked up on PATH once per process: every later run of it
+/// (as root) uses that file, not whatever a changed PATH would find.
+pub fn nft_path() -> Option<&'static std::path::Path> {
+    static NFT: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    NFT.get_or_init(|| {
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path)
+            .filter(|d| d.is_absolute())
+            .map(|d| d.join("nft"))
+            .find(|p| p.is_file())
+    })
+    .as_deref()
+}
+
+/// Is `nft` installed (on PATH)?
 pub fn nft_available() -> bool {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("nft").is_file()))
-        .unwrap_or(false)
+    nft_path().is_some()
+}
+
+/// The crate adds `-j -f -` itself.
+const NO_ARGS: &[&str] = &[];
+
+fn nft() -> Result<&'static std::path::Path, Fail> {
+    nft_path().ok_or_else(|| {
+        "nft is not installed; install nftables (apt-get install nftables)".to_string()
+    })
 }
 
 /// The comment that identifies one rule, so a converged table is recognised as such.
@@ -131,7 +152,7 @@ fn rule<'a>(table: &'a str, src: &IpPrefix, out: &Option<String>) -> Rule<'a> {
 pub fn current(lab: &str) -> Result<Option<Vec<String>>, Fail> {
     let name = table_name(lab);
     let read = |args: &[&str]| {
-        nftables::helper::get_current_ruleset_with_args(None::<&str>, args)
+        nftables::helper::get_current_ruleset_with_args(Some(nft()?), args)
             .map_err(|e| format!("cannot read the nft ruleset: {}", plain(&e)))
     };
     let tables = read(&["-j", "list", "tables", "ip"])?;
@@ -188,7 +209,7 @@ pub fn install(
     for (s, o) in rules {
         b.add(NfListObject::Rule(rule(&name, s, o)));
     }
-    nftables::helper::apply_ruleset(&b.to_nftables())
+    nftables::helper::apply_ruleset_with_args(&b.to_nftables(), Some(nft()?), NO_ARGS)
         .map_err(|e| format!("nft refused the NAT rules: {}", plain(&e)))
 }
 
@@ -204,7 +225,7 @@ pub fn remove(lab: &str) -> Result<bool, Fail> {
         name: Cow::Borrowed(name.as_str()),
         ..Default::default()
     }));
-    nftables::helper::apply_ruleset(&b.to_nftables())
+    nftables::helper::apply_ruleset_with_args(&b.to_nftables(), Some(nft()?), NO_ARGS)
         .map_err(|e| format!("nft could not delete table {name}: {}", plain(&e)))?;
     Ok(true)
 }

@@ -233,7 +233,8 @@ nft list chain ip nsctl-abc mine >/dev/null && echo "table kept"
 pub fn missing_nft_and_dry_run() -> Result<(), String> {
     let o = run(r#"
 before=$(snap)
-env PATH=/usr/bin:/bin $NSCTL apply /tmp/lab.toml; echo "rc=$?"
+# A PATH with nothing on it hides nft on any layout (merged /usr or not).
+mkdir -p /tmp/nopath; env PATH=/tmp/nopath $NSCTL apply /tmp/lab.toml; echo "rc=$?"
 $NSCTL apply --dry-run /tmp/lab.toml | grep -c '^create'
 $NSCTL destroy --dry-run /tmp/lab.toml | tail -1 | sed 's/ in .*//'
 [ "$before" = "$(snap)" ] && echo "unchanged"

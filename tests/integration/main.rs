@@ -110,6 +110,30 @@ const CASES: &[Case] = &[
 ];
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo test --test integration -- WORD...` runs the cases whose names contain a WORD
+    // (cargo's own flags, which start with '-', are ignored); the host check always runs.
+    let words: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let chosen: Vec<&Case> = CASES
+        .iter()
+        .filter(|(name, _)| words.is_empty() || words.iter().any(|w| name.contains(w.as_str())))
+        .collect();
+    if args.iter().any(|a| a == "--list") {
+        for (name, _) in &chosen {
+            println!("{name}: test");
+        }
+        println!("\n{} tests, 0 benchmarks", chosen.len());
+        return;
+    }
+    if chosen.is_empty() {
+        let w: Vec<&str> = words.iter().map(|w| w.as_str()).collect();
+        println!(
+            "integration: no case name contains {}; `cargo test --test integration -- --list` lists them",
+            w.join(" or ")
+        );
+        println!("0 passed, 1 failed");
+        std::process::exit(1);
+    }
     let ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
@@ -138,9 +162,9 @@ fn main() {
         }
         println!(
             "integration: SKIPPED {} privileged cases ({why}); run as root to test for real",
-            CASES.len()
+            chosen.len()
         );
-        println!("0 passed, 0 failed, {} skipped", CASES.len());
+        println!("0 passed, 0 failed, {} skipped", chosen.len());
         return;
     }
     let before = support::host_state();
@@ -159,16 +183,8 @@ fn main() {
             }
         }
     };
-    // `cargo test --test integration -- WORD...` runs the cases whose names contain a WORD
-    // (cargo's own flags, which start with '-', are ignored); the host check always runs.
-    let words: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    for (name, f) in CASES {
-        if words.is_empty() || words.iter().any(|w| name.contains(w.as_str())) {
-            run(name, f);
-        }
+    for (name, f) in chosen {
+        run(name, f);
     }
     run("host_unchanged_after_suite", &|| {
         let after = support::host_state();

@@ -36,11 +36,18 @@ done
 echo "compared $n forms, fail=$fail"
 "#;
 
+/// How many forms the script compares (each one in its `for args in ...` list).
+const FORMS: usize = 26;
+
 pub fn show_matches_ip() -> Result<(), String> {
     let o = sandbox(SCRIPT);
     o.expect_rc(0, "show")?;
-    if !o.stdout.contains("fail=0") {
-        return Err(format!("{}{}", o.stdout, o.stderr));
+    let last = o.stdout.lines().last().unwrap_or_default();
+    if last != format!("compared {FORMS} forms, fail=0") {
+        return Err(format!(
+            "wanted {FORMS} forms compared and equal:\n{}{}",
+            o.stdout, o.stderr
+        ));
     }
     println!("  show: {}", o.stdout.trim());
     Ok(())
