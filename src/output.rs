@@ -7,7 +7,6 @@
 
 use std::cell::RefCell;
 use std::io::Write;
-use std::os::fd::BorrowedFd;
 
 const BLOCK: usize = 4096;
 
@@ -20,9 +19,31 @@ thread_local! {
     static OUT: RefCell<Stdout> = const { RefCell::new(Stdout { buf: Vec::new(), tty: None }) };
 }
 
+#[cfg(test)]
+thread_local! {
+    /// What unit tests wrote to stdout (1) and stderr (2): kept for the test to read with
+    /// [`take_captured`], instead of reaching the terminal as noise.
+    static CAPTURED: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// The stdout and stderr this thread's test wrote since the last call.
+#[cfg(test)]
+pub fn take_captured() -> (Vec<u8>, Vec<u8>) {
+    CAPTURED.with(|c| std::mem::take(&mut *c.borrow_mut()))
+}
+
+#[cfg(test)]
+fn write_fd(fd: i32, data: &[u8]) {
+    CAPTURED.with(|c| {
+        let mut c = c.borrow_mut();
+        if fd == 1 { &mut c.0 } else { &mut c.1 }.extend_from_slice(data);
+    });
+}
+
+#[cfg(not(test))]
 fn write_fd(fd: i32, mut data: &[u8]) {
     // SAFETY: fds 1 and 2 stay open for the life of the process; we only borrow them.
-    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
     while !data.is_empty() {
         match nix::unistd::write(fd, data) {
             Ok(0) => return,

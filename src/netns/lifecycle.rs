@@ -218,7 +218,12 @@ mod tests {
     #[test]
     fn failed_unshare_restores_and_removes() {
         let mut r = Recorder::failing("unshare", 0, Errno::ENOMEM);
+        crate::output::take_captured();
         assert_eq!(create(&mut r, b"x", Source::New), Ok(-1));
+        assert_eq!(
+            crate::output::take_captured().1,
+            b"Failed to create a new network namespace \"x\": Cannot allocate memory\n"
+        );
         assert!(r.calls.iter().any(|c| c == "setns 103"));
         assert_eq!(r.calls.last().unwrap(), "unlink /run/netns/x");
         assert!(!r.calls.iter().any(|c| c.starts_with("mount /proc")));
@@ -227,7 +232,12 @@ mod tests {
     #[test]
     fn duplicate_name_creates_nothing_and_removes_nothing() {
         let mut r = Recorder::failing("create_excl", 0, Errno::EEXIST);
+        crate::output::take_captured();
         assert_eq!(create(&mut r, b"x", Source::New), Ok(-1));
+        assert_eq!(
+            crate::output::take_captured().1,
+            b"Cannot create namespace file \"/run/netns/x\": File exists\n"
+        );
         assert!(r
             .calls
             .last()
