@@ -69,33 +69,68 @@ fn cut_comment(line: &mut Vec<u8>) {
     }
 }
 
+/// The longest command line nsctl reads (a logical line, continuations included). ip has
+/// no limit and grows its buffer until memory runs out (`ip -b /dev/zero`); a megabyte is far
+/// beyond any real command (512 words at most).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// Why reading a line stopped.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// End of input (or "Missing continuation line", already said).
+    End,
+    /// A line longer than [`MAX_LINE`], already said.
+    TooLong,
+}
+
 impl<R: BufRead> LineReader<R> {
     pub fn new(input: R) -> Self {
         LineReader { input, lineno: 0 }
     }
 
-    /// The next logical line, or None at the end (or after "Missing continuation line").
-    pub fn next_line(&mut self) -> Option<Vec<u8>> {
+    /// One physical line into `buf`, at most `room` bytes of it.
+    fn physical(&mut self, buf: &mut Vec<u8>, room: usize) -> Result<usize, Stop> {
+        let n = std::io::Read::take(&mut self.input, room as u64 + 1)
+            .read_until(b'\n', buf)
+            .map_err(|_| Stop::End)?;
+        if n > room {
+            err(format!("Line {} is longer than {MAX_LINE} bytes\n", self.lineno + 1).as_bytes());
+            return Err(Stop::TooLong);
+        }
+        Ok(n)
+    }
+
+    /// The next logical line, or why there is none.
+    pub fn read_line(&mut self) -> Result<Vec<u8>, Stop> {
         let mut line = Vec::new();
-        if self.input.read_until(b'\n', &mut line).ok()? == 0 {
-            return None;
+        if self.physical(&mut line, MAX_LINE)? == 0 {
+            return Err(Stop::End);
         }
         self.lineno += 1;
         cut_nul(&mut line);
         cut_comment(&mut line);
-        while let Some(p) = line.windows(2).position(|w| w == b"\\\n") {
+        // A physical line holds one newline, at its end, so a continuation can only end the
+        // line read so far: checking the end keeps long continued lines linear (ip rescans
+        // the whole line for each one).
+        while line.ends_with(b"\\\n") {
             let mut next = Vec::new();
-            if self.input.read_until(b'\n', &mut next).unwrap_or(0) == 0 {
+            let room = MAX_LINE.saturating_sub(line.len());
+            if self.physical(&mut next, room)? == 0 {
                 err(b"Missing continuation line\n");
-                return None;
+                return Err(Stop::End);
             }
             self.lineno += 1;
-            line.truncate(p);
+            line.truncate(line.len() - 2);
             cut_nul(&mut next);
             cut_comment(&mut next);
             line.extend_from_slice(&next);
         }
-        Some(line)
+        Ok(line)
+    }
+
+    /// The next logical line, or None at the end (or after a message saying why not).
+    pub fn next_line(&mut self) -> Option<Vec<u8>> {
+        self.read_line().ok()
     }
 }
 
@@ -116,7 +151,13 @@ pub fn run(ctx: &mut Ctx, file: &[u8]) -> Ret {
     let stdin = std::io::stdin();
     let mut reader = LineReader::new(std::io::BufReader::with_capacity(4096, stdin.lock()));
     let mut status = 0;
-    while let Some(line) = reader.next_line() {
+    loop {
+        let line = match reader.read_line() {
+            Ok(l) => l,
+            Err(Stop::End) => break,
+            // Nothing of an endless line is run; the batch fails as ip's would on a bad line.
+            Err(Stop::TooLong) => return Ok(-1),
+        };
         let words = split_words(&line)?;
         if words.is_empty() {
             continue;
@@ -178,5 +219,20 @@ mod tests {
         assert!(r.next_line().is_none());
         let mut r = LineReader::new(&b"add a\0b # x\nlist\n"[..]);
         assert_eq!(r.next_line().unwrap(), b"add a");
+    }
+
+    #[test]
+    fn endless_lines_are_cut_off_and_continuations_are_linear() {
+        let zeros = vec![0u8; MAX_LINE + 10];
+        let mut r = LineReader::new(&zeros[..]);
+        assert_eq!(r.read_line(), Err(Stop::TooLong));
+        // 200,000 continued lines (ip's rescan would take minutes): every word arrives.
+        let text = "add \\\n".repeat(200_000) + "x\n";
+        let mut r = LineReader::new(text.as_bytes());
+        let line = r.read_line().unwrap();
+        assert_eq!(line.len(), 4 * 200_000 + 2);
+        assert_eq!(r.lineno, 200_001);
+        let mut r = LineReader::new(&b"add \\\n"[..]);
+        assert_eq!(r.read_line(), Err(Stop::End));
     }
 }

@@ -230,6 +230,20 @@ pub fn run_line(ctx: &mut Ctx, words: &[Vec<u8>]) -> Ret {
     if let Some(obj) = words.first().and_then(|w| crate::wiring::object(w)) {
         return crate::wiring::run(ctx, obj, &words[1..]);
     }
+    // In a batch, a first word that is no object and no netns verb is what ip calls an
+    // unknown object (an ip batch line for `neigh`, `rule`, ...): a failed line, which
+    // `-force` goes past, not the end of the batch.
+    if let Some(first) = words.first() {
+        let object = first.len() >= 3 && matches(first, "netns");
+        if ctx.batch && !object && crate::commands::lookup(first).is_none() {
+            err(&bytes(&[
+                b"Object \"",
+                first,
+                b"\" is unknown, try \"ip help\".\n",
+            ]));
+            return Ok(-1);
+        }
+    }
     crate::commands::run(ctx, strip_object(words))
 }
 

@@ -59,6 +59,48 @@ pub fn get_prefix(word: &[u8]) -> Result<Prefix, Exit> {
     })
 }
 
+/// ip's `family_name`: how its messages name an address family (None: any).
+fn family_name(v6: Option<bool>) -> &'static str {
+    match v6 {
+        None => "any valid",
+        Some(false) => "inet",
+        Some(true) => "inet6",
+    }
+}
+
+fn expected(what: &str, v6: Option<bool>, word: &[u8]) -> Exit {
+    err(&bytes(&[
+        b"Error: ",
+        family_name(v6).as_bytes(),
+        b" ",
+        what.as_bytes(),
+        b" is expected rather than \"",
+        word,
+        b"\".\n",
+    ]));
+    Exit(1)
+}
+
+/// `get_addr` with ip's family: an address of another family is refused with ip's words
+/// (`Error: inet address is expected rather than "::1".`).
+pub fn get_addr_of(word: &[u8], v6: Option<bool>) -> Result<IpAddr, Exit> {
+    let a = std::str::from_utf8(word)
+        .ok()
+        .and_then(|s| s.parse::<IpAddr>().ok());
+    match a {
+        Some(a) if v6.is_none_or(|f| a.is_ipv6() == f) => Ok(a),
+        _ => Err(expected("address", v6, word)),
+    }
+}
+
+/// `get_prefix` with ip's family.
+pub fn get_prefix_of(word: &[u8], v6: Option<bool>) -> Result<Prefix, Exit> {
+    match parse(word) {
+        Some(p) if p.addr.is_none_or(|a| v6.is_none_or(|f| a.is_ipv6() == f)) => Ok(p),
+        _ => Err(expected("prefix", v6, word)),
+    }
+}
+
 /// `get_addr`: a single address (no length).
 pub fn get_addr(word: &[u8]) -> Result<IpAddr, Exit> {
     std::str::from_utf8(word)

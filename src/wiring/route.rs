@@ -3,11 +3,11 @@
 use std::net::IpAddr;
 
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType, RouteVia,
 };
 use netlink_packet_route::AddressFamily;
 
-use super::prefix::{get_addr, get_prefix, Prefix};
+use super::prefix::{get_addr_of, get_prefix_of, Prefix};
 use super::{duparg2, ifindex, main_sock, next, nodev};
 use crate::ctx::Ctx;
 use crate::error::{Exit, Ret};
@@ -62,9 +62,15 @@ pub fn message(s: &Spec, add: bool) -> RouteMessage {
         m.attributes
             .push(RouteAttribute::Destination(RouteAddress::from(a)));
     }
-    if let Some(g) = s.via {
-        m.attributes
-            .push(RouteAttribute::Gateway(RouteAddress::from(g)));
+    match s.via {
+        // A gateway of the route's own family.
+        Some(g) if g.is_ipv6() == v6 => m
+            .attributes
+            .push(RouteAttribute::Gateway(RouteAddress::from(g))),
+        // An IPv6 next hop for an IPv4 route (RFC 5549): RTA_VIA, as ip sends `via inet6`.
+        Some(IpAddr::V6(g)) => m.attributes.push(RouteAttribute::Via(RouteVia::Inet6(g))),
+        Some(IpAddr::V4(g)) => m.attributes.push(RouteAttribute::Via(RouteVia::Inet(g))),
+        None => {}
     }
     if let Some(o) = s.oif {
         m.attributes.push(RouteAttribute::Oif(o));
@@ -74,17 +80,24 @@ pub fn message(s: &Spec, add: bool) -> RouteMessage {
 
 fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
     let (mut dst, mut via, mut dev) = (None::<Prefix>, None, None::<Vec<u8>>);
+    // The request's family (Some(true): IPv6), set by whichever of the destination and the
+    // gateway comes first, as ip's rtm_family is; the other must agree.
+    let mut family: Option<bool> = None;
     let mut i = 0;
     while i < args.len() {
         let w = args[i].as_slice();
         if w == b"via" {
             let v = next(args, &mut i)?;
-            let v = if v == b"inet" || v == b"inet6" {
-                next(args, &mut i)?
-            } else {
-                v
+            // `via inet6 ADDR` names the gateway's family: one other than the route's is a
+            // gateway of another family (RTA_VIA), as ip sends it.
+            let (v, fam) = match v {
+                b"inet" => (next(args, &mut i)?, Some(false)),
+                b"inet6" => (next(args, &mut i)?, Some(true)),
+                _ => (v, family),
             };
-            via = Some(get_addr(v)?);
+            let a = get_addr_of(v, fam)?;
+            family.get_or_insert(a.is_ipv6());
+            via = Some(a);
         } else if w == b"dev" || w == b"oif" {
             dev = Some(next(args, &mut i)?.to_vec());
         } else {
@@ -95,7 +108,11 @@ fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
             if dst.is_some() {
                 return Err(duparg2("to", w));
             }
-            dst = Some(get_prefix(w)?);
+            let p = get_prefix_of(w, family)?;
+            if let Some(a) = p.addr {
+                family.get_or_insert(a.is_ipv6());
+            }
+            dst = Some(p);
         }
         i += 1;
     }

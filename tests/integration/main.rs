@@ -50,6 +50,10 @@ const CASES: &[Case] = &[
         wiring::failures_change_nothing,
     ),
     ("wiring_interop_and_batch", wiring::interop_and_batch),
+    (
+        "wiring_route_families_and_batch_objects_match_ip",
+        wiring::route_families_and_batch_objects,
+    ),
     ("wiring_show_output_matches_ip", show::show_matches_ip),
     (
         "lab_validation_errors_change_nothing",

@@ -155,3 +155,37 @@ ip -n a -o link show va | grep -q 'state DOWN' && echo "nsctl set seen by ip"
         "interop",
     )
 }
+
+/// Gateways of the other family and batch lines for objects nsctl lacks behave as in ip:
+/// each form is run by ip and by nsctl in one sandbox and compared (stdout, stderr, rc and
+/// the route the kernel holds); an endless batch line (`-b /dev/zero` under a memory limit)
+/// is refused, not a crash.
+pub fn route_families_and_batch_objects() -> Result<(), String> {
+    let o = crate::support::sandbox(
+        r#"
+ip link add d0 type veth peer name d1; ip link set d0 up; ip link set d1 up
+ip addr add 10.0.0.1/24 dev d0; ip addr add fd00::1/64 dev d0 nodad
+for args in "route add 10.1.0.0/16 via ::1" "route add ::/0 via 10.0.0.1" "route add via 10.0.0.7 fd00:5::/64" "route add 10.3.0.0/16 via inet6 zz dev d0" "route add 10.2.0.0/16 via inet6 fe80::1 dev d0"; do
+  ip $args > /tmp/i 2>&1; echo "rc=$?" >> /tmp/i; r1=$(ip route show 10.2.0.0/16); ip route del 10.2.0.0/16 2>/dev/null
+  $NSCTL $args > /tmp/n 2>&1; echo "rc=$?" >> /tmp/n; r2=$(ip route show 10.2.0.0/16); ip route del 10.2.0.0/16 2>/dev/null
+  cmp -s /tmp/i /tmp/n && [ "$r1" = "$r2" ] && echo "same: $(tr '\n' ' ' < /tmp/i)$r1" || { echo "DIFF: $args"; cat /tmp/i /tmp/n; echo "$r1 / $r2"; }
+done
+printf 'bogus\nnetns add after\n' > /tmp/bf
+ip -force -b /tmp/bf > /tmp/i 2>&1; echo "rc=$?" >> /tmp/i; ls /run/netns >> /tmp/i; ip netns del after
+$NSCTL -force -b /tmp/bf > /tmp/n 2>&1; echo "rc=$?" >> /tmp/n; ls /run/netns >> /tmp/n; ip netns del after
+cmp -s /tmp/i /tmp/n && echo "same batch: $(tr '\n' ' ' < /tmp/i)" || { cat /tmp/i; echo ---; cat /tmp/n; }
+(ulimit -v 400000; $NSCTL -b /dev/zero; echo "zero rc=$?") 2>&1
+"#,
+    );
+    crate::support::check(
+        &o,
+        "same: Error: inet address is expected rather than \"::1\". rc=1 \n\
+         same: Error: inet6 address is expected rather than \"10.0.0.1\". rc=1 \n\
+         same: Error: inet prefix is expected rather than \"fd00:5::/64\". rc=1 \n\
+         same: Error: inet6 address is expected rather than \"zz\". rc=1 \n\
+         same: rc=0 10.2.0.0/16 via inet6 fe80::1 dev d0 \n\
+         same batch: Object \"bogus\" is unknown, try \"ip help\". Command failed /tmp/bf:1 rc=1 after \n\
+         Line 1 is longer than 1048576 bytes\nzero rc=1\n",
+        "route families and batch objects",
+    )
+}
