@@ -9,6 +9,8 @@ pub mod cli;
 pub mod commands;
 pub mod ctx;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod json;
 pub mod lab;
 pub mod netns;

@@ -105,7 +105,7 @@ fn snooping(info: &[LinkInfo]) -> Option<bool> {
 }
 
 /// Links by name, from a link dump.
-fn parse_links(msgs: Vec<LinkMessage>) -> HashMap<String, LinkObs> {
+pub(crate) fn parse_links(msgs: Vec<LinkMessage>) -> HashMap<String, LinkObs> {
     let mut out = HashMap::new();
     for l in msgs {
         let mut st = LinkObs {
@@ -130,7 +130,7 @@ fn parse_links(msgs: Vec<LinkMessage>) -> HashMap<String, LinkObs> {
     out
 }
 
-fn parse_addrs(msgs: Vec<AddressMessage>, seen: &mut PlaceObs) {
+pub(crate) fn parse_addrs(msgs: Vec<AddressMessage>, seen: &mut PlaceObs) {
     for a in msgs {
         let mut local = None;
         let mut addr = None;
@@ -150,7 +150,7 @@ fn parse_addrs(msgs: Vec<AddressMessage>, seen: &mut PlaceObs) {
     }
 }
 
-fn parse_routes(msgs: Vec<RouteMessage>, seen: &mut PlaceObs) {
+pub(crate) fn parse_routes(msgs: Vec<RouteMessage>, seen: &mut PlaceObs) {
     for r in msgs {
         let mut table = r.header.table as u32;
         let mut st = RouteObs {

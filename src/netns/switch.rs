@@ -19,6 +19,11 @@ use crate::output::err_errno;
 /// takes paths relative to the run directory); the file is only opened for reading.
 pub fn enter_netns(name: &[u8]) -> Result<(), Reported> {
     let path = CString::new(run_path(name)).map_err(|_| Reported)?;
+    // The fuzz targets and unit tests drive the option parser with any words: `-n` must not
+    // move their thread into whatever namespace a generated path names.
+    if cfg!(any(fuzzing, test)) {
+        return Ok(());
+    }
     let fd = match nix::fcntl::open(
         path.as_c_str(),
         OFlag::O_RDONLY | OFlag::O_CLOEXEC,

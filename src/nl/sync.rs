@@ -52,42 +52,52 @@ impl Dumper {
         loop {
             rx.clear();
             let n = self.sock.recv(&mut rx, 0).map_err(errno)?;
-            let mut at = 0;
-            while at < n {
-                let part = &rx[at..n];
-                let m = NetlinkMessage::<RouteNetlinkMessage>::deserialize(part)
-                    .map_err(|_| Failure::Send)?;
-                let len = m.header.length as usize;
-                if len < 16 {
-                    return Err(Failure::Send);
-                }
-                at += (len + 3) & !3;
-                if m.header.sequence_number != seq {
-                    continue;
-                }
-                match m.payload {
-                    NetlinkPayload::InnerMessage(i) => out.push(i),
-                    NetlinkPayload::Done(d) => {
-                        if d.code < 0 {
-                            return Err(Failure::Kernel(NlError {
-                                errno: -d.code,
-                                msg: None,
-                            }));
-                        }
-                        return Ok(out);
-                    }
-                    NetlinkPayload::Error(e) => {
-                        return match e.code {
-                            Some(c) => Err(Failure::Kernel(NlError {
-                                errno: -c.get(),
-                                msg: None,
-                            })),
-                            None => Ok(out),
-                        };
-                    }
-                    _ => {}
-                }
+            if frames(&rx[..n.min(rx.len())], seq, &mut out)? {
+                return Ok(out);
             }
         }
     }
+}
+
+/// Decode one datagram of a dump answer: its messages of sequence `seq` go to `out`.
+/// Ok(true) when the dump ended (NLMSG_DONE, or an ack), a Failure when the kernel ended it
+/// with an error or the bytes are not netlink messages. Never panics, whatever the bytes.
+pub fn frames(buf: &[u8], seq: u32, out: &mut Vec<RouteNetlinkMessage>) -> Result<bool, Failure> {
+    let mut at = 0;
+    while at < buf.len() {
+        let part = &buf[at..];
+        let m =
+            NetlinkMessage::<RouteNetlinkMessage>::deserialize(part).map_err(|_| Failure::Send)?;
+        let len = m.header.length as usize;
+        if len < 16 {
+            return Err(Failure::Send);
+        }
+        at = at.saturating_add((len + 3) & !3);
+        if m.header.sequence_number != seq {
+            continue;
+        }
+        match m.payload {
+            NetlinkPayload::InnerMessage(i) => out.push(i),
+            NetlinkPayload::Done(d) => {
+                if d.code < 0 {
+                    return Err(Failure::Kernel(NlError {
+                        errno: d.code.saturating_neg(),
+                        msg: None,
+                    }));
+                }
+                return Ok(true);
+            }
+            NetlinkPayload::Error(e) => {
+                return match e.code {
+                    Some(c) => Err(Failure::Kernel(NlError {
+                        errno: c.get().saturating_neg(),
+                        msg: None,
+                    })),
+                    None => Ok(true),
+                };
+            }
+            _ => {}
+        }
+    }
+    Ok(false)
 }

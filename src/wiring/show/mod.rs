@@ -14,6 +14,19 @@ use crate::error::Exit;
 use crate::output::{bytes, err};
 use link::{LinkInfo, Links};
 
+/// What `show` takes from one link message, as flag words and hex addresses: the decoding
+/// that the fuzz targets feed with arbitrary bytes.
+pub(crate) fn decode_link(l: &netlink_packet_route::link::LinkMessage) -> String {
+    let i = link::info(l);
+    format!(
+        "{} {} {} {}",
+        i.name,
+        link::flags_text(i.flags, false),
+        link::ll_type(i.ll_type),
+        i.address.as_deref().map(link::hex_addr).unwrap_or_default()
+    )
+}
+
 /// The view a link is printed for: `ip link` prints the link mode and alias, `ip addr` not.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum View {
