@@ -85,20 +85,64 @@ pub struct Spec {
     pub type_args: Vec<Vec<u8>>,
 }
 
-/// ip's `ll_addr_a2n` for MAC addresses: hex bytes separated by `:`.
+/// C's `sscanf("%x")` on one part: optional space, sign and `0x`, then hex digits as far as
+/// they go (the rest of the part is ignored, as in C).
+fn scan_hex(part: &[u8]) -> Option<i64> {
+    let mut p = part.trim_ascii_start();
+    let neg = match p.first() {
+        Some(b'-') => {
+            p = &p[1..];
+            true
+        }
+        Some(b'+') => {
+            p = &p[1..];
+            false
+        }
+        _ => false,
+    };
+    if p.len() > 2 && (p.starts_with(b"0x") || p.starts_with(b"0X")) && p[2].is_ascii_hexdigit() {
+        p = &p[2..];
+    }
+    let digits = p.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+    if digits == 0 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in &p[..digits] {
+        v = (v << 4 | i64::from((c as char).to_digit(16)?)) & 0xffff_ffff;
+    }
+    // %x stores into an int: the low 32 bits, as a signed value.
+    let v = v as u32 as i32 as i64;
+    Some(if neg { -v } else { v })
+}
+
+/// ip's `ll_addr_a2n`: an IPv4 address (4 bytes) when the word holds a `.`, else hex bytes
+/// separated by `:`. On a bad part, ip's message names that part: `"zz" is invalid lladdr.`
+/// and Err carries it.
+pub fn lladdr(word: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+    if word.contains(&b'.') {
+        return match std::str::from_utf8(word)
+            .ok()
+            .and_then(super::prefix::parse_ip)
+        {
+            Some(std::net::IpAddr::V4(a)) => Ok(a.octets().to_vec()),
+            _ => Err(word.to_vec()),
+        };
+    }
+    let mut out = Vec::new();
+    // MAX_ADDR_LEN: ip reads at most 32 bytes.
+    for part in word.split(|&c| c == b':').take(32) {
+        match scan_hex(part) {
+            Some(v @ 0..=255) => out.push(v as u8),
+            _ => return Err(part.to_vec()),
+        }
+    }
+    Ok(out)
+}
+
+/// [`lladdr`], quietly.
 pub fn parse_lladdr(word: &[u8]) -> Option<Vec<u8>> {
-    let s = std::str::from_utf8(word).ok()?;
-    let bytes: Option<Vec<u8>> = s
-        .split(':')
-        .map(|p| {
-            if p.is_empty() || p.len() > 2 {
-                None
-            } else {
-                u8::from_str_radix(p, 16).ok()
-            }
-        })
-        .collect();
-    bytes.filter(|b| !b.is_empty())
+    lladdr(word).ok()
 }
 
 /// Parse ip link arguments. `create`: for `add` (and a veth peer).
@@ -128,10 +172,10 @@ pub fn parse(ctx: &mut Ctx, args: &[Vec<u8>], create: bool) -> Result<Result<Spe
             }
         } else if matches(w, "address") {
             let v = next(args, &mut i)?;
-            match parse_lladdr(v) {
-                Some(a) => s.address = Some(a),
-                None => {
-                    err(&bytes(&[b"\"", v, b"\" is invalid lladdr.\n"]));
+            match lladdr(v) {
+                Ok(a) => s.address = Some(a),
+                Err(part) => {
+                    err(&bytes(&[b"\"", &part, b"\" is invalid lladdr.\n"]));
                     return Ok(Err(-1));
                 }
             }
@@ -140,9 +184,11 @@ pub fn parse(ctx: &mut Ctx, args: &[Vec<u8>], create: bool) -> Result<Result<Spe
             if s.mtu.is_some() {
                 return Err(duparg("mtu", v));
             }
+            // ip reads an int and sends it as it is: -1 goes to the kernel as 4294967295,
+            // which refuses it ("mtu less than device minimum").
             match get_integer(v) {
-                Some(m) if m >= 0 => s.mtu = Some(m as u32),
-                _ => return Err(invarg("Invalid \"mtu\" value\n", v)),
+                Some(m) => s.mtu = Some(m as u32),
+                None => return Err(invarg("Invalid \"mtu\" value\n", v)),
             }
         } else if w == b"netns" {
             let v = next(args, &mut i)?;
@@ -303,6 +349,27 @@ fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     let Some(index) = ifindex(ctx, &dev)? else {
         return nodev(&dev);
     };
+    // ip checks a new link-layer address against the device's own length first.
+    if let Some(a) = &s.address {
+        let (nl, sock) = main_sock(ctx)?;
+        let have = crate::nl::link::by_name(nl, sock, &text(&dev))
+            .ok()
+            .flatten()
+            .and_then(|l| {
+                l.attributes.into_iter().find_map(|x| match x {
+                    LinkAttribute::Address(v) => Some(v.len()),
+                    _ => None,
+                })
+            });
+        if let Some(halen) = have.filter(|&h| h != a.len()) {
+            err(format!(
+                "Invalid address length {} - must be {halen} bytes\n",
+                a.len()
+            )
+            .as_bytes());
+            return Ok(-1);
+        }
+    }
     let mut m = base_message(&s);
     m.header.index = index;
     if let Some(name) = &s.name {
@@ -356,7 +423,12 @@ mod tests {
         );
         assert_eq!(parse_lladdr(b"2:a:b"), Some(vec![2, 10, 11]));
         assert_eq!(parse_lladdr(b"zz:00"), None);
-        assert_eq!(parse_lladdr(b"020:00"), None);
+        assert_eq!(parse_lladdr(b"020:00"), Some(vec![0x20, 0]));
+        assert_eq!(super::lladdr(b"00:11:zz"), Err(b"zz".to_vec()));
+        assert_eq!(super::lladdr(b"0011"), Ok(vec![0x11]));
+        assert_eq!(super::lladdr(b"1g:0x1f"), Ok(vec![1, 0x1f]));
+        assert_eq!(super::lladdr(b"-1"), Err(b"-1".to_vec()));
+        assert_eq!(super::lladdr(b"10.0.0.1"), Ok(vec![10, 0, 0, 1]));
         assert_eq!(parse_lladdr(b""), None);
     }
 }

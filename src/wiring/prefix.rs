@@ -14,6 +14,31 @@ pub struct Prefix {
     pub explicit_len: bool,
 }
 
+/// ip's address reading (`get_addr_1`): with a `:` an IPv6 address, otherwise IPv4 as
+/// `get_addr_ipv4` reads it: one to four parts, each a C number (decimal, 0x hex, 0 octal)
+/// up to 255, the missing ones 0, so `10` is 10.0.0.0 and `1.2.3` is 1.2.3.0.
+pub fn parse_ip(s: &str) -> Option<IpAddr> {
+    if s.contains(':') {
+        return s.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6);
+    }
+    let mut octets = [0u8; 4];
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    for (k, p) in parts.iter().enumerate() {
+        // strtoul skips leading space and takes a sign; a word has no space, and a negative
+        // number wraps to more than 255.
+        let p = p.strip_prefix('+').unwrap_or(p);
+        if p.is_empty() || p.starts_with('-') || p.starts_with('+') {
+            return None;
+        }
+        let n = crate::parse::get_unsigned(p.as_bytes())?;
+        octets[k] = u8::try_from(n).ok()?;
+    }
+    Some(IpAddr::V4(octets.into()))
+}
+
 /// `get_prefix_1`, quietly: None when the text is not a prefix.
 pub fn parse(word: &[u8]) -> Option<Prefix> {
     let s = std::str::from_utf8(word).ok()?;
@@ -28,7 +53,7 @@ pub fn parse(word: &[u8]) -> Option<Prefix> {
         Some((a, p)) => (a, Some(p)),
         None => (s, None),
     };
-    let addr: IpAddr = a.parse().ok()?;
+    let addr = parse_ip(a)?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let len = match plen {
         Some(p) => {
@@ -84,9 +109,7 @@ fn expected(what: &str, v6: Option<bool>, word: &[u8]) -> Exit {
 /// `get_addr` with ip's family: an address of another family is refused with ip's words
 /// (`Error: inet address is expected rather than "::1".`).
 pub fn get_addr_of(word: &[u8], v6: Option<bool>) -> Result<IpAddr, Exit> {
-    let a = std::str::from_utf8(word)
-        .ok()
-        .and_then(|s| s.parse::<IpAddr>().ok());
+    let a = std::str::from_utf8(word).ok().and_then(parse_ip);
     match a {
         Some(a) if v6.is_none_or(|f| a.is_ipv6() == f) => Ok(a),
         _ => Err(expected("address", v6, word)),
@@ -101,19 +124,9 @@ pub fn get_prefix_of(word: &[u8], v6: Option<bool>) -> Result<Prefix, Exit> {
     }
 }
 
-/// `get_addr`: a single address (no length).
+/// `get_addr`: a single address (no length), of any family.
 pub fn get_addr(word: &[u8]) -> Result<IpAddr, Exit> {
-    std::str::from_utf8(word)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| {
-            err(&bytes(&[
-                b"Error: any valid address is expected rather than \"",
-                word,
-                b"\".\n",
-            ]));
-            Exit(1)
-        })
+    get_addr_of(word, None)
 }
 
 #[cfg(test)]

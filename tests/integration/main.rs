@@ -50,6 +50,7 @@ const CASES: &[Case] = &[
         wiring::failures_change_nothing,
     ),
     ("wiring_interop_and_batch", wiring::interop_and_batch),
+    ("wiring_ip_readers_match_ip", wiring::ip_readers),
     (
         "wiring_route_families_and_batch_objects_match_ip",
         wiring::route_families_and_batch_objects,

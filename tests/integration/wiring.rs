@@ -189,3 +189,39 @@ cmp -s /tmp/i /tmp/n && echo "same batch: $(tr '\n' ' ' < /tmp/i)" || { cat /tmp
         "route families and batch objects",
     )
 }
+
+/// ip's readers of addresses, MACs and MTUs: short IPv4 forms (`10/8`, `1.2.3`), MAC
+/// lengths checked against the device, the bad part of a MAC named, `mtu -1` sent as ip
+/// sends it. Each form is run by ip and by nsctl and compared (output, rc, and the device's
+/// addresses and MAC after it).
+pub fn ip_readers() -> Result<(), String> {
+    let forms = [
+        "addr add 1.2.3 dev d0",
+        "addr add 10/8 dev d0",
+        "addr add 10.1/16 dev d0",
+        "addr add 300.1/8 dev d0",
+        "addr add 1.2.3.4.5 dev d0",
+        "route add 10/8 dev d0",
+        "link set d0 mtu -1",
+        "link set d0 address 00:11:22:33:44:55:66:77:88",
+        "link set d0 address 00:11:zz",
+        "link set d0 address 0011",
+    ];
+    let o = crate::support::sandbox(&format!(
+        r#"
+ip link add d0 type veth peer name d1
+for args in {}; do
+  ip $args > /tmp/i 2>&1; echo "rc=$?" >> /tmp/i; s1=$(ip -br addr show d0; ip -br link show d0 | awk '{{print $3}}'); ip addr flush dev d0
+  $NSCTL $args > /tmp/n 2>&1; echo "rc=$?" >> /tmp/n; s2=$(ip -br addr show d0; ip -br link show d0 | awk '{{print $3}}'); ip addr flush dev d0
+  cmp -s /tmp/i /tmp/n && [ "$s1" = "$s2" ] && echo "same: $args" || {{ echo "DIFF: $args"; cat /tmp/i /tmp/n; echo "$s1 / $s2"; }}
+done
+"#,
+        forms
+            .iter()
+            .map(|f| format!("\"{f}\""))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    let want: String = forms.iter().map(|f| format!("same: {f}\n")).collect();
+    crate::support::check(&o, &want, "ip readers")
+}
