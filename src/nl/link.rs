@@ -36,8 +36,17 @@ pub fn delete(nl: &Netlink, sock: &Socket, index: u32) -> Result<(), Failure> {
 
 /// One link by name, or None when the kernel has no such device.
 pub fn by_name(nl: &Netlink, sock: &Socket, name: &str) -> Result<Option<LinkMessage>, Failure> {
+    by_name_bytes(nl, sock, name.as_bytes())
+}
+
+/// [`by_name`] for a name of any bytes (sent as they are).
+pub fn by_name_bytes(
+    nl: &Netlink,
+    sock: &Socket,
+    name: &[u8],
+) -> Result<Option<LinkMessage>, Failure> {
     let mut msg = LinkMessage::default();
-    msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+    msg.attributes.push(crate::wiring::ifname_attr(name));
     match nl.request(sock, RouteNetlinkMessage::GetLink(msg), NLM_F_REQUEST) {
         Ok(answer) => Ok(answer.into_iter().find_map(|m| match m {
             RouteNetlinkMessage::NewLink(l) => Some(l),

@@ -293,7 +293,7 @@ fn add(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     };
     let mut m = base_message(&s);
     if let Some(name) = &s.name {
-        m.attributes.push(LinkAttribute::IfName(text(name)));
+        m.attributes.push(super::ifname_attr(name));
     }
     let kind_s = text(&kind);
     let mut info = vec![LinkInfo::Kind(InfoKind::from(kind_s.as_str()))];
@@ -312,7 +312,7 @@ fn add(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         }
         let mut pm = base_message(&peer);
         if let Some(n) = &peer.name {
-            pm.attributes.push(LinkAttribute::IfName(text(n)));
+            pm.attributes.push(super::ifname_attr(n));
         }
         info.push(LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(pm))));
         _peer_spec = Some(peer);
@@ -352,7 +352,7 @@ fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     // ip checks a new link-layer address against the device's own length first.
     if let Some(a) = &s.address {
         let (nl, sock) = main_sock(ctx)?;
-        let have = crate::nl::link::by_name(nl, sock, &text(&dev))
+        let have = crate::nl::link::by_name_bytes(nl, sock, &dev)
             .ok()
             .flatten()
             .and_then(|l| {
@@ -373,7 +373,7 @@ fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     let mut m = base_message(&s);
     m.header.index = index;
     if let Some(name) = &s.name {
-        m.attributes.push(LinkAttribute::IfName(text(name)));
+        m.attributes.push(super::ifname_attr(name));
     }
     let (nl, sock) = main_sock(ctx)?;
     super::done(crate::nl::link::change(nl, sock, m))

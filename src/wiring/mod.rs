@@ -158,9 +158,25 @@ pub fn next<'a>(args: &'a [Vec<u8>], i: &mut usize) -> Result<&'a [u8], Exit> {
     args.get(*i).map(|v| v.as_slice()).ok_or_else(incomplete)
 }
 
-/// Text of a word for attributes that must be UTF-8 (interface names are checked first).
+/// Text of a word for attributes that must be UTF-8 (a link kind, say).
 pub fn text(word: &[u8]) -> String {
     String::from_utf8_lossy(word).into_owned()
+}
+
+/// IFLA_IFNAME carrying the name's bytes as they are. Interface names are bytes to the
+/// kernel; one that is not UTF-8 is sent raw (NUL-terminated), never with U+FFFD in place
+/// of its bytes, which would name another device.
+pub fn ifname_attr(name: &[u8]) -> netlink_packet_route::link::LinkAttribute {
+    use netlink_packet_route::link::LinkAttribute;
+    match std::str::from_utf8(name) {
+        Ok(s) => LinkAttribute::IfName(s.to_string()),
+        Err(_) => {
+            let mut v = name.to_vec();
+            v.push(0);
+            // IFLA_IFNAME
+            LinkAttribute::Other(netlink_packet_core::DefaultNla::new(3, v))
+        }
+    }
 }
 
 /// The main socket (in the namespace `-n` chose).
@@ -174,7 +190,7 @@ pub fn ifindex(ctx: &mut Ctx, name: &[u8]) -> Result<Option<u32>, Exit> {
         return Ok(None);
     }
     let (nl, sock) = main_sock(ctx)?;
-    match crate::nl::link::by_name(nl, sock, &text(name)) {
+    match crate::nl::link::by_name_bytes(nl, sock, name) {
         Ok(l) => Ok(l.map(|l| l.header.index)),
         Err(_) => Ok(None),
     }

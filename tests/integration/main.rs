@@ -51,6 +51,7 @@ const CASES: &[Case] = &[
     ),
     ("wiring_interop_and_batch", wiring::interop_and_batch),
     ("wiring_ip_readers_match_ip", wiring::ip_readers),
+    ("wiring_non_utf8_names_are_bytes", wiring::non_utf8_names),
     (
         "wiring_route_families_and_batch_objects_match_ip",
         wiring::route_families_and_batch_objects,

@@ -225,3 +225,29 @@ done
     let want: String = forms.iter().map(|f| format!("same: {f}\n")).collect();
     crate::support::check(&o, &want, "ip readers")
 }
+
+/// Interface names are bytes: a name that is not UTF-8 is sent as it is, so it never names
+/// the link whose name is U+FFFD (the lossy form of those bytes). Each command on `\xfe`
+/// is compared with ip's; the U+FFFD link survives; `link add \xff` makes `\xff`.
+pub fn non_utf8_names() -> Result<(), String> {
+    let o = crate::support::sandbox(
+        r#"
+ip link add $'\xef\xbf\xbd' type veth peer name r0
+for args in "link del X" "addr add 10.0.0.1/24 dev X" "route add 10.9.0.0/16 dev X" "link set X up"; do
+  a=${args/X/$'\xfe'}
+  ip $a > /tmp/i 2>&1; echo "rc=$?" >> /tmp/i
+  $NSCTL $a > /tmp/n 2>&1; echo "rc=$?" >> /tmp/n
+  cmp -s /tmp/i /tmp/n && echo "same: $args" || { echo "DIFF: $args"; od -c /tmp/i; od -c /tmp/n; }
+done
+ip -o link | grep -c $'\xef\xbf\xbd@r0'
+$NSCTL link add $'\xff' type veth peer name p1; echo "rc=$?"
+ip -o link | grep -c $'\xff@p1'
+"#,
+    );
+    crate::support::check(
+        &o,
+        "same: link del X\nsame: addr add 10.0.0.1/24 dev X\nsame: route add 10.9.0.0/16 dev X\n\
+         same: link set X up\n1\nrc=0\n1\n",
+        "non-UTF-8 names",
+    )
+}
