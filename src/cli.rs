@@ -8,11 +8,11 @@ use crate::parse::{get_unsigned, matches};
 
 /// nsctl's own top-level usage (ip's lists objects nsctl does not have).
 pub const USAGE: &str = "Usage: nsctl [ OPTIONS ] [ netns ] COMMAND\n\
-       nsctl [ -force ] -batch filename\n\
+\x20      nsctl [ -force ] -batch filename\n\
 where  COMMAND := { list | add | attach | set | delete | identify | pids |\n\
-                    exec | monitor | list-id | help }\n\
-       OPTIONS := { -V[ersion] | -j[son] | -p[retty] | -a[ll] | -n[etns] name |\n\
-                    -b[atch] [filename] | -force }\n";
+\x20                   exec | monitor | list-id | help }\n\
+\x20      OPTIONS := { -V[ersion] | -j[son] | -p[retty] | -a[ll] | -n[etns] name |\n\
+\x20                   -b[atch] [filename] | -force }\n";
 
 /// Everything the option parser decided.
 #[derive(Debug, Default)]
@@ -269,6 +269,21 @@ fn run(args: Vec<Vec<u8>>) -> Ret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usage_keeps_its_indentation() {
+        let lines: Vec<&str> = USAGE.lines().collect();
+        assert!(
+            lines[1].starts_with("       nsctl [ -force ]"),
+            "{:?}",
+            lines[1]
+        );
+        assert!(
+            lines[3].starts_with("                    exec"),
+            "{:?}",
+            lines[3]
+        );
+    }
 
     fn w(s: &[&str]) -> Vec<Vec<u8>> {
         s.iter().map(|x| x.as_bytes().to_vec()).collect()

@@ -13,7 +13,7 @@ use crate::output::{bytes, err};
 use crate::parse::matches;
 
 const USAGE: &str = "Usage: nsctl addr { add | del } ADDR[/PLEN] dev NAME [ nodad | noprefixroute | home | mngtmpaddr | autojoin ]\n\
-       nsctl addr show [ dev NAME ]\n";
+\x20      nsctl addr show [ dev NAME ]\n";
 
 /// The address flags ip accepts on `addr add` (IFA_F_*), sent as IFA_FLAGS.
 const FLAGS: &[(&str, u32)] = &[

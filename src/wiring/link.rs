@@ -59,10 +59,10 @@ const UNSUPPORTED: &[&str] = &[
 ];
 
 const USAGE: &str = "Usage: nsctl link add [ name ] NAME type { veth peer [ name ] PEER [ netns NS ] | bridge | KIND }\n\
-       nsctl link set [ dev ] NAME [ up | down ] [ netns { NS | PID } ] [ master BRIDGE | nomaster ]\n\
-                              [ name NEWNAME ] [ mtu MTU ] [ address LLADDR ]\n\
-       nsctl link del [ dev ] NAME\n\
-       nsctl link show [ [ dev ] NAME ]\n";
+\x20      nsctl link set [ dev ] NAME [ up | down ] [ netns { NS | PID } ] [ master BRIDGE | nomaster ]\n\
+\x20                             [ name NEWNAME ] [ mtu MTU ] [ address LLADDR ]\n\
+\x20      nsctl link del [ dev ] NAME\n\
+\x20      nsctl link show [ [ dev ] NAME ]\n";
 
 fn usage() -> Ret {
     err(USAGE.as_bytes());

@@ -16,7 +16,7 @@ use crate::parse::matches;
 
 const USAGE: &str =
     "Usage: nsctl route { add | del } { default | PREFIX } [ via ADDRESS ] [ dev NAME ]\n\
-       nsctl route show\n";
+\x20      nsctl route show\n";
 
 fn usage() -> Ret {
     err(USAGE.as_bytes());
