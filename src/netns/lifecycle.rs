@@ -9,6 +9,7 @@ use nix::mount::MsFlags;
 use super::{run_path, rundir, sys::Sys};
 use crate::error::{errstr, Exit, Reported, Ret};
 use crate::output::err_errno;
+use nix::errno::Errno;
 
 /// Where the new name's namespace comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +34,13 @@ pub fn create(sys: &mut dyn Sys, name: &[u8], source: Source) -> Ret {
             return Ok(-1);
         }
         sys.set_run_dir_ready();
+    } else if sys.run_dir_is_link() {
+        // Set up once, then replaced by a symlink (mid-batch, mid-lab): not followed.
+        crate::eprint_ip!(
+            "Cannot open netns runtime directory \"/run/netns\": {}\n",
+            errstr(Errno::ELOOP)
+        );
+        return Ok(-1);
     }
     match sys.create_excl(&cpath) {
         Ok(fd) => sys.close(fd),
@@ -120,6 +128,15 @@ fn add_new(sys: &mut dyn Sys, path: &[u8], cpath: &CString) -> Ret {
 /// `netns_delete` for one name: detach the bind (result ignored), then unlink the file.
 /// UMOUNT_NOFOLLOW keeps a symlink planted in /run/netns from unmounting anything elsewhere.
 pub fn remove(sys: &mut dyn Sys, path: &[u8]) -> i32 {
+    // A /run/netns that is itself a symlink would take the unmount and the unlink into its
+    // target (NOFOLLOW covers only the last component).
+    if sys.run_dir_is_link() {
+        err_errno(
+            &[b"Cannot remove namespace file \"", path, b"\": "],
+            Errno::ELOOP,
+        );
+        return -1;
+    }
     let c = cpath(path);
     let _ = sys.umount2(&c, MntFlags::MNT_DETACH | MntFlags::UMOUNT_NOFOLLOW);
     if let Err(e) = sys.unlink(&c) {
@@ -212,6 +229,20 @@ mod tests {
                 "umount2 /run/netns/x MNT_DETACH | UMOUNT_NOFOLLOW",
                 "unlink /run/netns/x",
             ]
+        );
+    }
+
+    #[test]
+    fn a_symlinked_run_dir_is_not_followed() {
+        let mut r = Recorder::linked();
+        crate::output::take_captured();
+        assert_eq!(remove(&mut r, b"/run/netns/x"), -1);
+        assert_eq!(create(&mut r, b"y", Source::New), Ok(-1));
+        assert!(r.calls.is_empty(), "{:?}", r.calls);
+        assert_eq!(
+            crate::output::take_captured().1,
+            b"Cannot remove namespace file \"/run/netns/x\": Too many levels of symbolic links\n\
+              Cannot open netns runtime directory \"/run/netns\": Too many levels of symbolic links\n"
         );
     }
 

@@ -69,8 +69,24 @@ pub fn lookup_path(name: &[u8]) -> Vec<u8> {
 
 /// The names in /run/netns for `-all delete` and `-all exec`, in readdir order. A missing
 /// directory is an empty list; any other error is reported as ip does and gives Err.
+/// Whether `/run/netns` is a symlink. ip follows one; nsctl refuses to act through it (the
+/// run directory must be a directory: a link would take deletes and binds elsewhere).
+pub fn run_dir_is_link() -> bool {
+    std::fs::symlink_metadata(RUN_DIR).is_ok_and(|m| m.file_type().is_symlink())
+}
+
 pub fn run_dir_for_all() -> Result<Vec<Vec<u8>>, crate::error::Reported> {
     use std::os::unix::ffi::OsStrExt;
+    if run_dir_is_link() {
+        crate::output::err(
+            format!(
+                "Failed to open directory /run/netns: {}\n",
+                crate::error::strerror(libc::ELOOP)
+            )
+            .as_bytes(),
+        );
+        return Err(crate::error::Reported);
+    }
     match std::fs::read_dir(RUN_DIR) {
         Ok(d) => Ok(d
             .flatten()

@@ -38,6 +38,11 @@ pub trait Sys {
         false
     }
     fn set_run_dir_ready(&mut self) {}
+    /// Whether /run/netns is a symlink (checked before every delete, and before each add
+    /// after the first, since a directory replaced by a link would be followed).
+    fn run_dir_is_link(&mut self) -> bool {
+        false
+    }
 }
 
 /// The real kernel.
@@ -56,6 +61,10 @@ impl Sys for Real {
 
     fn set_run_dir_ready(&mut self) {
         RUN_DIR_READY.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn run_dir_is_link(&mut self) -> bool {
+        super::run_dir_is_link()
     }
 
     fn mkdir(&mut self, path: &CStr, mode: u32) -> Result<(), Errno> {
@@ -136,9 +145,19 @@ pub mod fake {
         /// (call prefix, how many matching calls succeed first, errno)
         pub fail: Vec<(String, usize, Errno)>,
         next_fd: RawFd,
+        /// Pretend /run/netns is a symlink (and that the run directory is set up).
+        pub link: bool,
     }
 
     impl Recorder {
+        /// A fake whose /run/netns is a symlink.
+        pub fn linked() -> Self {
+            Recorder {
+                link: true,
+                ..Default::default()
+            }
+        }
+
         pub fn failing(prefix: &str, after: usize, e: Errno) -> Self {
             Recorder {
                 fail: vec![(prefix.to_string(), after, e)],
@@ -184,6 +203,12 @@ pub mod fake {
     }
 
     impl Sys for Recorder {
+        fn run_dir_ready(&self) -> bool {
+            self.link
+        }
+        fn run_dir_is_link(&mut self) -> bool {
+            self.link
+        }
         fn mkdir(&mut self, path: &CStr, mode: u32) -> Result<(), Errno> {
             self.log(format!("mkdir {} {mode:o}", s(path)))
         }

@@ -169,3 +169,27 @@ $NSCTL list
     }
     Ok(())
 }
+
+/// A /run/netns that is a symlink is not followed by delete, -all delete or add (ip follows
+/// it and deletes the file in the link's target).
+pub fn symlinked_run_dir() -> Result<(), String> {
+    let o = crate::support::sandbox(
+        r#"
+mkdir -p /tmp/t && touch /tmp/t/victim
+ln -s /tmp/t /run/netns
+$NSCTL delete victim; echo "rc=$?"
+$NSCTL -all delete; echo "rc=$?"
+$NSCTL add y; echo "rc=$?"
+ls /tmp/t
+"#,
+    );
+    crate::support::check(&o, "rc=1\nrc=1\nrc=1\nvictim\n", "symlinked /run/netns")?;
+    let want =
+        "Cannot remove namespace file \"/run/netns/victim\": Too many levels of symbolic links\n\
+                Failed to open directory /run/netns: Too many levels of symbolic links\n\
+                Cannot open netns runtime directory \"/run/netns\": Not a directory\n";
+    if o.stderr != want {
+        return Err(format!("wanted stderr:\n{want}got:\n{}", o.stderr));
+    }
+    Ok(())
+}

@@ -33,6 +33,10 @@ const CASES: &[Case] = &[
         lifecycle::path_safety,
     ),
     ("n_netns_add_leaves_no_ghost", lifecycle::n_add_no_ghost),
+    (
+        "symlinked_run_netns_is_not_followed",
+        lifecycle::symlinked_run_dir,
+    ),
     ("interop_with_ip_netns", exec::interop_with_ip),
     ("exec_is_the_command_itself", exec::exec_is_the_command),
     (
