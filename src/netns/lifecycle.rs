@@ -137,6 +137,11 @@ pub fn remove(sys: &mut dyn Sys, path: &[u8]) -> i32 {
         );
         return -1;
     }
+    detach_and_unlink(sys, path)
+}
+
+/// [`remove`] once the run directory is known not to be a symlink.
+fn detach_and_unlink(sys: &mut dyn Sys, path: &[u8]) -> i32 {
     let c = cpath(path);
     let _ = sys.umount2(&c, MntFlags::MNT_DETACH | MntFlags::UMOUNT_NOFOLLOW);
     if let Err(e) = sys.unlink(&c) {
@@ -151,8 +156,9 @@ pub fn remove_all(sys: &mut dyn Sys) -> Ret {
     let Ok(names) = super::run_dir_for_all() else {
         return Ok(-1);
     };
+    // run_dir_for_all refused a symlinked run directory: one check serves every name.
     for name in names {
-        if remove(sys, &run_path(&name)) != 0 {
+        if detach_and_unlink(sys, &run_path(&name)) != 0 {
             break;
         }
     }
