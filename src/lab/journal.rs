@@ -433,16 +433,7 @@ impl Journal {
     }
 
     pub fn forget(&mut self, o: &Owned) {
-        if self.set.remove(o) {
-            self.objects.retain(|x| x != o);
-        }
-        if let Owned::Link { netns, name } = o {
-            if let Some(p) = self.pairs.remove(&link_key(netns, name)) {
-                self.peers.remove(&p);
-                self.link_index.remove(&p);
-            }
-        }
-        self.forget_ids([o]);
+        self.forget_all(std::slice::from_ref(o));
     }
 
     /// Forget many entries at once (one pass over the list).
@@ -549,8 +540,8 @@ impl Journal {
         self.objects.is_empty()
     }
 
+    /// Persist (a journal comes from [`Journal::load`], which checked the directories).
     pub fn save(&self) -> std::io::Result<()> {
-        dirs()?;
         let p = path(&self.lab);
         if self.objects.is_empty() {
             return match std::fs::remove_file(&p) {

@@ -58,28 +58,16 @@ fn nft() -> Result<&'static std::path::Path, Fail> {
 
 /// The comment that identifies one rule, so a converged table is recognised as such.
 fn tag(src: &IpPrefix, out: &Option<String>) -> String {
-    format!(
-        "nsctl {}/{}{}",
-        src.addr.map(|a| a.to_string()).unwrap_or_default(),
-        src.len,
-        out.as_ref()
-            .map(|o| format!(" out {o}"))
-            .unwrap_or_default()
-    )
-}
-
-fn text(p: &IpPrefix) -> String {
-    format!(
-        "{}/{}",
-        p.addr.map(|a| a.to_string()).unwrap_or_default(),
-        p.len
-    )
+    match out {
+        Some(o) => format!("nsctl {src} out {o}"),
+        None => format!("nsctl {src}"),
+    }
 }
 
 /// The comments of the table's rules, in order, when it is as the lab wants it.
 pub fn tags(rules: &[(IpPrefix, Option<String>)], nets: &[IpPrefix]) -> Vec<String> {
     nets.iter()
-        .map(|n| format!("nsctl keep {}", text(n)))
+        .map(|n| format!("nsctl keep {n}"))
         .chain(rules.iter().map(|(s, o)| tag(s, o)))
         .collect()
 }
@@ -112,7 +100,7 @@ fn keep<'a>(table: &'a str, net: &IpPrefix) -> Rule<'a> {
             }),
             Statement::Accept(None),
         ]),
-        comment: Some(Cow::Owned(format!("nsctl keep {}", text(net)))),
+        comment: Some(Cow::Owned(format!("nsctl keep {net}"))),
         ..Default::default()
     }
 }

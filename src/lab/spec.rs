@@ -130,10 +130,7 @@ impl RouteSpec {
 
 impl std::fmt::Display for RouteSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.dst.addr {
-            None => write!(f, "default")?,
-            Some(a) => write!(f, "{a}/{}", self.dst.len)?,
-        }
+        write!(f, "{}", self.dst)?;
         if let Some(v) = self.via {
             write!(f, " via {v}")?;
         }

@@ -14,6 +14,17 @@ pub struct Prefix {
     pub explicit_len: bool,
 }
 
+/// `ADDR/PLEN`, or `default` for a prefix without an address: how labs, their journal and
+/// their messages write a prefix.
+impl std::fmt::Display for Prefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.addr {
+            None => write!(f, "default"),
+            Some(a) => write!(f, "{a}/{}", self.len),
+        }
+    }
+}
+
 /// ip's address reading (`get_addr_1`): with a `:` an IPv6 address, otherwise IPv4 as
 /// `get_addr_ipv4` reads it: one to four parts, each a C number (decimal, 0x hex, 0 octal)
 /// up to 255, the missing ones 0, so `10` is 10.0.0.0 and `1.2.3` is 1.2.3.0.

@@ -15,14 +15,6 @@ use crate::lab::spec::{place_name, RouteSpec, Where};
 use crate::nl::{Failure, Socket};
 use crate::wiring::prefix::Prefix;
 
-fn addr_text(p: &Prefix) -> String {
-    format!(
-        "{}/{}",
-        p.addr.map(|x| x.to_string()).unwrap_or_default(),
-        p.len
-    )
-}
-
 /// A bridge's multicast snooping, on or off, as link info.
 fn snooping_info(on: bool) -> LinkAttribute {
     LinkAttribute::LinkInfo(vec![
@@ -113,7 +105,7 @@ impl Exec<'_> {
             self.j.forget(&Owned::Addr {
                 netns: at.clone(),
                 dev: dev.to_string(),
-                addr: addr_text(addr),
+                addr: addr.to_string(),
             });
         }
         Ok(())
@@ -279,8 +271,7 @@ impl Exec<'_> {
         let ix = self.index(at, dev)?;
         let m = crate::wiring::addr::message(*addr, ix, true);
         crate::nl::addr::replace(&self.pl.nl, &s, m).map_err(nl_fail(format!(
-            "adding {} to {dev} ({})",
-            addr_text(addr),
+            "adding {addr} to {dev} ({})",
             place_name(at)
         )))
     }

@@ -175,6 +175,17 @@ impl<'a> Exec<'a> {
     /// The journal entries a phase's actions need before they run.
     fn intents(&mut self, acts: &[Action]) -> Result<Vec<Owned>, Fail> {
         let mut out = Vec::new();
+        // The sysctls journaled already (their first old value is the one to put back).
+        let journaled: HashSet<(Where, String)> = self
+            .j
+            .objects
+            .iter()
+            .filter_map(|o| match o {
+                Owned::Sysctl { netns, key, .. } => Some((netns.clone(), key.clone())),
+                _ => None,
+            })
+            .collect();
+        let known = |at: &Where, key: &str| journaled.contains(&(at.clone(), key.to_string()));
         for a in acts {
             match &a.op {
                 Op::CreateNetns { name, .. } => out.push(Owned::Netns { name: name.clone() }),
@@ -194,10 +205,10 @@ impl<'a> Exec<'a> {
                     self.j.pair(first.clone(), second.clone());
                     out.push(Owned::Link { netns, name });
                 }
-                Op::SetSysctl { at, key, old, .. } if !self.sysctl_journaled(at, key) => {
+                Op::SetSysctl { at, key, old, .. } if !known(at, key) => {
                     out.push(self.sysctl_entry(at, key, old)?);
                 }
-                Op::HoldShare { key, old, .. } if !self.sysctl_journaled(&None, key) => {
+                Op::HoldShare { key, old, .. } if !known(&None, key) => {
                     out.push(self.sysctl_entry(&None, key, old)?);
                 }
                 Op::AddAddr {
@@ -208,11 +219,7 @@ impl<'a> Exec<'a> {
                 } => out.push(Owned::Addr {
                     netns: at.clone(),
                     dev: dev.clone(),
-                    addr: format!(
-                        "{}/{}",
-                        addr.addr.map(|a| a.to_string()).unwrap_or_default(),
-                        addr.len
-                    ),
+                    addr: addr.to_string(),
                 }),
                 Op::SetRoute { at, route } => {
                     // The file's earlier route to the same place is replaced by this one.
@@ -267,13 +274,6 @@ impl<'a> Exec<'a> {
         })
     }
 
-    fn sysctl_journaled(&self, at: &Where, key: &str) -> bool {
-        self.j
-            .objects
-            .iter()
-            .any(|o| matches!(o, Owned::Sysctl { netns, key: k, .. } if netns == at && k == key))
-    }
-
     /// A socket in `at`, opened once.
     fn sock(&mut self, at: &Where) -> Result<Socket, Fail> {
         if at.is_none() {
@@ -292,7 +292,7 @@ impl<'a> Exec<'a> {
         if self.dirty.contains(at) || !self.obs.places.contains_key(at) {
             let s = self.sock(at)?;
             let links = super::observe::links(self.pl, &s)
-                .map_err(|m| format!("{} ({}): {m}", "reading links", place_name(at)))?;
+                .map_err(|m| format!("reading links ({}): {m}", place_name(at)))?;
             self.obs.places.entry(at.clone()).or_default().links = links;
             self.dirty.remove(at);
         }

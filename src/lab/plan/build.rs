@@ -99,16 +99,7 @@ impl Planner<'_> {
         l: &crate::lab::observe::LinkObs,
         what: &str,
     ) -> bool {
-        let ix = &self.ix;
-        let who = ownership::link(
-            &self.j,
-            self.obs,
-            |a, n| ix.adopted.get(&(a.clone(), n.to_string())).copied(),
-            at,
-            name,
-            l.index,
-        );
-        match who {
+        match self.link_owner(at, name, l.index) {
             Link::Ours | Link::Adopted { .. } => true,
             Link::Foreign => {
                 let who = format!("{what} \"{name}\" ({})", place_name(at));
@@ -191,16 +182,7 @@ impl Planner<'_> {
                 (Some(l), None) | (None, Some(l)) => {
                     let k = usize::from(seen[0].is_none());
                     let (e, other) = (&v[k], &v[1 - k]);
-                    let ix = &self.ix;
-                    let who = ownership::link(
-                        &self.j,
-                        self.obs,
-                        |a, n| ix.adopted.get(&(a.clone(), n.to_string())).copied(),
-                        &e.at,
-                        &e.name,
-                        l.index,
-                    );
-                    if who != Link::Ours {
+                    if self.link_owner(&e.at, &e.name, l.index) != Link::Ours {
                         self.plan.strangers.push(format!(
                             "interface \"{}\" ({})",
                             e.name,
@@ -218,25 +200,21 @@ impl Planner<'_> {
                     }
                     // The rest of a pair whose other end went (deleted by hand, or with a
                     // namespace the kernel is still tearing down): made again whole.
-                    let dup = self.down[5].iter().any(|a| {
-                        matches!(&a.op, Op::DelLink { at, name, .. } if *at == e.at && *name == e.name)
-                    });
-                    if !dup {
-                        self.down[5].push(Self::act(
-                            Kind::Remove,
-                            Op::DelLink {
-                                at: e.at.clone(),
-                                name: e.name.clone(),
-                                index: l.index,
-                            },
-                            format!("delete link {} ({})", e.name, place_name(&e.at)),
-                            format!(
-                                "its veth peer {} ({}) is gone; the pair is made again",
-                                other.name,
-                                place_name(&other.at)
-                            ),
-                        ));
-                    }
+                    // (finish() keeps one DelLink per link.)
+                    self.down[5].push(Self::act(
+                        Kind::Remove,
+                        Op::DelLink {
+                            at: e.at.clone(),
+                            name: e.name.clone(),
+                            index: l.index,
+                        },
+                        format!("delete link {} ({})", e.name, place_name(&e.at)),
+                        format!(
+                            "its veth peer {} ({}) is gone; the pair is made again",
+                            other.name,
+                            place_name(&other.at)
+                        ),
+                    ));
                 }
             }
             // The host end makes the pair when there is one (one socket serves a whole

@@ -2,7 +2,7 @@
 //! their bridge / MTU, addresses exactly as the file says on the lab's own links, bridges up
 //! after their ports, multicast snooping, routes), then the host's shared sysctls and NAT.
 
-use super::{addr_text, kernel_made, route_is, same_dst, Action, Kind, Op, Place, Planner};
+use super::{kernel_made, route_is, same_dst, Action, Kind, Op, Place, Planner};
 use crate::lab::journal::Owned;
 use crate::lab::observe::PlaceObs;
 use crate::lab::shares::{self, Take};
@@ -199,7 +199,7 @@ impl Planner<'_> {
                     addr: *a,
                     adopted,
                 },
-                format!("add {} to {} ({pn})", addr_text(a), i.name),
+                format!("add {} to {} ({pn})", a, i.name),
                 if fresh { "" } else { "missing" },
             );
             self.push_config(at, 1, act);
@@ -231,7 +231,7 @@ impl Planner<'_> {
                         addr: p,
                         adopted: false,
                     },
-                    format!("delete {} from {} ({pn})", addr_text(&p), i.name),
+                    format!("delete {} from {} ({pn})", p, i.name),
                     "not in the file",
                 ));
             }

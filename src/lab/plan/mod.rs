@@ -260,7 +260,6 @@ enum Place {
 #[derive(Default)]
 struct Index {
     adopted: HashMap<(Where, String), (bool, Option<u32>)>,
-    sysctls: HashSet<(Where, String)>,
     routes: HashMap<Where, Vec<RouteSpec>>,
 }
 
@@ -277,9 +276,6 @@ impl Index {
                 } => {
                     ix.adopted
                         .insert((netns.clone(), name.clone()), (*up, *mtu));
-                }
-                Owned::Sysctl { netns, key, .. } => {
-                    ix.sysctls.insert((netns.clone(), key.clone()));
                 }
                 Owned::Route { netns, route } => {
                     if let Ok(r) = RouteSpec::parse(route) {
@@ -299,14 +295,6 @@ fn norm(p: Prefix) -> Prefix {
         explicit_len: true,
         ..p
     }
-}
-
-fn addr_text(p: &Prefix) -> String {
-    format!(
-        "{}/{}",
-        p.addr.map(|a| a.to_string()).unwrap_or_default(),
-        p.len
-    )
 }
 
 /// Whether an observed route is the route `r` (oif: the index of `r.dev` there).

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use super::{addr_text, norm, same_dst, Kind, Op, Place, Planner};
+use super::{norm, same_dst, Kind, Op, Place, Planner};
 use crate::lab::journal::{split_key, Owned};
 use crate::lab::ownership::{self, Link, Netns};
 use crate::lab::spec::{place_name, RouteSpec, Where};
@@ -260,11 +260,7 @@ impl Planner<'_> {
                 addr: p,
                 adopted: true,
             },
-            format!(
-                "delete {} from {dev} ({})",
-                addr_text(&p),
-                place_name(netns)
-            ),
+            format!("delete {} from {dev} ({})", p, place_name(netns)),
             self.left(),
         ));
     }
