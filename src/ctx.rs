@@ -29,6 +29,8 @@ pub struct Ctx {
     nl: Option<Netlink>,
     main: Option<Socket>,
     nsh: Option<Socket>,
+    /// A blocking socket for `show`'s dumps (see [`crate::nl::names`] for why not `main`).
+    dumper: Option<crate::nl::sync::Dumper>,
     /// ip's name <-> nsid cache (`netns_map_init`), built once per process.
     pub cache: Vec<(Vec<u8>, i32)>,
     pub cache_done: bool,
@@ -51,6 +53,7 @@ impl Ctx {
             nl: None,
             main: None,
             nsh: None,
+            dumper: None,
             cache: Vec::new(),
             cache_done: false,
         }
@@ -83,6 +86,21 @@ impl Ctx {
             }
         }
         Ok((nl, slot.as_ref().expect("socket was just opened")))
+    }
+
+    /// The blocking dump socket, opened on first use in the current namespace, with the main
+    /// socket's strictness.
+    pub fn dumper(&mut self) -> Result<&crate::nl::sync::Dumper, crate::error::Exit> {
+        if self.dumper.is_none() {
+            match crate::nl::sync::Dumper::open_with(!self.batch) {
+                Ok(d) => self.dumper = Some(d),
+                Err(_) => {
+                    crate::output::err(b"Cannot open rtnetlink\n");
+                    return Err(crate::error::Exit(1));
+                }
+            }
+        }
+        Ok(self.dumper.as_ref().expect("dumper was just opened"))
     }
 
     /// Look up the nsid of the namespace file for `name` (no message printed here).

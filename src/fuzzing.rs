@@ -110,10 +110,10 @@ pub fn netlink(data: &[u8]) {
     let mut out = Vec::new();
     let _ = crate::nl::sync::frames(data, 0, &mut out);
     let mut seen = crate::lab::observe::PlaceObs::default();
-    for m in out {
+    for (m, raw) in out {
         match m {
             RouteNetlinkMessage::NewLink(l) => {
-                let _ = crate::wiring::show::decode_link(&l);
+                let _ = crate::wiring::show::decode_link(&l, &raw);
                 let _ = crate::lab::observe::parse_links(vec![l]);
             }
             RouteNetlinkMessage::NewAddress(a) => {

@@ -122,11 +122,11 @@ impl Writer {
     }
 
     /// An array of strings under `key`.
-    pub fn str_array(&mut self, key: &str, items: &[&str]) {
+    pub fn str_array<S: AsRef<[u8]>>(&mut self, key: &str, items: &[S]) {
         self.name(key);
         self.start_array();
         for i in items {
-            self.value(Val::Str(i.as_bytes()));
+            self.value(Val::Str(i.as_ref()));
         }
         self.end_array();
     }

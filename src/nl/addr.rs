@@ -1,8 +1,6 @@
 //! RTM_{NEW,DEL,GET}ADDR: the messages behind `ip addr add/del/show`.
 
-use netlink_packet_core::{
-    NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST,
-};
+use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST};
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::RouteNetlinkMessage;
 
@@ -31,17 +29,18 @@ pub fn delete(nl: &Netlink, sock: &Socket, msg: AddressMessage) -> Result<(), Fa
     .map(drop)
 }
 
-pub fn dump(nl: &Netlink, sock: &Socket) -> Result<Vec<AddressMessage>, Failure> {
-    let answer = nl.request(
-        sock,
-        RouteNetlinkMessage::GetAddress(AddressMessage::default()),
-        NLM_F_REQUEST | NLM_F_DUMP,
-    )?;
-    Ok(answer
-        .into_iter()
-        .filter_map(|m| match m {
-            RouteNetlinkMessage::NewAddress(a) => Some(a),
-            _ => None,
-        })
-        .collect())
+/// Every address of the dumper's namespace, with the raw bytes of labels that are not UTF-8
+/// (the async socket's decoder would drop those addresses).
+pub fn dump_raw(
+    d: &super::sync::Dumper,
+) -> Result<Vec<(AddressMessage, super::names::RawNames)>, Failure> {
+    Ok(
+        d.dump_raw(RouteNetlinkMessage::GetAddress(AddressMessage::default()))?
+            .into_iter()
+            .filter_map(|(m, raw)| match m {
+                RouteNetlinkMessage::NewAddress(a) => Some((a, raw)),
+                _ => None,
+            })
+            .collect(),
+    )
 }

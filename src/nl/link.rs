@@ -82,6 +82,25 @@ pub fn dump(
         .collect())
 }
 
+/// [`dump`] on a blocking socket, with the raw bytes of names that are not UTF-8 (the
+/// async socket's decoder drops such a link; `show` prints it).
+pub fn dump_raw(
+    d: &super::sync::Dumper,
+    family: Option<netlink_packet_route::AddressFamily>,
+) -> Result<Vec<(LinkMessage, super::names::RawNames)>, Failure> {
+    let mut req = LinkMessage::default();
+    if let Some(f) = family {
+        req.header.interface_family = f;
+    }
+    Ok(d.dump_raw(RouteNetlinkMessage::GetLink(req))?
+        .into_iter()
+        .filter_map(|(m, raw)| match m {
+            RouteNetlinkMessage::NewLink(l) => Some((l, raw)),
+            _ => None,
+        })
+        .collect())
+}
+
 /// The name attribute of a link message.
 pub fn name_of(l: &LinkMessage) -> Option<&str> {
     l.attributes.iter().find_map(|a| match a {

@@ -4,6 +4,7 @@
 
 pub mod addr;
 pub mod link;
+pub mod names;
 pub mod nsid;
 pub mod route;
 pub mod sync;

@@ -9,6 +9,7 @@ use netlink_packet_core::{
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 
+use super::names::RawNames;
 use super::{Failure, NlError};
 
 /// A blocking rtnetlink socket in the namespace of the thread that opened it.
@@ -19,9 +20,16 @@ pub struct Dumper {
 
 impl Dumper {
     pub fn open() -> std::io::Result<Dumper> {
+        Dumper::open_with(true)
+    }
+
+    /// A dumper with `NETLINK_GET_STRICT_CHK` on or off (ip's batch mode has it off).
+    pub fn open_with(strict: bool) -> std::io::Result<Dumper> {
         let mut sock = Socket::new(NETLINK_ROUTE)?;
         sock.bind_auto()?;
-        sock.set_netlink_get_strict_chk(true)?;
+        if strict {
+            sock.set_netlink_get_strict_chk(true)?;
+        }
         sock.set_ext_ack(true)?;
         Ok(Dumper {
             sock,
@@ -30,7 +38,16 @@ impl Dumper {
     }
 
     /// Every message of a dump of `req`; an error the kernel ends it with is a Failure.
+    /// Names that are not UTF-8 arrive as `/` stand-ins (see [`super::names`]).
     pub fn dump(&self, req: RouteNetlinkMessage) -> Result<Vec<RouteNetlinkMessage>, Failure> {
+        Ok(self.dump_raw(req)?.into_iter().map(|(m, _)| m).collect())
+    }
+
+    /// [`Dumper::dump`], with the raw bytes of each message's names that were not UTF-8.
+    pub fn dump_raw(
+        &self,
+        req: RouteNetlinkMessage,
+    ) -> Result<Vec<(RouteNetlinkMessage, RawNames)>, Failure> {
         let seq = self.seq.get();
         self.seq.set(seq.wrapping_add(1));
         let mut header = NetlinkHeader::default();
@@ -59,15 +76,27 @@ impl Dumper {
     }
 }
 
-/// Decode one datagram of a dump answer: its messages of sequence `seq` go to `out`.
-/// Ok(true) when the dump ended (NLMSG_DONE, or an ack), a Failure when the kernel ended it
-/// with an error or the bytes are not netlink messages. Never panics, whatever the bytes.
-pub fn frames(buf: &[u8], seq: u32, out: &mut Vec<RouteNetlinkMessage>) -> Result<bool, Failure> {
+/// Decode one datagram of a dump answer: its messages of sequence `seq` go to `out`, each
+/// with the raw bytes of its names that were not UTF-8. Ok(true) when the dump ended
+/// (NLMSG_DONE, or an ack), a Failure when the kernel ended it with an error or the bytes
+/// are not netlink messages. Never panics, whatever the bytes.
+pub fn frames(
+    buf: &[u8],
+    seq: u32,
+    out: &mut Vec<(RouteNetlinkMessage, RawNames)>,
+) -> Result<bool, Failure> {
     let mut at = 0;
     while at < buf.len() {
         let part = &buf[at..];
-        let m =
-            NetlinkMessage::<RouteNetlinkMessage>::deserialize(part).map_err(|_| Failure::Send)?;
+        let declared = part
+            .get(..4)
+            .map_or(0, |l| u32::from_ne_bytes([l[0], l[1], l[2], l[3]]) as usize);
+        let cleaned = super::names::clean(part.get(..declared).unwrap_or(part));
+        let (m, raw) = match &cleaned {
+            Some((copy, raw)) => (NetlinkMessage::deserialize(copy), raw.clone()),
+            None => (NetlinkMessage::deserialize(part), RawNames::default()),
+        };
+        let m: NetlinkMessage<RouteNetlinkMessage> = m.map_err(|_| Failure::Send)?;
         let len = m.header.length as usize;
         if len < 16 {
             return Err(Failure::Send);
@@ -77,7 +106,7 @@ pub fn frames(buf: &[u8], seq: u32, out: &mut Vec<RouteNetlinkMessage>) -> Resul
             continue;
         }
         match m.payload {
-            NetlinkPayload::InnerMessage(i) => out.push(i),
+            NetlinkPayload::InnerMessage(i) => out.push((i, raw)),
             NetlinkPayload::Done(d) => {
                 if d.code < 0 {
                     return Err(Failure::Kernel(NlError {

@@ -228,7 +228,8 @@ done
 
 /// Interface names are bytes: a name that is not UTF-8 is sent as it is, so it never names
 /// the link whose name is U+FFFD (the lossy form of those bytes). Each command on `\xfe`
-/// is compared with ip's; the U+FFFD link survives; `link add \xff` makes `\xff`.
+/// is compared with ip's; the U+FFFD link survives; `link add \xff` makes `\xff`; and
+/// `show` prints such names (link, peer, master, label, alias, altname) as ip does.
 pub fn non_utf8_names() -> Result<(), String> {
     let o = crate::support::sandbox(
         r#"
@@ -242,12 +243,27 @@ done
 ip -o link | grep -c $'\xef\xbf\xbd@r0'
 $NSCTL link add $'\xff' type veth peer name p1; echo "rc=$?"
 ip -o link | grep -c $'\xff@p1'
+ip link add $'br\xfa' type bridge
+ip link set $'\xff' master $'br\xfa' up
+ip link set p1 alias $'al\xfb'
+ip link property add dev p1 altname $'alt\xfc'
+ip addr add 10.1.0.1/24 dev $'\xff' label $'\xff:1'
+ip addr add 10.2.0.1/24 dev $'\xff'
+ip route add 10.3.0.0/16 dev $'\xff'
+n=0
+for args in "link" "addr" "-br link" "-br addr" "-j link" "-j addr" "link show dev X" "route"; do
+  a=${args/X/$'\xff'}
+  ip $a > /tmp/i 2>&1; echo "rc=$?" >> /tmp/i
+  $NSCTL $a > /tmp/n 2>&1; echo "rc=$?" >> /tmp/n
+  cmp -s /tmp/i /tmp/n && n=$((n + 1)) || { echo "DIFF: $args"; diff /tmp/i /tmp/n | od -c | head -20; }
+done
+echo "show: $n same"
 "#,
     );
     crate::support::check(
         &o,
         "same: link del X\nsame: addr add 10.0.0.1/24 dev X\nsame: route add 10.9.0.0/16 dev X\n\
-         same: link set X up\n1\nrc=0\n1\n",
+         same: link set X up\n1\nrc=0\n1\nshow: 8 same\n",
         "non-UTF-8 names",
     )
 }

@@ -6,12 +6,12 @@ use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::AddressFamily;
 
 use super::link::{link_json, link_text, oper_text, Links};
-use super::{scope_name, selected, show_filter, View};
+use super::{scope_name, selected, show_filter, Text, View};
 use crate::ctx::Ctx;
 use crate::error::{Exit, Ret};
 use crate::json::{Array, Val, Writer};
+use crate::nl::names::RawNames;
 use crate::output::{err, flush, out};
-use crate::wiring::main_sock;
 
 /// What an address message says.
 pub(super) struct AddrInfo {
@@ -22,14 +22,15 @@ pub(super) struct AddrInfo {
     pub(super) prefix_len: u8,
     pub(super) scope: u8,
     pub(super) flags: u32,
-    pub(super) label: Option<String>,
+    pub(super) label: Option<Vec<u8>>,
     pub(super) broadcast: Option<IpAddr>,
     pub(super) metric: Option<u32>,
     pub(super) valid: Option<u32>,
     pub(super) preferred: Option<u32>,
 }
 
-pub(super) fn addr_info(a: &AddressMessage) -> AddrInfo {
+/// The fields of an address message; a label that was not UTF-8 comes from `raw`.
+pub(super) fn addr_info(a: &AddressMessage, raw: RawNames) -> AddrInfo {
     let mut i = AddrInfo {
         index: a.header.index,
         family: a.header.family,
@@ -48,7 +49,7 @@ pub(super) fn addr_info(a: &AddressMessage) -> AddrInfo {
         match at {
             AddressAttribute::Local(x) => i.local = Some(*x),
             AddressAttribute::Address(x) => i.address = Some(*x),
-            AddressAttribute::Label(l) => i.label = Some(l.clone()),
+            AddressAttribute::Label(l) => i.label = Some(l.as_bytes().to_vec()),
             AddressAttribute::Broadcast(b) => i.broadcast = Some(IpAddr::V4(*b)),
             AddressAttribute::Flags(f) => i.flags = f.bits(),
             AddressAttribute::RoutePriority(m) => i.metric = Some(*m),
@@ -58,6 +59,9 @@ pub(super) fn addr_info(a: &AddressMessage) -> AddrInfo {
             }
             _ => {}
         }
+    }
+    if let Some(l) = raw.name {
+        i.label = Some(l);
     }
     i
 }
@@ -108,14 +112,15 @@ pub(super) fn lifetime(v: u32) -> String {
     }
 }
 
-pub(super) fn addr_text(a: &AddrInfo) -> String {
+pub(super) fn addr_text(a: &AddrInfo) -> Text {
     let fam = if a.family == AddressFamily::Inet {
         "inet"
     } else {
         "inet6"
     };
     let local = a.local.or(a.address);
-    let mut s = format!(
+    let mut s = Text::default();
+    s += &format!(
         "    {fam} {}",
         local.map(|x| x.to_string()).unwrap_or_default()
     );
@@ -135,7 +140,7 @@ pub(super) fn addr_text(a: &AddrInfo) -> String {
     let (flags, rest) = addr_flags(a);
     for f in flags {
         s += f;
-        s.push(' ');
+        s += " ";
     }
     if rest != 0 {
         s += &format!("flags {rest:02x} ");
@@ -193,7 +198,7 @@ pub(super) fn addr_json(w: &mut Writer, a: &AddrInfo, brief: bool) {
         w.field("ifa_flags", Val::Str(format!("{rest:02x}").as_bytes()));
     }
     if let Some(l) = &a.label {
-        w.field("label", Val::Str(l.as_bytes()));
+        w.field("label", Val::Str(l));
     }
     if let (Some(v), Some(p)) = (a.valid, a.preferred) {
         w.field("valid_life_time", Val::Int(v.into()));
@@ -213,14 +218,11 @@ pub fn addrs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         Err(Exit(1)) => return Ok(-1),
         Err(e) => return Err(e),
     };
-    let dump = {
-        let (nl, sock) = main_sock(ctx)?;
-        crate::nl::addr::dump(nl, sock)
-    };
+    let dump = crate::nl::addr::dump_raw(ctx.dumper()?);
     let all: Vec<AddrInfo> = match dump {
         Ok(v) => v
-            .iter()
-            .map(addr_info)
+            .into_iter()
+            .map(|(a, raw)| addr_info(&a, raw))
             .filter(|a| family.is_none() || Some(a.family) == family)
             .collect(),
         Err(f) => {
@@ -249,7 +251,9 @@ pub fn addrs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
             w.end_object();
         } else if brief {
             let (name, _) = links.shown_name(l);
-            let mut s = format!("{name:<16} ");
+            let mut s = Text::default();
+            s.padded(&name);
+            s += " ";
             if let Some(o) = l.oper {
                 s += &oper_text(o, true);
             }
@@ -270,13 +274,13 @@ pub fn addrs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
                 }
             }
             s += "\n";
-            out(s.as_bytes());
+            out(&s.0);
         } else {
-            let mut s = link_text(ctx, &mut links, l, View::Addr, filtered)?;
+            let mut s = Text(link_text(ctx, &mut links, l, View::Addr, filtered)?);
             for x in &mine {
-                s += &addr_text(x);
+                s += addr_text(x).0;
             }
-            out(s.as_bytes());
+            out(&s.0);
         }
     }
     if json {

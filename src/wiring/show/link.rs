@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use netlink_packet_route::link::{LinkAttribute, LinkMessage, Prop};
 use netlink_packet_route::AddressFamily;
 
-use super::{selected, show_filter, View};
+use super::{selected, show_filter, Text, View};
 use crate::ctx::Ctx;
 use crate::error::{Exit, Ret};
 use crate::json::{Array, Val, Writer};
+use crate::nl::names::RawNames;
 use crate::output::{err, flush, out};
-use crate::wiring::main_sock;
 
 pub(super) const FLAG_NAMES: &[(u32, &str)] = &[
     (0x8, "LOOPBACK"),
@@ -102,7 +102,7 @@ pub(super) fn hex_addr(a: &[u8]) -> String {
 #[derive(Default, Clone)]
 pub(super) struct LinkInfo {
     pub(super) index: u32,
-    pub(super) name: String,
+    pub(super) name: Vec<u8>,
     pub(super) flags: u32,
     pub(super) ll_type: u16,
     pub(super) mtu: Option<u32>,
@@ -117,11 +117,12 @@ pub(super) struct LinkInfo {
     pub(super) perm: Option<Vec<u8>>,
     pub(super) link: Option<u32>,
     pub(super) link_netnsid: Option<i32>,
-    pub(super) alias: Option<String>,
-    pub(super) altnames: Vec<String>,
+    pub(super) alias: Option<Vec<u8>>,
+    pub(super) altnames: Vec<Vec<u8>>,
 }
 
-pub(super) fn info(l: &LinkMessage) -> LinkInfo {
+/// The fields of a link message; names that were not UTF-8 come from `raw`.
+pub(super) fn info(l: &LinkMessage, raw: RawNames) -> LinkInfo {
     let mut i = LinkInfo {
         index: l.header.index,
         flags: l.header.flags.bits(),
@@ -130,7 +131,7 @@ pub(super) fn info(l: &LinkMessage) -> LinkInfo {
     };
     for a in &l.attributes {
         match a {
-            LinkAttribute::IfName(n) => i.name = n.clone(),
+            LinkAttribute::IfName(n) => i.name = n.as_bytes().to_vec(),
             LinkAttribute::Mtu(m) => i.mtu = Some(*m),
             LinkAttribute::Qdisc(q) => i.qdisc = Some(q.clone()),
             LinkAttribute::Controller(m) => i.master = Some(*m),
@@ -143,15 +144,26 @@ pub(super) fn info(l: &LinkMessage) -> LinkInfo {
             LinkAttribute::PermAddress(a) => i.perm = Some(a.clone()),
             LinkAttribute::Link(n) => i.link = Some(*n),
             LinkAttribute::LinkNetNsId(n) => i.link_netnsid = Some(*n),
-            LinkAttribute::IfAlias(s) => i.alias = Some(s.clone()),
+            LinkAttribute::IfAlias(s) => i.alias = Some(s.as_bytes().to_vec()),
             LinkAttribute::PropList(props) => {
                 for p in props {
                     if let Prop::AltIfName(n) = p {
-                        i.altnames.push(n.clone());
+                        i.altnames.push(n.as_bytes().to_vec());
                     }
                 }
             }
             _ => {}
+        }
+    }
+    if let Some(n) = raw.name {
+        i.name = n;
+    }
+    if let Some(a) = raw.alias {
+        i.alias = Some(a);
+    }
+    for (k, n) in raw.altnames {
+        if let Some(slot) = i.altnames.get_mut(k) {
+            *slot = n;
         }
     }
     i
@@ -166,12 +178,9 @@ pub(super) struct Links {
 
 impl Links {
     pub(super) fn load(ctx: &mut Ctx, family: Option<AddressFamily>) -> Result<Links, Exit> {
-        let dump = {
-            let (nl, sock) = main_sock(ctx)?;
-            crate::nl::link::dump(nl, sock, family)
-        };
+        let dump = crate::nl::link::dump_raw(ctx.dumper()?, family);
         let all: Vec<LinkInfo> = match dump {
-            Ok(v) => v.iter().map(info).collect(),
+            Ok(v) => v.into_iter().map(|(l, raw)| info(&l, raw)).collect(),
             Err(f) => {
                 let _ = crate::wiring::refused(f);
                 err(b"Dump terminated\n");
@@ -207,21 +216,31 @@ impl Links {
     }
 
     /// `print_name_and_link`: the shown name and the M-DOWN flag.
-    pub(super) fn shown_name(&self, l: &LinkInfo) -> (String, bool) {
-        match l.link {
-            Some(0) => (format!("{}@NONE", l.name), false),
-            Some(n) if l.link_netnsid.is_some() => (format!("{}@if{n}", l.name), false),
+    pub(super) fn shown_name(&self, l: &LinkInfo) -> (Vec<u8>, bool) {
+        let mut name = l.name.clone();
+        let (peer, mdown) = match l.link {
+            Some(0) => (b"@NONE".to_vec(), false),
+            Some(n) if l.link_netnsid.is_some() => (format!("@if{n}").into_bytes(), false),
             Some(n) => match self.get(n) {
-                Some(p) => (format!("{}@{}", l.name, p.name), p.flags & IFF_UP == 0),
-                None => (format!("{}@if{n}", l.name), false),
+                Some(p) => ([b"@", &p.name[..]].concat(), p.flags & IFF_UP == 0),
+                None => (format!("@if{n}").into_bytes(), false),
             },
-            None => (l.name.clone(), false),
-        }
+            None => (Vec::new(), false),
+        };
+        name.extend_from_slice(&peer);
+        (name, mdown)
+    }
+
+    /// A master's or peer's name by index, `ifN` when it is not in the dump.
+    pub(super) fn name_of(&self, index: u32) -> Vec<u8> {
+        self.get(index)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| format!("if{index}").into_bytes())
     }
 }
 
 /// ip's fallback when a dump carries no IFLA_TXQLEN (the `-6` link dump): SIOCGIFTXQLEN.
-pub(super) fn txqlen_ioctl(name: &str) -> Option<u32> {
+pub(super) fn txqlen_ioctl(name: &[u8]) -> Option<u32> {
     if name.len() >= crate::wiring::IFNAMSIZ {
         return None;
     }
@@ -233,8 +252,8 @@ pub(super) fn txqlen_ioctl(name: &str) -> Option<u32> {
             return None;
         }
         let mut ifr: libc::ifreq = std::mem::zeroed();
-        for (d, s) in ifr.ifr_name.iter_mut().zip(name.bytes()) {
-            *d = s as libc::c_char;
+        for (d, s) in ifr.ifr_name.iter_mut().zip(name) {
+            *d = *s as libc::c_char;
         }
         let rc = libc::ioctl(fd, libc::SIOCGIFTXQLEN as _, &mut ifr);
         libc::close(fd);
@@ -257,9 +276,12 @@ pub(super) fn link_text(
     l: &LinkInfo,
     view: View,
     filtered: bool,
-) -> Result<String, Exit> {
+) -> Result<Vec<u8>, Exit> {
     let (name, mdown) = links.shown_name(l);
-    let mut s = format!("{}: {}: {}", l.index, name, flags_text(l.flags, mdown));
+    let mut s = Text::default();
+    s += &format!("{}: ", l.index);
+    s += &name;
+    s += &format!(": {}", flags_text(l.flags, mdown));
     if let Some(m) = l.mtu {
         s += &format!("mtu {m} ");
     }
@@ -267,11 +289,9 @@ pub(super) fn link_text(
         s += &format!("qdisc {q} ");
     }
     if let Some(m) = l.master {
-        let n = links
-            .get(m)
-            .map(|p| p.name.clone())
-            .unwrap_or_else(|| format!("if{m}"));
-        s += &format!("master {n} ");
+        s += "master ";
+        s += &links.name_of(m);
+        s += " ";
     }
     if let Some(o) = l.oper {
         s += &oper_text(o, false);
@@ -323,7 +343,10 @@ pub(super) fn link_text(
     if let Some(id) = l.link_netnsid {
         if id >= 0 {
             match links.netns_name(ctx, id)? {
-                Some(n) => s += &format!(" link-netns {}", String::from_utf8_lossy(&n)),
+                Some(n) => {
+                    s += " link-netns ";
+                    s += &n;
+                }
                 None => s += &format!(" link-netnsid {id}"),
             }
         } else {
@@ -332,14 +355,16 @@ pub(super) fn link_text(
     }
     if view == View::Link {
         if let Some(a) = &l.alias {
-            s += &format!("\n    alias {a}");
+            s += "\n    alias ";
+            s += a;
         }
     }
     for a in &l.altnames {
-        s += &format!("\n    altname {a}");
+        s += "\n    altname ";
+        s += a;
     }
     s += "\n";
-    Ok(s)
+    Ok(s.0)
 }
 
 /// The JSON keys of one link (the object stays open for `addr_info`).
@@ -361,7 +386,7 @@ pub(super) fn link_json(
         Some(n) if l.link_netnsid.is_some() => w.field("link_index", Val::Int(n.into())),
         Some(n) => {
             if let Some(p) = links.get(n) {
-                w.field("link", Val::Str(p.name.as_bytes()));
+                w.field("link", Val::Str(&p.name));
                 mdown = p.flags & IFF_UP == 0;
             } else {
                 w.field("link", Val::Str(format!("if{n}").as_bytes()));
@@ -369,7 +394,7 @@ pub(super) fn link_json(
         }
         None => {}
     }
-    w.field("ifname", Val::Str(l.name.as_bytes()));
+    w.field("ifname", Val::Str(&l.name));
     let flags = flag_list(l.flags, mdown);
     let refs: Vec<&str> = flags.iter().map(|s| s.as_str()).collect();
     if brief {
@@ -395,11 +420,7 @@ pub(super) fn link_json(
         w.field("qdisc", Val::Str(q.as_bytes()));
     }
     if let Some(m) = l.master {
-        let n = links
-            .get(m)
-            .map(|p| p.name.clone())
-            .unwrap_or_else(|| format!("if{m}"));
-        w.field("master", Val::Str(n.as_bytes()));
+        w.field("master", Val::Str(&links.name_of(m)));
     }
     if let Some(o) = l.oper {
         match OPER_STATES.get(o as usize) {
@@ -452,12 +473,11 @@ pub(super) fn link_json(
     }
     if view == View::Link {
         if let Some(a) = &l.alias {
-            w.field("ifalias", Val::Str(a.as_bytes()));
+            w.field("ifalias", Val::Str(a));
         }
     }
     if !l.altnames.is_empty() {
-        let refs: Vec<&str> = l.altnames.iter().map(|s| s.as_str()).collect();
-        w.str_array("altnames", &refs);
+        w.str_array("altnames", &l.altnames);
     }
 }
 
@@ -481,7 +501,9 @@ pub fn links(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     } else if brief {
         for l in &chosen {
             let (name, mdown) = links.shown_name(l);
-            let mut s = format!("{name:<16} ");
+            let mut s = Text::default();
+            s.padded(&name);
+            s += " ";
             if let Some(o) = l.oper {
                 s += &oper_text(o, true);
             }
@@ -490,12 +512,12 @@ pub fn links(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
             }
             s += &flags_text(l.flags, mdown);
             s += "\n";
-            out(s.as_bytes());
+            out(&s.0);
         }
     } else {
         for l in &chosen {
             let s = link_text(ctx, &mut links, l, View::Link, false)?;
-            out(s.as_bytes());
+            out(&s);
         }
     }
     flush();

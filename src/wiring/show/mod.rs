@@ -16,15 +16,41 @@ use link::{LinkInfo, Links};
 
 /// What `show` takes from one link message, as flag words and hex addresses: the decoding
 /// that the fuzz targets feed with arbitrary bytes.
-pub(crate) fn decode_link(l: &netlink_packet_route::link::LinkMessage) -> String {
-    let i = link::info(l);
-    format!(
-        "{} {} {} {}",
-        i.name,
+pub(crate) fn decode_link(
+    l: &netlink_packet_route::link::LinkMessage,
+    raw: &crate::nl::names::RawNames,
+) -> Vec<u8> {
+    let i = link::info(l, raw.clone());
+    let mut t = Text::default();
+    t += &i.name;
+    t += &format!(
+        " {} {} {}",
         link::flags_text(i.flags, false),
         link::ll_type(i.ll_type),
         i.address.as_deref().map(link::hex_addr).unwrap_or_default()
-    )
+    );
+    t.0
+}
+
+/// Output being built: names are bytes (an interface name need not be UTF-8), the rest is
+/// formatted text. `t += x` appends anything that is bytes.
+#[derive(Default)]
+pub(super) struct Text(pub(super) Vec<u8>);
+
+impl<T: AsRef<[u8]>> std::ops::AddAssign<T> for Text {
+    fn add_assign(&mut self, more: T) {
+        self.0.extend_from_slice(more.as_ref());
+    }
+}
+
+impl Text {
+    /// `%-16s`: the name, padded with spaces to 16 bytes (ip counts bytes, not characters).
+    pub(super) fn padded(&mut self, name: &[u8]) {
+        *self += name;
+        for _ in name.len()..16 {
+            self.0.push(b' ');
+        }
+    }
 }
 
 /// The view a link is printed for: `ip link` prints the link mode and alias, `ip addr` not.
@@ -57,10 +83,11 @@ fn show_filter(args: &[Vec<u8>]) -> Result<Option<Vec<u8>>, Exit> {
 fn selected(links: &Links, dev: &Option<Vec<u8>>) -> Result<Vec<LinkInfo>, Exit> {
     match dev {
         None => Ok(links.all.clone()),
-        Some(d) => match links.all.iter().find(|l| {
-            l.name.as_bytes() == d.as_slice()
-                || l.altnames.iter().any(|a| a.as_bytes() == d.as_slice())
-        }) {
+        Some(d) => match links
+            .all
+            .iter()
+            .find(|l| l.name == *d || l.altnames.iter().any(|a| a == d))
+        {
             Some(l) => Ok(vec![l.clone()]),
             None => {
                 err(&bytes(&[b"Device \"", d, b"\" does not exist.\n"]));

@@ -4,7 +4,7 @@ use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
 use netlink_packet_route::AddressFamily;
 
 use super::link::Links;
-use super::scope_name;
+use super::{scope_name, Text};
 use crate::ctx::Ctx;
 use crate::error::{Exit, Ret};
 use crate::json::{Array, Val};
@@ -87,7 +87,7 @@ pub fn routes(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     let v6 = ctx.opts.family == Some(AddressFamily::Inet6);
     let links = Links::load(ctx, None)?;
     let oif_filter = match &dev_filter {
-        Some(d) => match links.all.iter().find(|l| l.name.as_bytes() == d.as_slice()) {
+        Some(d) => match links.all.iter().find(|l| l.name == *d) {
             Some(l) => Some(l.index),
             None => return crate::wiring::nodev(d),
         },
@@ -115,7 +115,7 @@ pub fn routes(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     };
     let (json, pretty) = (ctx.opts.json, ctx.opts.pretty);
     let mut a = Array::new(pretty);
-    let mut text = String::new();
+    let mut text = Text::default();
     for r in &routes {
         let mut table = r.header.table as u32;
         let (mut dst, mut gw, mut oif, mut prefsrc, mut metric, mut pref) =
@@ -166,12 +166,7 @@ pub fn routes(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
                 flag_names.push(n);
             }
         }
-        let dev_name = oif.map(|o| {
-            links
-                .get(o)
-                .map(|l| l.name.clone())
-                .unwrap_or_else(|| format!("if{o}"))
-        });
+        let dev_name = oif.map(|o| links.name_of(o));
         let pref_name = pref.map(|p| match p {
             0 => "medium".to_string(),
             1 => "high".to_string(),
@@ -198,7 +193,7 @@ pub fn routes(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
                 w.field("gateway", Val::Str(g.as_bytes()));
             }
             if let (Some(d), None) = (&dev_name, oif_filter) {
-                w.field("dev", Val::Str(d.as_bytes()));
+                w.field("dev", Val::Str(d));
             }
             if proto != 3 {
                 w.field("protocol", Val::Str(proto_name(proto).as_bytes()));
@@ -232,7 +227,9 @@ pub fn routes(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
                 text += &format!("via {g} ");
             }
             if let (Some(d), None) = (&dev_name, oif_filter) {
-                text += &format!("dev {d} ");
+                text += "dev ";
+                text += d;
+                text += " ";
             }
             if proto != 3 {
                 text += &format!("proto {} ", proto_name(proto));
@@ -258,7 +255,7 @@ pub fn routes(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     if json {
         out(&a.finish());
     } else {
-        out(text.as_bytes());
+        out(&text.0);
     }
     flush();
     Ok(0)
