@@ -19,6 +19,17 @@ pair exec "$NSCTL exec b1 true" "$IP netns exec b1 true"
 pair add "$NSCTL add x" "$IP netns add x" --prepare "sh -c \"$IP netns delete x 2>/dev/null; true\""
 pair delete "$NSCTL delete x" "$IP netns delete x" --prepare "sh -c \"$IP netns add x 2>/dev/null; true\""
 pair nlink "$NSCTL -n b1 link set lo up" "$IP -n b1 link set lo up"
+# show: $LISTN veth pairs in b1, one end of each with an address and a route.
+for i in $(seq 1 $LISTN); do
+	echo "link add s$i type veth peer name t$i"
+	echo "addr add 10.$((i / 250)).$((i % 250)).1/24 dev s$i"
+	echo "link set s$i up"
+	echo "route add 172.$((16 + i / 250)).$((i % 250)).0/24 dev s$i"
+done > /tmp/show-batch
+$IP -n b1 -b /tmp/show-batch
+pair lshow "$NSCTL -n b1 link" "$IP -n b1 link"
+pair ashow "$NSCTL -n b1 addr" "$IP -n b1 addr"
+pair rshow "$NSCTL -n b1 route" "$IP -n b1 route"
 for i in $(seq 1 $LISTN); do $IP netns add l$i; done
 pair list "$NSCTL list" "$IP netns list"
 pair jlist "$NSCTL -j list" "$IP -j netns list"
@@ -27,6 +38,9 @@ pair jlist "$NSCTL -j list" "$IP -j netns list"
 	echo "add $(rss $NSCTL add y)"
 	echo "delete $(rss $NSCTL delete y)"
 	echo "nlink $(rss $NSCTL -n b1 link set lo up)"
+	echo "lshow $(rss $NSCTL -n b1 link)"
+	echo "ashow $(rss $NSCTL -n b1 addr)"
+	echo "rshow $(rss $NSCTL -n b1 route)"
 	echo "list $(rss $NSCTL list)"
 	echo "jlist $(rss $NSCTL -j list)"
 } > $OUT/rss.txt

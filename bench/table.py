@@ -54,7 +54,10 @@ print("|---|---|---|---|---|---|---|")
 ratios = {}
 for label, key in [("exec NAME true", "exec"), ("add", "add"), ("delete", "delete"),
                    (f"list ({env['LISTN']} names)", "list"), (f"-j list ({env['LISTN']} names)", "jlist"),
-                   ("-n NS link set lo up", "nlink"), (f"-b FILE ({env['BATCH']} adds)", "batch"),
+                   ("-n NS link set lo up", "nlink"),
+                   (f"-n NS link show ({2 * int(env['LISTN']) + 1} links)", "lshow"),
+                   (f"-n NS addr show ({2 * int(env['LISTN']) + 1} links)", "ashow"),
+                   (f"-n NS route show ({2 * int(env['LISTN'])} routes)", "rshow"), (f"-b FILE ({env['BATCH']} adds)", "batch"),
                    (f"-all delete ({env['BATCH']} names)", "alldel")]:
     r = load(key)
     if not r:
@@ -102,7 +105,7 @@ if smoke:
 
 print("\n| target | figure | |")
 print("|---|---|---|")
-single = [k for k in ["exec", "add", "delete", "list", "jlist", "nlink"] if k in ratios]
+single = [k for k in ["exec", "add", "delete", "list", "jlist", "nlink", "lshow", "ashow", "rshow"] if k in ratios]
 worst = max(single, key=lambda k: ratios[k])
 rows = [
     ("single commands: nsctl/ip <= 1.0", f"worst {worst} {ratios[worst]:.2f}", ratios[worst] <= 1.0),

@@ -108,7 +108,7 @@ pub fn parsers(data: &[u8]) {
 pub fn netlink(data: &[u8]) {
     use netlink_packet_route::RouteNetlinkMessage;
     let mut out = Vec::new();
-    let _ = crate::nl::sync::frames(data, 0, &mut out);
+    let _ = crate::nl::sync::frames(data, 0, &mut |m, raw| out.push((m, raw)));
     let mut seen = crate::lab::observe::PlaceObs::default();
     for (m, raw) in out {
         match m {

@@ -29,18 +29,16 @@ pub fn delete(nl: &Netlink, sock: &Socket, msg: AddressMessage) -> Result<(), Fa
     .map(drop)
 }
 
-/// Every address of the dumper's namespace, with the raw bytes of labels that are not UTF-8
-/// (the async socket's decoder would drop those addresses).
-pub fn dump_raw(
+/// Every address of the dumper's namespace, each handed to `f` as it is decoded, with the
+/// raw bytes of a label that is not UTF-8 (the async socket's decoder would drop it).
+pub fn each(
     d: &super::sync::Dumper,
-) -> Result<Vec<(AddressMessage, super::names::RawNames)>, Failure> {
-    Ok(
-        d.dump_raw(RouteNetlinkMessage::GetAddress(AddressMessage::default()))?
-            .into_iter()
-            .filter_map(|(m, raw)| match m {
-                RouteNetlinkMessage::NewAddress(a) => Some((a, raw)),
-                _ => None,
-            })
-            .collect(),
-    )
+    mut f: impl FnMut(AddressMessage, super::names::RawNames),
+) -> Result<(), Failure> {
+    let req = RouteNetlinkMessage::GetAddress(AddressMessage::default());
+    d.each(req, |m, raw| {
+        if let RouteNetlinkMessage::NewAddress(a) = m {
+            f(a, raw)
+        }
+    })
 }

@@ -218,13 +218,15 @@ pub fn addrs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         Err(Exit(1)) => return Ok(-1),
         Err(e) => return Err(e),
     };
-    let dump = crate::nl::addr::dump_raw(ctx.dumper()?);
-    let all: Vec<AddrInfo> = match dump {
-        Ok(v) => v
-            .into_iter()
-            .map(|(a, raw)| addr_info(&a, raw))
-            .filter(|a| family.is_none() || Some(a.family) == family)
-            .collect(),
+    let mut all: Vec<AddrInfo> = Vec::new();
+    let dump = crate::nl::addr::each(ctx.dumper()?, |a, raw| {
+        let a = addr_info(&a, raw);
+        if family.is_none() || Some(a.family) == family {
+            all.push(a);
+        }
+    });
+    match dump {
+        Ok(()) => {}
         Err(f) => {
             let _ = crate::wiring::refused(f);
             err(b"Dump terminated\n");

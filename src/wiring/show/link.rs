@@ -178,15 +178,18 @@ pub(super) struct Links {
 
 impl Links {
     pub(super) fn load(ctx: &mut Ctx, family: Option<AddressFamily>) -> Result<Links, Exit> {
-        let dump = crate::nl::link::dump_raw(ctx.dumper()?, family);
-        let all: Vec<LinkInfo> = match dump {
-            Ok(v) => v.into_iter().map(|(l, raw)| info(&l, raw)).collect(),
+        let mut all = Vec::new();
+        let dump = crate::nl::link::each(ctx.dumper()?, family, false, |l, raw| {
+            all.push(info(&l, raw))
+        });
+        match dump {
+            Ok(()) => {}
             Err(f) => {
                 let _ = crate::wiring::refused(f);
                 err(b"Dump terminated\n");
                 return Err(Exit(1));
             }
-        };
+        }
         let by_index = all.iter().enumerate().map(|(k, l)| (l.index, k)).collect();
         Ok(Links {
             all,
