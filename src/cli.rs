@@ -23,6 +23,11 @@ pub struct Parsed {
     pub rest: Vec<Vec<u8>>,
 }
 
+/// What `-V`, `-Version` and `--version` print (ip's shape: `ip utility, iproute2-6.1.0`).
+fn version() -> String {
+    format!("nsctl utility, nsctl-{}\n", env!("CARGO_PKG_VERSION"))
+}
+
 fn usage() -> Exit {
     err(USAGE.as_bytes());
     Exit(255)
@@ -125,6 +130,16 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Parsed, Exit> {
         if word.first() != Some(&b'-') {
             break;
         }
+        // nsctl's own spellings, whole words only (ip has neither: it reads `--help` as
+        // `-help` and knows only `-V`/`-Version`): the full help on stdout, and the version.
+        if word == b"--help" {
+            out(crate::help::render().as_bytes());
+            return Err(Exit(0));
+        }
+        if word == b"--version" || word == b"-version" {
+            out(version().as_bytes());
+            return Err(Exit(0));
+        }
         let opt: &[u8] = if word.get(1) == Some(&b'-') {
             &word[1..]
         } else {
@@ -164,7 +179,7 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Parsed, Exit> {
                 }
             }
             Act::Version => {
-                out(format!("nsctl utility, nsctl-{}\n", env!("CARGO_PKG_VERSION")).as_bytes());
+                out(version().as_bytes());
                 return Err(Exit(0));
             }
             Act::Force => p.opts.force = true,
@@ -213,38 +228,33 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Parsed, Exit> {
     Ok(p)
 }
 
-/// Drop a leading object word: `netns` or any prefix of it of at least three letters (ip
-/// reads `n` and `ne` as `neighbor`).
-pub fn strip_object(words: &[Vec<u8>]) -> &[Vec<u8>] {
-    match words.first() {
-        Some(w) if w.len() >= 3 && matches(w, "netns") => &words[1..],
-        _ => words,
-    }
-}
-
-/// Run one command line (the words after the options) in `ctx`.
+/// Run one command line (the words after the options) in `ctx`: the first word is resolved
+/// against the command tree (src/tree.rs) and the line goes to that group's handler.
 pub fn run_line(ctx: &mut Ctx, words: &[Vec<u8>]) -> Ret {
-    if let Some(w) = words.first().filter(|w| crate::lab::is_lab_command(w)) {
-        return crate::lab::run(w, &words[1..], ctx.opts.json);
-    }
-    if let Some(obj) = words.first().and_then(|w| crate::wiring::object(w)) {
-        return crate::wiring::run(ctx, obj, &words[1..]);
-    }
-    // In a batch, a first word that is no object and no netns verb is what ip calls an
-    // unknown object (an ip batch line for `neigh`, `rule`, ...): a failed line, which
-    // `-force` goes past, not the end of the batch.
-    if let Some(first) = words.first() {
-        let object = first.len() >= 3 && matches(first, "netns");
-        if ctx.batch && !object && crate::commands::lookup(first).is_none() {
+    use crate::tree::Group;
+    let Some(first) = words.first() else {
+        return crate::commands::run(ctx, words);
+    };
+    let rest = &words[1..];
+    match crate::tree::top(first).map(|c| (crate::tree::group(c), c.get_name())) {
+        Some((Group::Lab, verb)) => crate::lab::run(verb.as_bytes(), rest, ctx.opts.json),
+        Some((Group::Meta, verb)) => crate::meta::run(verb, rest),
+        Some((Group::Object, "netns")) => crate::commands::run(ctx, rest),
+        Some((Group::Object, object)) => crate::wiring::run(ctx, object, rest),
+        Some((Group::Netns, _)) => crate::commands::run(ctx, words),
+        // In a batch, a first word that is no object and no netns verb is what ip calls an
+        // unknown object (an ip batch line for `neigh`, `rule`, ...): a failed line, which
+        // `-force` goes past, not the end of the batch.
+        None if ctx.batch => {
             err(&bytes(&[
                 b"Object \"",
                 first,
                 b"\" is unknown, try \"ip help\".\n",
             ]));
-            return Ok(-1);
+            Ok(-1)
         }
+        None => crate::commands::run(ctx, words),
     }
-    crate::commands::run(ctx, strip_object(words))
 }
 
 /// The whole program: parse, dispatch, and turn the result into an exit status.
@@ -314,13 +324,5 @@ mod tests {
         assert_eq!(parse(&w(&["-help"])).unwrap_err(), Exit(255));
         assert_eq!(parse(&w(&["-rcvbuf", "x"])).unwrap_err(), Exit(255));
         assert!(parse(&w(&["-color=never", "-c", "-br", "-d", "-s", "-N", "-4"])).is_ok());
-    }
-
-    #[test]
-    fn object_word_is_optional() {
-        assert_eq!(strip_object(&w(&["netns", "list"])), &w(&["list"])[..]);
-        assert_eq!(strip_object(&w(&["net", "l"])), &w(&["l"])[..]);
-        assert_eq!(strip_object(&w(&["ne", "l"])), &w(&["ne", "l"])[..]);
-        assert_eq!(strip_object(&w(&["list"])), &w(&["list"])[..]);
     }
 }

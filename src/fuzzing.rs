@@ -4,15 +4,15 @@
 //! They act on nothing: the option parser's `-n` does not enter a namespace under
 //! `cfg(fuzzing)` or `cfg(test)`, and batch lines are read and split, not run.
 
-/// ip's global options, the object word and the verb tables, on argv split at NUL bytes.
+/// ip's global options and the walk over the command tree (the first word, then the verb
+/// of an object), on argv split at NUL bytes.
 pub fn cli(data: &[u8]) {
     let args: Vec<Vec<u8>> = data.split(|&b| b == 0).map(|w| w.to_vec()).collect();
     if let Ok(p) = crate::cli::parse(&args) {
-        let rest = crate::cli::strip_object(&p.rest);
-        if let Some(w) = rest.first() {
-            let _ = crate::commands::lookup(w);
-            let _ = crate::wiring::object(w);
-            let _ = crate::lab::is_lab_command(w);
+        if let Some(c) = p.rest.first().and_then(|w| crate::tree::top(w)) {
+            if let Some(v) = p.rest.get(1) {
+                let _ = crate::tree::walk(c, v, None);
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 //! `ip netns`: the verb table and the checks that run before any verb.
 //!
-//! The table order is iproute2's, and prefix matching walks it in order: that is what makes
-//! `s` mean list, `se` set, `a` add, `at` attach, `d` delete, `i` identify and `p` pids.
+//! The verbs are declared in the command tree (src/tree.rs) in iproute2's order, and prefix
+//! matching walks them in order: that is what makes `s` mean list, `se` set, `a` add, `at`
+//! attach, `d` delete, `i` identify and `p` pids.
 
 pub mod add;
 pub mod delete;
@@ -16,7 +17,6 @@ pub mod set;
 use crate::ctx::Ctx;
 use crate::error::{Exit, Ret};
 use crate::output::{bytes, err};
-use crate::parse::matches;
 
 /// The usage text of `nsctl help` (stderr, exit 255): ip's, with `ip [-all] netns` → `nsctl [-all]`.
 pub const USAGE: &str = "Usage:\tnsctl list\n\
@@ -31,45 +31,11 @@ pub const USAGE: &str = "Usage:\tnsctl list\n\
 \tnsctl list-id [target-nsid POSITIVE-INT] [nsid POSITIVE-INT]\n\
 NETNSID := auto | POSITIVE-INT\n";
 
-/// A netns verb.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verb {
-    List,
-    ListId,
-    Help,
-    Add,
-    Set,
-    Delete,
-    Identify,
-    Pids,
-    Exec,
-    Monitor,
-    Attach,
-}
-
-/// iproute2's order; the first entry the word is a prefix of wins.
-const TABLE: &[(&str, Verb)] = &[
-    ("list", Verb::List),
-    ("show", Verb::List),
-    ("lst", Verb::List),
-    ("list-id", Verb::ListId),
-    ("help", Verb::Help),
-    ("add", Verb::Add),
-    ("set", Verb::Set),
-    ("delete", Verb::Delete),
-    ("identify", Verb::Identify),
-    ("pids", Verb::Pids),
-    ("exec", Verb::Exec),
-    ("monitor", Verb::Monitor),
-    ("attach", Verb::Attach),
-];
-
-/// Resolve an abbreviated verb.
-pub fn lookup(word: &[u8]) -> Option<Verb> {
-    TABLE
-        .iter()
-        .find(|(full, _)| matches(word, full))
-        .map(|&(_, v)| v)
+/// Resolve an abbreviated verb to its full name, by ip's prefix walk over the netns verbs
+/// of the command tree (declared in iproute2's order there).
+pub fn lookup(word: &[u8]) -> Option<&'static str> {
+    crate::tree::walk(crate::tree::get(), word, Some(crate::tree::Group::Netns))
+        .map(|c| c.get_name())
 }
 
 /// `ip netns` usage: to stderr, exit 255.
@@ -95,19 +61,19 @@ pub fn run(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         return invalid_name(&args[1]);
     }
     let rest = &args[1..];
-    match lookup(verb_word) {
-        Some(Verb::List) => list::list(ctx),
-        Some(Verb::ListId) => list_id::list_id(ctx, rest),
-        Some(Verb::Help) => usage(),
-        Some(Verb::Add) => add::add(ctx, rest),
-        Some(Verb::Set) => set::set(ctx, rest),
-        Some(Verb::Delete) => delete::delete(ctx, rest),
-        Some(Verb::Identify) => identify::identify(rest),
-        Some(Verb::Pids) => pids::pids(rest),
-        Some(Verb::Exec) => exec::exec(ctx, rest),
-        Some(Verb::Monitor) => monitor::monitor(),
-        Some(Verb::Attach) => add::attach(ctx, rest),
-        None => {
+    match lookup(verb_word).unwrap_or_default() {
+        "list" => list::list(ctx),
+        "list-id" => list_id::list_id(ctx, rest),
+        "help" => usage(),
+        "add" => add::add(ctx, rest),
+        "set" => set::set(ctx, rest),
+        "delete" => delete::delete(ctx, rest),
+        "identify" => identify::identify(rest),
+        "pids" => pids::pids(rest),
+        "exec" => exec::exec(ctx, rest),
+        "monitor" => monitor::monitor(),
+        "attach" => add::attach(ctx, rest),
+        _ => {
             err(&bytes(&[
                 b"Command \"",
                 verb_word,
@@ -125,23 +91,23 @@ mod tests {
     #[test]
     fn abbreviations_follow_ip_order() {
         for (w, v) in [
-            ("l", Verb::List),
-            ("ls", Verb::List),
-            ("s", Verb::List),
-            ("sh", Verb::List),
-            ("lst", Verb::List),
-            ("list-", Verb::ListId),
-            ("list-i", Verb::ListId),
-            ("h", Verb::Help),
-            ("a", Verb::Add),
-            ("se", Verb::Set),
-            ("d", Verb::Delete),
-            ("del", Verb::Delete),
-            ("i", Verb::Identify),
-            ("p", Verb::Pids),
-            ("e", Verb::Exec),
-            ("m", Verb::Monitor),
-            ("at", Verb::Attach),
+            ("l", "list"),
+            ("ls", "list"),
+            ("s", "list"),
+            ("sh", "list"),
+            ("lst", "list"),
+            ("list-", "list-id"),
+            ("list-i", "list-id"),
+            ("h", "help"),
+            ("a", "add"),
+            ("se", "set"),
+            ("d", "delete"),
+            ("del", "delete"),
+            ("i", "identify"),
+            ("p", "pids"),
+            ("e", "exec"),
+            ("m", "monitor"),
+            ("at", "attach"),
         ] {
             assert_eq!(lookup(w.as_bytes()), Some(v), "{w}");
         }

@@ -24,7 +24,7 @@ pub mod spec;
 pub mod status;
 pub mod survey;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::error::Ret;
 use crate::output::err;
@@ -71,11 +71,11 @@ pub fn describe(e: &std::io::Error) -> String {
     crate::error::io_errstr(e)
 }
 
+// The lab verbs' arguments. Their names and help live in the command tree (src/tree.rs),
+// which takes these definitions as its subcommands and parses them.
+
 #[derive(Parser, Debug)]
-#[command(
-    name = "nsctl apply",
-    about = "Build the lab a TOML file describes, or converge it to the file"
-)]
+#[command(name = "apply")]
 struct ApplyArgs {
     /// Print the plan without changing anything.
     #[arg(long)]
@@ -90,10 +90,7 @@ struct ApplyArgs {
 }
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "nsctl destroy",
-    about = "Remove everything nsctl created for a lab, and nothing else"
-)]
+#[command(name = "destroy")]
 struct DestroyArgs {
     /// Print the plan without changing anything.
     #[arg(long)]
@@ -109,19 +106,37 @@ struct DestroyArgs {
 }
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "nsctl status",
-    about = "Say what differs from the file (exit 0: converged); without a file, list the applied labs"
-)]
+#[command(name = "status")]
 struct StatusArgs {
+    /// Print the report as JSON.
     #[arg(short, long)]
     json: bool,
     file: Option<std::path::PathBuf>,
 }
 
-/// The lab commands are whole words (no abbreviations), so they never shadow a netns verb.
-pub fn is_lab_command(word: &[u8]) -> bool {
-    matches!(word, b"apply" | b"destroy" | b"status")
+/// `apply`'s subcommand for the tree.
+pub fn apply_command() -> clap::Command {
+    ApplyArgs::command()
+}
+
+/// `destroy`'s subcommand for the tree.
+pub fn destroy_command() -> clap::Command {
+    DestroyArgs::command()
+}
+
+/// `status`'s subcommand for the tree.
+pub fn status_command() -> clap::Command {
+    StatusArgs::command()
+}
+
+/// Parse a lab verb's words with its subcommand in the tree.
+fn parse<T: clap::FromArgMatches>(verb: &str, args: &[Vec<u8>]) -> Result<T, clap::Error> {
+    let cmd = crate::tree::get()
+        .find_subcommand(verb)
+        .cloned()
+        .unwrap_or_else(|| clap::Command::new("nsctl"));
+    let m = cmd.try_get_matches_from(words(args, verb))?;
+    T::from_arg_matches(&m)
 }
 
 /// Take the lab's lock, or a one-line error.
@@ -229,7 +244,7 @@ pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
         Ok(if e.use_stderr() { -exit::BAD_INPUT } else { 0 })
     };
     match verb {
-        b"apply" => match ApplyArgs::try_parse_from(words(args, "apply")) {
+        b"apply" => match parse::<ApplyArgs>("apply", args) {
             Ok(a) => finish(apply::run(
                 &a.file,
                 apply::Opts {
@@ -240,7 +255,7 @@ pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
             )),
             Err(e) => parse_err(e),
         },
-        b"destroy" => match DestroyArgs::try_parse_from(words(args, "destroy")) {
+        b"destroy" => match parse::<DestroyArgs>("destroy", args) {
             Ok(a) => finish(destroy::run(
                 a.file.as_deref(),
                 a.lab.as_deref(),
@@ -249,7 +264,7 @@ pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
             )),
             Err(e) => parse_err(e),
         },
-        _ => match StatusArgs::try_parse_from(words(args, "status")) {
+        _ => match parse::<StatusArgs>("status", args) {
             Ok(a) => finish(match &a.file {
                 Some(f) => status::run(f, a.json || json),
                 None => status::list(a.json || json),

@@ -12,9 +12,6 @@ use crate::error::{Exit, Ret};
 use crate::output::{bytes, err};
 use crate::parse::matches;
 
-const USAGE: &str = "Usage: nsctl addr { add | del } ADDR[/PLEN] dev NAME [ nodad | noprefixroute | home | mngtmpaddr | autojoin ]\n\
-\x20      nsctl addr show [ dev NAME ]\n";
-
 /// The address flags ip accepts on `addr add` (IFA_F_*), sent as IFA_FLAGS.
 const FLAGS: &[(&str, u32)] = &[
     ("home", 0x10),
@@ -23,11 +20,6 @@ const FLAGS: &[(&str, u32)] = &[
     ("noprefixroute", 0x200),
     ("autojoin", 0x400),
 ];
-
-fn usage() -> Ret {
-    err(USAGE.as_bytes());
-    Err(Exit(255))
-}
 
 /// ip's `default_scope`: 127/8 and ::1 are host-scoped, everything else global.
 fn default_scope(a: &IpAddr) -> AddressScope {
@@ -57,7 +49,7 @@ pub fn message(local: Prefix, index: u32, add: bool) -> AddressMessage {
     m
 }
 
-fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
+pub(super) fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
     let (mut local, mut dev) = (None::<Prefix>, None::<Vec<u8>>);
     let mut flags = 0u32;
     let mut i = 0;
@@ -74,7 +66,7 @@ fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
                 w
             };
             if matches(w, "help") {
-                return usage();
+                return super::usage("address");
             }
             if local.is_some() {
                 return Err(duparg2("local", w));
@@ -117,18 +109,4 @@ fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
         crate::nl::addr::delete(nl, sock, m)
     };
     super::done(res)
-}
-
-pub fn run(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
-    super::dispatch(
-        ctx,
-        args,
-        "addr",
-        &[
-            (&["add"], |c, a| modify(c, a, true)),
-            (&["delete"], |c, a| modify(c, a, false)),
-            (&["show", "list", "lst"], super::show::addrs),
-        ],
-        usage,
-    )
 }

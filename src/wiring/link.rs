@@ -58,17 +58,6 @@ const UNSUPPORTED: &[&str] = &[
     "alias",
 ];
 
-const USAGE: &str = "Usage: nsctl link add [ name ] NAME type { veth peer [ name ] PEER [ netns NS ] | bridge | KIND }\n\
-\x20      nsctl link set [ dev ] NAME [ up | down ] [ netns { NS | PID } ] [ master BRIDGE | nomaster ]\n\
-\x20                             [ name NEWNAME ] [ mtu MTU ] [ address LLADDR ]\n\
-\x20      nsctl link del [ dev ] NAME\n\
-\x20      nsctl link show [ [ dev ] NAME ]\n";
-
-fn usage() -> Ret {
-    err(USAGE.as_bytes());
-    Err(Exit(255))
-}
-
 /// What one `ip link` argument list asks for (iproute2's `iplink_parse`).
 #[derive(Default)]
 pub struct Spec {
@@ -220,7 +209,7 @@ pub fn parse(ctx: &mut Ctx, args: &[Vec<u8>], create: bool) -> Result<Result<Spe
             return Err(Exit(255));
         } else {
             if matches(w, "help") {
-                return Err(usage().unwrap_err());
+                return Err(super::usage("link").unwrap_err());
             }
             let v = if w == b"dev" { next(args, &mut i)? } else { w };
             if s.dev.is_some() && !same {
@@ -282,7 +271,7 @@ fn base_message(s: &Spec) -> LinkMessage {
 }
 
 /// `ip link add`.
-fn add(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
+pub(super) fn add(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     let s = match parse(ctx, args, true)? {
         Ok(s) => s,
         Err(rc) => return Ok(rc),
@@ -301,7 +290,7 @@ fn add(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     let mut _peer_spec = None;
     if kind_s == "veth" && !s.type_args.is_empty() {
         if s.type_args[0] != b"peer" {
-            return usage();
+            return super::usage("link");
         }
         let peer = match parse(ctx, &s.type_args[1..], true)? {
             Ok(p) => p,
@@ -318,7 +307,7 @@ fn add(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         _peer_spec = Some(peer);
     } else if let Some(first) = s.type_args.first() {
         if matches(first, "help") {
-            return usage();
+            return super::usage("link");
         }
         err(&bytes(&[
             b"Garbage instead of arguments \"",
@@ -333,7 +322,7 @@ fn add(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
 }
 
 /// `ip link set`: every change in one RTM_NEWLINK, as ip sends it.
-fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
+pub(super) fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     let s = match parse(ctx, args, false)? {
         Ok(s) => s,
         Err(rc) => return Ok(rc),
@@ -380,7 +369,7 @@ fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
 }
 
 /// `ip link del [dev] NAME`.
-fn del(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
+pub(super) fn del(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     let s = match parse(ctx, args, false)? {
         Ok(s) => s,
         Err(rc) => return Ok(rc),
@@ -394,21 +383,6 @@ fn del(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     };
     let (nl, sock) = main_sock(ctx)?;
     super::done(crate::nl::link::delete(nl, sock, index))
-}
-
-pub fn run(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
-    super::dispatch(
-        ctx,
-        args,
-        "link",
-        &[
-            (&["add"], add),
-            (&["set", "change"], set),
-            (&["delete"], del),
-            (&["show", "list", "lst"], super::show::links),
-        ],
-        usage,
-    )
 }
 
 #[cfg(test)]

@@ -13,37 +13,58 @@ use crate::ctx::{Ctx, Sock};
 use crate::error::{Exit, Ret};
 use crate::nl::{Failure, Netlink, Socket};
 use crate::output::{bytes, err};
-use crate::parse::matches;
 
 /// Linux IFNAMSIZ: names are at most 15 bytes.
 pub const IFNAMSIZ: usize = 16;
 
-/// The objects nsctl knows besides netns. The words must not collide with netns verbs, so
-/// `link` needs at least `lin`, and `address` at least `addr` (`l` is list, `a` is add).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Object {
-    Link,
-    Addr,
-    Route,
-}
-
-pub fn object(word: &[u8]) -> Option<Object> {
-    if word.len() >= 3 && matches(word, "link") {
-        Some(Object::Link)
-    } else if word.len() >= 4 && matches(word, "address") {
-        Some(Object::Addr)
-    } else if matches(word, "route") {
-        Some(Object::Route)
-    } else {
-        None
+/// Run `nsctl OBJECT ...`: `object` is the object's full name in the command tree. ip's
+/// per-object dispatch: no verb means show; `help` means usage; an unknown verb is
+/// `Command "X" is unknown, try "nsctl OBJECT help".` (exit 255).
+pub fn run(ctx: &mut Ctx, object: &str, args: &[Vec<u8>]) -> Ret {
+    let Some(verb) = args.first() else {
+        return handler(object, "show")(ctx, &[]);
+    };
+    let found = crate::tree::get()
+        .find_subcommand(object)
+        .and_then(|o| crate::tree::walk(o, verb, None));
+    match found.map(|v| v.get_name()) {
+        Some("help") => usage(object),
+        Some(v) => handler(object, v)(ctx, &args[1..]),
+        None => {
+            let word = if object == "address" { "addr" } else { object };
+            err(&bytes(&[
+                b"Command \"",
+                verb,
+                b"\" is unknown, try \"nsctl ",
+                word.as_bytes(),
+                b" help\".\n",
+            ]));
+            Err(Exit(255))
+        }
     }
 }
 
-pub fn run(ctx: &mut Ctx, obj: Object, args: &[Vec<u8>]) -> Ret {
-    match obj {
-        Object::Link => link::run(ctx, args),
-        Object::Addr => addr::run(ctx, args),
-        Object::Route => route::run(ctx, args),
+/// An object's usage (generated from the tree): stderr, exit 255.
+pub fn usage(object: &str) -> Ret {
+    err(crate::tree::object_usage(object).as_bytes());
+    Err(Exit(255))
+}
+
+/// A verb's handler, by the full names the tree declares.
+fn handler(object: &str, verb: &str) -> fn(&mut Ctx, &[Vec<u8>]) -> Ret {
+    match (object, verb) {
+        ("link", "add") => link::add,
+        ("link", "set") => link::set,
+        ("link", "delete") => link::del,
+        ("link", "show") => show::links,
+        ("address", "add") => |c, a| addr::modify(c, a, true),
+        ("address", "delete") => |c, a| addr::modify(c, a, false),
+        ("address", "show") => show::addrs,
+        ("route", "add") => |c, a| route::modify(c, a, true),
+        ("route", "delete") => |c, a| route::modify(c, a, false),
+        ("route", "show") => show::routes,
+        // The tree and this table are tested against each other (tests below).
+        _ => |_, _| Err(Exit(255)),
     }
 }
 
@@ -93,41 +114,6 @@ pub fn incomplete() -> Exit {
 pub fn nodev(name: &[u8]) -> Ret {
     err(&bytes(&[b"Cannot find device \"", name, b"\"\n"]));
     Ok(-1)
-}
-
-/// A verb of an ip object: the words it is matched by (prefixes), and its handler.
-pub type Verb = (&'static [&'static str], fn(&mut Ctx, &[Vec<u8>]) -> Ret);
-
-/// ip's per-object dispatch: no verb means show; `help` means usage; an unknown verb is
-/// `Command "X" is unknown, try "nsctl OBJECT help".` (exit 255).
-pub fn dispatch(
-    ctx: &mut Ctx,
-    args: &[Vec<u8>],
-    object: &str,
-    verbs: &[Verb],
-    usage: fn() -> Ret,
-) -> Ret {
-    let show = verbs.last().expect("every object has show").1;
-    let Some(verb) = args.first() else {
-        return show(ctx, &[]);
-    };
-    if let Some((_, f)) = verbs
-        .iter()
-        .find(|(words, _)| words.iter().any(|w| matches(verb, w)))
-    {
-        return f(ctx, &args[1..]);
-    }
-    if matches(verb, "help") {
-        return usage();
-    }
-    err(&bytes(&[
-        b"Command \"",
-        verb,
-        b"\" is unknown, try \"nsctl ",
-        object.as_bytes(),
-        b" help\".\n",
-    ]));
-    Err(Exit(255))
 }
 
 /// The result of a change request: nothing printed on success, ip's words and rc 2 on a

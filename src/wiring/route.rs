@@ -10,18 +10,8 @@ use netlink_packet_route::AddressFamily;
 use super::prefix::{get_addr_of, get_prefix_of, Prefix};
 use super::{duparg2, ifindex, main_sock, next, nodev};
 use crate::ctx::Ctx;
-use crate::error::{Exit, Ret};
-use crate::output::err;
+use crate::error::Ret;
 use crate::parse::matches;
-
-const USAGE: &str =
-    "Usage: nsctl route { add | del } { default | PREFIX } [ via ADDRESS ] [ dev NAME ]\n\
-\x20      nsctl route show\n";
-
-fn usage() -> Ret {
-    err(USAGE.as_bytes());
-    Err(Exit(255))
-}
 
 /// What `route add/del` was asked.
 pub struct Spec {
@@ -78,7 +68,7 @@ pub fn message(s: &Spec, add: bool) -> RouteMessage {
     m
 }
 
-fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
+pub(super) fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
     let (mut dst, mut via, mut dev) = (None::<Prefix>, None, None::<Vec<u8>>);
     // The request's family (Some(true): IPv6), set by whichever of the destination and the
     // gateway comes first, as ip's rtm_family is; the other must agree.
@@ -103,7 +93,7 @@ fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
         } else {
             let w = if w == b"to" { next(args, &mut i)? } else { w };
             if matches(w, "help") {
-                return usage();
+                return super::usage("route");
             }
             if dst.is_some() {
                 return Err(duparg2("to", w));
@@ -117,7 +107,7 @@ fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
         i += 1;
     }
     let Some(dst) = dst else {
-        return usage();
+        return super::usage("route");
     };
     let oif = match &dev {
         Some(d) => match ifindex(ctx, d)? {
@@ -134,18 +124,4 @@ fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
         crate::nl::route::delete(nl, sock, m)
     };
     super::done(res)
-}
-
-pub fn run(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
-    super::dispatch(
-        ctx,
-        args,
-        "route",
-        &[
-            (&["add"], |c, a| modify(c, a, true)),
-            (&["delete"], |c, a| modify(c, a, false)),
-            (&["show", "list"], super::show::routes),
-        ],
-        usage,
-    )
 }

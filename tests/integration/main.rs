@@ -6,6 +6,7 @@
 
 mod converge;
 mod exec;
+mod front;
 mod golden;
 mod lab;
 mod lifecycle;
@@ -46,6 +47,9 @@ const CASES: &[Case] = &[
     ("exec_here_document_reaches_stdin", exec::heredoc_stdin),
     ("exec_etc_netns_inside_only", exec::etc_netns_inside_only),
     ("batch_one_process_many_lines", exec::batch_many_lines),
+    ("front_help_and_version", front::help_and_version),
+    ("front_man_page_renders", front::man_page_renders),
+    ("front_completions_in_bash", front::completions_in_bash),
     ("wiring_mario_and_luigi_ping", wiring::mario_and_luigi),
     ("wiring_abc_bridge_ping", wiring::abc_bridge),
     ("wiring_move_into_netns_and_back", wiring::move_and_back),
