@@ -70,6 +70,8 @@ pub struct Spec {
     /// Some(0) is `nomaster`.
     pub master: Option<u32>,
     pub kind: Option<Vec<u8>>,
+    /// `link DEV`: the lower device of a macvlan (resolved by `add` only, as ip does).
+    pub link: Option<Vec<u8>>,
     /// The words after `type KIND`.
     pub type_args: Vec<Vec<u8>>,
 }
@@ -159,6 +161,9 @@ pub fn parse(ctx: &mut Ctx, args: &[Vec<u8>], create: bool) -> Result<Result<Spe
                 s.dev = Some(v.to_vec());
                 same = true;
             }
+        } else if matches(w, "link") {
+            // Any prefix (`l`, `li`), as in ip; the last one wins.
+            s.link = Some(next(args, &mut i)?.to_vec());
         } else if matches(w, "address") {
             let v = next(args, &mut i)?;
             match lladdr(v) {
@@ -281,6 +286,12 @@ pub(super) fn add(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         return Ok(-1);
     };
     let mut m = base_message(&s);
+    if let Some(link) = &s.link {
+        match ifindex(ctx, link)? {
+            Some(n) => m.attributes.push(LinkAttribute::Link(n)),
+            None => return nodev(link),
+        }
+    }
     if let Some(name) = &s.name {
         m.attributes.push(super::ifname_attr(name));
     }
@@ -305,6 +316,14 @@ pub(super) fn add(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         }
         info.push(LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(pm))));
         _peer_spec = Some(peer);
+    } else if let Some(parsed) = (!s.type_args.is_empty())
+        .then(|| super::kinds::parse(ctx, &kind_s, &s.type_args))
+        .flatten()
+    {
+        match parsed? {
+            Ok(data) => info.push(LinkInfo::Data(data)),
+            Err(rc) => return Ok(rc),
+        }
     } else if let Some(first) = s.type_args.first() {
         if matches(first, "help") {
             return super::usage("link");

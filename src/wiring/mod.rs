@@ -2,6 +2,7 @@
 //! grammar and with ip's messages. `nsctl -n NS link ...` works on a socket opened inside NS.
 
 pub mod addr;
+pub mod kinds;
 pub mod link;
 pub mod prefix;
 pub mod route;

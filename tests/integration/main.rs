@@ -66,6 +66,10 @@ const CASES: &[Case] = &[
     ),
     ("wiring_show_output_matches_ip", show::show_matches_ip),
     (
+        "wiring_macvlan_and_vxlan_match_ip",
+        wiring::macvlan_and_vxlan_match_ip,
+    ),
+    (
         "lab_validation_errors_change_nothing",
         lab::validation_errors,
     ),

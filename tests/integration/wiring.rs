@@ -267,3 +267,64 @@ echo "show: $n same"
         "non-UTF-8 names",
     )
 }
+
+/// `link add … type macvlan|vxlan` against ip: for each command line, stdout, stderr and rc,
+/// and then the link the kernel holds (its lower device and `ip -d -j`'s linkinfo: mode,
+/// VNI, addresses, port, ttl, learning) must be the same.
+pub fn macvlan_and_vxlan_match_ip() -> Result<(), String> {
+    let o = crate::support::sandbox(
+        r#"
+ip link add v0 type veth peer name v1
+state() {
+  ip -d -j link show "$1" 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)[0]
+i = d["linkinfo"]
+i.get("info_data", {}).pop("usedbcqueuelen", None)
+print(d.get("link"), json.dumps(i, sort_keys=True))'
+}
+n=0
+while read -r name args; do
+  ip link add $name $args > /tmp/i 2>&1; echo "rc=$?" >> /tmp/i; state $name >> /tmp/i
+  ip link del $name 2>/dev/null
+  $NSCTL link add $name $args > /tmp/n 2>&1; echo "rc=$?" >> /tmp/n; state $name >> /tmp/n
+  ip link del $name 2>/dev/null
+  if cmp -s /tmp/i /tmp/n; then n=$((n + 1)); else echo "DIFF: $name $args"; diff /tmp/i /tmp/n | head -10; fi
+done <<'LINES'
+m0 link v0 type macvlan mode bridge
+m0 link v0 type macvlan mode private
+m0 link v0 type macvlan mode vepa
+m0 link v0 type macvlan
+m0 l v0 type macvlan m passthru nopromisc
+m0 link v0 type macvtap mode bridge
+m0 link v0 type macvlan mode source bcqueuelen 100 flag nodst
+m0 link nosuch type macvlan mode bridge
+m0 type macvlan mode bridge
+m0 link v0 type macvlan mode bogus
+m0 link v0 type macvlan mode bridge nopromisc
+m0 link v0 type macvlan bogus
+m0 link v0 type macvlan help
+vx0 type vxlan id 42 dstport 4789 remote 192.0.2.2 local 192.0.2.1 ttl 64 nolearning
+vx0 type vxlan id 43
+vx0 type vxlan vni 44 dev v0 group 239.1.1.1 dstport 4789 ttl inherit learning
+vx0 type vxlan id 46 dstport 4789 ttl auto local 2001:db8::1 remote 2001:db8::2
+vx0 type vxlan id 47 dstport 0 d v0 dst 4790
+vx0 type vxlan id 16777216
+vx0 type vxlan dstport 4789
+vx0 type vxlan id 1 group 239.1.1.1
+vx0 type vxlan id 1 remote 192.0.2.2 group 239.1.1.1
+vx0 type vxlan id 1 dev nosuch
+vx0 type vxlan id 1 local 192.0.2.1 remote 2001:db8::2
+vx0 type vxlan id 1 bogus
+vx0 type vxlan id 1 id 2
+vx0 type vxlan id 1 learning nolearning
+vx0 type vxlan id 1 ttl 300
+vx0 type vxlan id 1 ttl x
+vx0 type vxlan
+vx0 type vxlan help
+LINES
+echo "same: $n"
+"#,
+    );
+    crate::support::check(&o, "same: 31\n", "macvlan and vxlan")
+}
