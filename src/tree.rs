@@ -198,19 +198,62 @@ fn objects() -> Vec<Command> {
             ),
             help_verb(),
         ]),
-        object(1, "route", "r", "Add, remove and show routes (as ip route)").subcommands([
+        object(
+            1,
+            "route",
+            "r",
+            "Add, change, remove and show routes (as ip route)",
+        )
+        .subcommands([
             object_verb(
                 "add",
                 &[],
-                "Add a route to the main table",
-                Some("route { add | del } { default | PREFIX } [ via ADDRESS ] [ dev NAME ]"),
+                "Add a route",
+                Some(
+                    "route { add | del | change | append | replace | prepend | test } \
+                     [ TYPE ] { default | PREFIX }\n\
+                     \x20                  [ via ADDRESS ] [ dev NAME ] [ src ADDRESS ] \
+                     [ metric N ]\n\
+                     \x20                  [ table TABLE ] [ proto PROTO ] [ scope SCOPE ]",
+                ),
+            ),
+            object_verb("change", &["chg"], "Change a route that exists", None),
+            object_verb(
+                "replace",
+                &[],
+                "Add a route, or replace the one there",
+                None,
+            ),
+            object_verb(
+                "prepend",
+                &[],
+                "Add a route before others of its prefix",
+                None,
+            ),
+            object_verb(
+                "append",
+                &[],
+                "Add a route after others of its prefix",
+                None,
+            ),
+            object_verb(
+                "test",
+                &[],
+                "Check a route could be added (EXCL, no CREATE)",
+                None,
             ),
             object_verb("delete", &[], "Remove a route", None),
             object_verb(
                 "show",
-                &["list"],
-                "Show the main table (plain, -j, -4, -6)",
-                Some("route show"),
+                &["list", "lst"],
+                "Show a table (main; plain, -j, -4, -6)",
+                Some("route show [ table TABLE | all ] [ dev NAME ]"),
+            ),
+            object_verb(
+                "get",
+                &[],
+                "Ask the kernel which route a destination takes",
+                Some("route get ADDRESS [ from ADDRESS ] [ oif NAME ]"),
             ),
             help_verb(),
         ]),
@@ -484,9 +527,8 @@ mod tests {
     #[test]
     fn object_usage_is_ips_shape() {
         assert_eq!(
-            object_usage("route"),
-            "Usage: nsctl route { add | del } { default | PREFIX } [ via ADDRESS ] [ dev NAME ]\n\
-             \x20      nsctl route show\n"
+            object_usage("route").lines().last(),
+            Some("       nsctl route get ADDRESS [ from ADDRESS ] [ oif NAME ]")
         );
         assert!(object_usage("address").starts_with("Usage: nsctl addr { add | del } ADDR"));
         assert!(object_usage("link").contains(

@@ -22,6 +22,24 @@ pub fn replace(nl: &Netlink, sock: &Socket, msg: RouteMessage) -> Result<(), Fai
         .map(drop)
 }
 
+/// Any route change as ip sends it: RTM_NEWROUTE (or RTM_DELROUTE) with `flags` besides
+/// REQUEST|ACK.
+pub fn send(
+    nl: &Netlink,
+    sock: &Socket,
+    msg: RouteMessage,
+    delete: bool,
+    flags: u16,
+) -> Result<(), Failure> {
+    let m = if delete {
+        RouteNetlinkMessage::DelRoute(msg)
+    } else {
+        RouteNetlinkMessage::NewRoute(msg)
+    };
+    nl.request(sock, m, NLM_F_REQUEST | NLM_F_ACK | flags)
+        .map(drop)
+}
+
 pub fn delete(nl: &Netlink, sock: &Socket, msg: RouteMessage) -> Result<(), Failure> {
     nl.request(
         sock,
@@ -31,13 +49,24 @@ pub fn delete(nl: &Netlink, sock: &Socket, msg: RouteMessage) -> Result<(), Fail
     .map(drop)
 }
 
-pub fn dump(
+/// `ip route show`'s dump: the kernel filters by table (RTA_TABLE) and device (RTA_OIF)
+/// when the socket checks strictly, as ip's does.
+pub fn dump_filtered(
     nl: &Netlink,
     sock: &Socket,
     family: AddressFamily,
+    table: Option<u32>,
+    oif: Option<u32>,
 ) -> Result<Vec<RouteMessage>, Failure> {
+    use netlink_packet_route::route::RouteAttribute;
     let mut req = RouteMessage::default();
     req.header.address_family = family;
+    if let Some(t) = table {
+        req.attributes.push(RouteAttribute::Table(t));
+    }
+    if let Some(o) = oif {
+        req.attributes.push(RouteAttribute::Oif(o));
+    }
     let answer = nl.request(
         sock,
         RouteNetlinkMessage::GetRoute(req),
@@ -50,4 +79,17 @@ pub fn dump(
             _ => None,
         })
         .collect())
+}
+
+/// `ip route get`: one RTM_GETROUTE (REQUEST only) and the route the kernel answers.
+pub fn get(
+    nl: &Netlink,
+    sock: &Socket,
+    msg: RouteMessage,
+) -> Result<Option<RouteMessage>, Failure> {
+    let answer = nl.request(sock, RouteNetlinkMessage::GetRoute(msg), NLM_F_REQUEST)?;
+    Ok(answer.into_iter().find_map(|m| match m {
+        RouteNetlinkMessage::NewRoute(r) => Some(r),
+        _ => None,
+    }))
 }

@@ -6,6 +6,7 @@ pub mod kinds;
 pub mod link;
 pub mod prefix;
 pub mod route;
+pub mod rtnames;
 pub mod show;
 
 use std::os::fd::OwnedFd;
@@ -23,14 +24,14 @@ pub const IFNAMSIZ: usize = 16;
 /// `Command "X" is unknown, try "nsctl OBJECT help".` (exit 255).
 pub fn run(ctx: &mut Ctx, object: &str, args: &[Vec<u8>]) -> Ret {
     let Some(verb) = args.first() else {
-        return handler(object, "show")(ctx, &[]);
+        return run_verb(ctx, object, "show", &[]);
     };
     let found = crate::tree::get()
         .find_subcommand(object)
         .and_then(|o| crate::tree::walk(o, verb, None));
     match found.map(|v| v.get_name()) {
         Some("help") => usage(object),
-        Some(v) => handler(object, v)(ctx, &args[1..]),
+        Some(v) => run_verb(ctx, object, v, &args[1..]),
         None => {
             let word = if object == "address" { "addr" } else { object };
             err(&bytes(&[
@@ -51,9 +52,21 @@ pub fn usage(object: &str) -> Ret {
     Err(Exit(255))
 }
 
+fn run_verb(ctx: &mut Ctx, object: &str, verb: &str, args: &[Vec<u8>]) -> Ret {
+    match handler(object, verb) {
+        Some(f) => f(ctx, args),
+        None => {
+            err(format!("nsctl: \"{object} {verb}\" is not supported by nsctl.\n").as_bytes());
+            Err(Exit(255))
+        }
+    }
+}
+
+type Handler = fn(&mut Ctx, &[Vec<u8>]) -> Ret;
+
 /// A verb's handler, by the full names the tree declares.
-fn handler(object: &str, verb: &str) -> fn(&mut Ctx, &[Vec<u8>]) -> Ret {
-    match (object, verb) {
+fn handler(object: &str, verb: &str) -> Option<Handler> {
+    Some(match (object, verb) {
         ("link", "add") => link::add,
         ("link", "set") => link::set,
         ("link", "delete") => link::del,
@@ -61,12 +74,18 @@ fn handler(object: &str, verb: &str) -> fn(&mut Ctx, &[Vec<u8>]) -> Ret {
         ("address", "add") => |c, a| addr::modify(c, a, true),
         ("address", "delete") => |c, a| addr::modify(c, a, false),
         ("address", "show") => show::addrs,
-        ("route", "add") => |c, a| route::modify(c, a, true),
-        ("route", "delete") => |c, a| route::modify(c, a, false),
+        ("route", "add") => |c, a| route::modify(c, a, route::Op::Add),
+        ("route", "change") => |c, a| route::modify(c, a, route::Op::Change),
+        ("route", "replace") => |c, a| route::modify(c, a, route::Op::Replace),
+        ("route", "prepend") => |c, a| route::modify(c, a, route::Op::Prepend),
+        ("route", "append") => |c, a| route::modify(c, a, route::Op::Append),
+        ("route", "test") => |c, a| route::modify(c, a, route::Op::Test),
+        ("route", "delete") => |c, a| route::modify(c, a, route::Op::Delete),
         ("route", "show") => show::routes,
+        ("route", "get") => show::route_get,
         // The tree and this table are tested against each other (tests below).
-        _ => |_, _| Err(Exit(255)),
-    }
+        _ => return None,
+    })
 }
 
 /// `invarg()`: `Error: argument "ARG" is wrong: MSG`, exit 255.
@@ -197,4 +216,26 @@ pub fn netns_ref(word: &[u8]) -> Option<NetnsRef> {
         return Some(NetnsRef::Fd(f.into()));
     }
     crate::parse::get_integer(word).map(|p| NetnsRef::Pid(p as u32))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every verb the tree declares for an object has a handler here.
+    #[test]
+    fn every_tree_verb_has_a_handler() {
+        let t = crate::tree::get();
+        for o in t
+            .get_subcommands()
+            .filter(|c| crate::tree::group(c) == crate::tree::Group::Object && !c.is_hide_set())
+        {
+            for v in o.get_subcommands().filter(|v| v.get_name() != "help") {
+                assert!(
+                    super::handler(o.get_name(), v.get_name()).is_some(),
+                    "{} {} has no handler",
+                    o.get_name(),
+                    v.get_name()
+                );
+            }
+        }
+    }
 }

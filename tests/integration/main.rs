@@ -10,6 +10,7 @@ mod front;
 mod golden;
 mod lab;
 mod lifecycle;
+mod routes;
 mod show;
 mod support;
 mod wiring;
@@ -65,6 +66,7 @@ const CASES: &[Case] = &[
         wiring::route_families_and_batch_objects,
     ),
     ("wiring_show_output_matches_ip", show::show_matches_ip),
+    ("wiring_routes_match_ip", routes::routes_match_ip),
     (
         "wiring_macvlan_and_vxlan_match_ip",
         wiring::macvlan_and_vxlan_match_ip,

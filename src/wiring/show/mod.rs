@@ -8,7 +8,7 @@ mod route;
 
 pub use addr::addrs;
 pub use link::links;
-pub use route::routes;
+pub use route::{get as route_get, routes};
 
 use crate::error::Exit;
 use crate::output::{bytes, err};
