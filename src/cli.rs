@@ -47,6 +47,15 @@ fn is_color(opt: &[u8]) -> bool {
 enum Act {
     /// Accepted for compatibility; takes no value and changes nothing netns prints.
     Ignore,
+    /// Changes what ip's link, addr and route print, and nsctl does not do it: the netns
+    /// verbs ignore it as ip's do; wiring refuses it (see `wiring::run`).
+    Unimplemented(&'static str),
+    /// `-s`, `-stats`: once for statistics, twice for the error details.
+    Stats,
+    /// `-h`: statistics with k/M/G units.
+    Human,
+    /// `-iec`: those units in powers of 1024.
+    Iec,
     /// Accepted; takes one value that must be present.
     IgnoreValue,
     Family,
@@ -69,14 +78,14 @@ enum Act {
 const OPTIONS: &[(&str, Act)] = &[
     ("-loops", Act::IgnoreValue),
     ("-family", Act::Family),
-    ("-human", Act::Ignore),
-    ("-human-readable", Act::Ignore),
-    ("-iec", Act::Ignore),
-    ("-stats", Act::Ignore),
-    ("-statistics", Act::Ignore),
-    ("-details", Act::Ignore),
-    ("-resolve", Act::Ignore),
-    ("-oneline", Act::Ignore),
+    ("-human", Act::Human),
+    ("-human-readable", Act::Human),
+    ("-iec", Act::Iec),
+    ("-stats", Act::Stats),
+    ("-statistics", Act::Stats),
+    ("-details", Act::Unimplemented("-details")),
+    ("-resolve", Act::Unimplemented("-resolve")),
+    ("-oneline", Act::Unimplemented("-oneline")),
     ("-timestamp", Act::Ignore),
     ("-tshort", Act::Ignore),
     ("-Version", Act::Version),
@@ -92,9 +101,9 @@ const OPTIONS: &[(&str, Act)] = &[
 const LATE_OPTIONS: &[(&str, Act)] = &[
     ("-help", Act::Help),
     ("-netns", Act::Netns),
-    ("-Numeric", Act::Ignore),
+    ("-Numeric", Act::Unimplemented("-Numeric")),
     ("-all", Act::All),
-    ("-echo", Act::Ignore),
+    ("-echo", Act::Unimplemented("-echo")),
 ];
 
 fn action(opt: &[u8]) -> Option<Act> {
@@ -112,7 +121,12 @@ fn action(opt: &[u8]) -> Option<Act> {
         return Some(a);
     }
     if is_color(opt) {
-        return Some(Act::Ignore);
+        // `-color=never` changes nothing; any other spelling colours ip's show output.
+        return Some(if opt.ends_with(b"=never") {
+            Act::Ignore
+        } else {
+            Act::Unimplemented("-color")
+        });
     }
     find(LATE_OPTIONS)
 }
@@ -156,6 +170,12 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Parsed, Exit> {
         let next = args.get(i + 1);
         match act {
             Act::Ignore => {}
+            Act::Unimplemented(name) => {
+                p.opts.unimplemented.get_or_insert(name);
+            }
+            Act::Stats => p.opts.stats = p.opts.stats.saturating_add(1),
+            Act::Human => p.opts.human = true,
+            Act::Iec => p.opts.iec = true,
             Act::IgnoreValue => {
                 next.ok_or_else(usage)?;
                 i += 1;

@@ -16,6 +16,14 @@ pub struct Opts {
     pub brief: bool,
     /// `-4`, `-6`, `-family inet|inet6`.
     pub family: Option<netlink_packet_route::AddressFamily>,
+    /// How many times `-s` was given.
+    pub stats: u8,
+    /// `-h`, `-iec`.
+    pub human: bool,
+    pub iec: bool,
+    /// The first option given that ip's link, addr and route honour and nsctl does not
+    /// (`-details`, `-oneline`, ...): refused by those objects.
+    pub unimplemented: Option<&'static str>,
 }
 
 /// The result of looking up one name's nsid: `None` when the file could not be opened

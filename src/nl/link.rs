@@ -91,6 +91,7 @@ pub fn each(
     d: &super::sync::Dumper,
     family: Option<netlink_packet_route::AddressFamily>,
     stats: bool,
+    extra: Vec<LinkAttribute>,
     mut f: impl FnMut(LinkMessage, super::names::RawNames),
 ) -> Result<(), Failure> {
     let mut req = LinkMessage::default();
@@ -102,6 +103,7 @@ pub fn each(
         req.attributes
             .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
     }
+    req.attributes.extend(extra);
     d.each(RouteNetlinkMessage::GetLink(req), |m, raw| {
         if let RouteNetlinkMessage::NewLink(l) = m {
             f(l, raw)

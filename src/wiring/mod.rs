@@ -23,6 +23,13 @@ pub const IFNAMSIZ: usize = 16;
 /// per-object dispatch: no verb means show; `help` means usage; an unknown verb is
 /// `Command "X" is unknown, try "nsctl OBJECT help".` (exit 255).
 pub fn run(ctx: &mut Ctx, object: &str, args: &[Vec<u8>]) -> Ret {
+    if let Some(o) = ctx.opts.unimplemented {
+        err(
+            format!("nsctl: option \"{o}\" is not supported by nsctl {object}; leave it out.\n")
+                .as_bytes(),
+        );
+        return Err(Exit(255));
+    }
     let Some(verb) = args.first() else {
         return run_verb(ctx, object, "show", &[]);
     };

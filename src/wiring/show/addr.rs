@@ -243,7 +243,7 @@ pub fn addrs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         }
         if json {
             let w = a.writer();
-            link_json(w, &links, l, View::Addr, brief, filtered);
+            link_json(w, &links, l, View::Addr, brief, filtered, 0);
             w.name("addr_info");
             w.start_array();
             for x in &mine {

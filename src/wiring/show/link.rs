@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
-use netlink_packet_route::link::{LinkAttribute, LinkMessage, Prop};
+use netlink_packet_route::link::{LinkAttribute, LinkInfo as Info, LinkMessage, Prop, Stats64};
 use netlink_packet_route::AddressFamily;
 
-use super::{selected, show_filter, Text, View};
+use super::{selected, Text, View};
 use crate::ctx::Ctx;
 use crate::error::{Exit, Ret};
 use crate::json::{Array, Val, Writer};
@@ -119,6 +119,11 @@ pub(super) struct LinkInfo {
     pub(super) link_netnsid: Option<i32>,
     pub(super) alias: Option<Vec<u8>>,
     pub(super) altnames: Vec<Vec<u8>>,
+    /// IFLA_INFO_KIND and IFLA_INFO_SLAVE_KIND, for `type KIND` filters.
+    pub(super) kind: Option<String>,
+    pub(super) slave_kind: Option<String>,
+    pub(super) stats: Option<Stats64>,
+    pub(super) carrier_changes: Option<u32>,
 }
 
 /// The fields of a link message; names that were not UTF-8 come from `raw`.
@@ -145,6 +150,17 @@ pub(super) fn info(l: &LinkMessage, raw: RawNames) -> LinkInfo {
             LinkAttribute::Link(n) => i.link = Some(*n),
             LinkAttribute::LinkNetNsId(n) => i.link_netnsid = Some(*n),
             LinkAttribute::IfAlias(s) => i.alias = Some(s.as_bytes().to_vec()),
+            LinkAttribute::LinkInfo(infos) => {
+                for x in infos {
+                    match x {
+                        Info::Kind(k) => i.kind = Some(k.to_string()),
+                        Info::PortKind(k) => i.slave_kind = Some(k.to_string()),
+                        _ => {}
+                    }
+                }
+            }
+            LinkAttribute::Stats64(st) => i.stats = Some(*st),
+            LinkAttribute::CarrierChanges(c) => i.carrier_changes = Some(*c),
             LinkAttribute::PropList(props) => {
                 for p in props {
                     if let Prop::AltIfName(n) = p {
@@ -172,14 +188,29 @@ pub(super) fn info(l: &LinkMessage, raw: RawNames) -> LinkInfo {
 /// The state every printed link needs: names and flags by index, and nsid -> netns name.
 pub(super) struct Links {
     pub(super) all: Vec<LinkInfo>,
+    /// Every link by index, for the names and flags of peers and masters: `all` itself, or
+    /// when the kernel filtered `all`, a second, whole dump (ip looks those up by index).
+    every: Option<Vec<LinkInfo>>,
     pub(super) by_index: HashMap<u32, usize>,
     pub(super) nsid_names: Option<HashMap<i32, Vec<u8>>>,
 }
 
 impl Links {
     pub(super) fn load(ctx: &mut Ctx, family: Option<AddressFamily>) -> Result<Links, Exit> {
+        Links::load_filtered(ctx, family, Vec::new())
+    }
+
+    /// Every link, or those the kernel keeps for the filters in `extra` (IFLA_MASTER,
+    /// IFLA_LINKINFO{KIND}), with their counters when `-s` was given.
+    pub(super) fn load_filtered(
+        ctx: &mut Ctx,
+        family: Option<AddressFamily>,
+        extra: Vec<LinkAttribute>,
+    ) -> Result<Links, Exit> {
+        let stats = ctx.opts.stats > 0;
+        let filtered = !extra.is_empty();
         let mut all = Vec::new();
-        let dump = crate::nl::link::each(ctx.dumper()?, family, false, |l, raw| {
+        let dump = crate::nl::link::each(ctx.dumper()?, family, stats, extra, |l, raw| {
             all.push(info(&l, raw))
         });
         match dump {
@@ -190,16 +221,29 @@ impl Links {
                 return Err(Exit(1));
             }
         }
-        let by_index = all.iter().enumerate().map(|(k, l)| (l.index, k)).collect();
+        let every = if !filtered {
+            None
+        } else {
+            Some(Links::load(ctx, family)?.all)
+        };
+        let by_index = every
+            .as_ref()
+            .unwrap_or(&all)
+            .iter()
+            .enumerate()
+            .map(|(k, l)| (l.index, k))
+            .collect();
         Ok(Links {
             all,
+            every,
             by_index,
             nsid_names: None,
         })
     }
 
     pub(super) fn get(&self, index: u32) -> Option<&LinkInfo> {
-        self.by_index.get(&index).map(|&k| &self.all[k])
+        let list = self.every.as_ref().unwrap_or(&self.all);
+        self.by_index.get(&index).map(|&k| &list[k])
     }
 
     /// ip's `get_name_from_nsid`: the first /run/netns entry this netns knows by that nsid.
@@ -361,6 +405,15 @@ pub(super) fn link_text(
             s += "\n    alias ";
             s += a;
         }
+        if let (Some(st), true) = (&l.stats, ctx.opts.stats > 0) {
+            s += "\n";
+            let style = super::stats::Style {
+                level: ctx.opts.stats,
+                human: ctx.opts.human,
+                iec: ctx.opts.iec,
+            };
+            super::stats::text(&mut s, st, l.carrier_changes, style);
+        }
     }
     for a in &l.altnames {
         s += "\n    altname ";
@@ -378,6 +431,7 @@ pub(super) fn link_json(
     view: View,
     brief: bool,
     filtered: bool,
+    stats: u8,
 ) {
     w.start_object();
     if !brief {
@@ -478,31 +532,175 @@ pub(super) fn link_json(
         if let Some(a) = &l.alias {
             w.field("ifalias", Val::Str(a));
         }
+        if let (Some(st), true) = (&l.stats, stats > 0) {
+            super::stats::json(w, st, l.carrier_changes, stats);
+        }
     }
     if !l.altnames.is_empty() {
         w.str_array("altnames", &l.altnames);
     }
 }
 
-/// `ip link show [[dev] NAME]`.
+/// `ip link show`'s filters (ipaddr_list_flush_or_save with do_link): the device, `up`,
+/// `master DEV` / `nomaster`, `type KIND` (or `KIND_slave`), `group G`.
+#[derive(Default)]
+struct Filter {
+    dev: Option<Vec<u8>>,
+    up: bool,
+    /// An ifindex, or -1 for `nomaster`.
+    master: Option<i64>,
+    kind: Option<String>,
+    slave_kind: Option<String>,
+    group: Option<u32>,
+}
+
+impl Filter {
+    fn parse(ctx: &mut Ctx, args: &[Vec<u8>]) -> Result<Filter, Exit> {
+        let mut f = Filter::default();
+        let mut i = 0;
+        while i < args.len() {
+            let w = args[i].as_slice();
+            match w {
+                b"up" => f.up = true,
+                b"master" => {
+                    let v = crate::wiring::next(args, &mut i)?;
+                    match crate::wiring::ifindex(ctx, v)? {
+                        Some(n) => f.master = Some(n.into()),
+                        None => return Err(crate::wiring::invarg("Device does not exist\n", v)),
+                    }
+                }
+                b"nomaster" => f.master = Some(-1),
+                b"type" => {
+                    let v = crate::wiring::next(args, &mut i)?;
+                    let v = String::from_utf8_lossy(v).into_owned();
+                    match v.strip_suffix("_slave") {
+                        Some(k) => f.slave_kind = Some(k.to_string()),
+                        None => f.kind = Some(v),
+                    }
+                }
+                b"group" => {
+                    let v = crate::wiring::next(args, &mut i)?;
+                    match group_a2n(v) {
+                        Some(g) => f.group = Some(g),
+                        None => return Err(crate::wiring::invarg("Invalid \"group\" value\n", v)),
+                    }
+                }
+                b"to" | b"scope" | b"label" | b"vrf" => {
+                    err(&crate::output::bytes(&[
+                        b"nsctl: \"",
+                        w,
+                        b"\" is not supported by nsctl link show.\n",
+                    ]));
+                    return Err(Exit(255));
+                }
+                _ => {
+                    if crate::parse::matches(w, "help") {
+                        return Err(crate::wiring::usage("link").unwrap_err());
+                    }
+                    let v = if w == b"dev" {
+                        crate::wiring::next(args, &mut i)?
+                    } else {
+                        w
+                    };
+                    if f.dev.is_some() {
+                        return Err(crate::wiring::duparg2("dev", v));
+                    }
+                    f.dev = Some(v.to_vec());
+                }
+            }
+            i += 1;
+        }
+        Ok(f)
+    }
+
+    /// What the kernel filters on in the dump (without a device, as ip sends them).
+    fn request(&self) -> Vec<LinkAttribute> {
+        let mut v = Vec::new();
+        if self.dev.is_some() {
+            return v;
+        }
+        if let Some(m) = self.master {
+            v.push(LinkAttribute::Controller(m as u32));
+        }
+        if let Some(k) = &self.kind {
+            let kind = netlink_packet_route::link::InfoKind::from(k.as_str());
+            v.push(LinkAttribute::LinkInfo(vec![Info::Kind(kind)]));
+        }
+        v
+    }
+
+    /// `print_linkinfo`'s checks: whether this link is shown.
+    fn keeps(&self, l: &LinkInfo) -> bool {
+        if self.up && l.flags & IFF_UP == 0 {
+            return false;
+        }
+        if self
+            .group
+            .is_some_and(|g| l.group.is_some() && l.group != Some(g))
+        {
+            return false;
+        }
+        if let Some(m) = self.master.filter(|&m| m > 0) {
+            if l.master.map(i64::from) != Some(m) {
+                return false;
+            }
+        }
+        if self.kind.is_some() && l.kind != self.kind {
+            return false;
+        }
+        if self.slave_kind.is_some() && l.slave_kind != self.slave_kind {
+            return false;
+        }
+        true
+    }
+}
+
+/// `rtnl_group_a2n`: `default` or a number (or a name in /etc/iproute2/group).
+fn group_a2n(w: &[u8]) -> Option<u32> {
+    if w == b"default" {
+        return Some(0);
+    }
+    if let Ok(text) = std::fs::read_to_string("/etc/iproute2/group") {
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+            let mut it = line.split_whitespace();
+            if let (Some(n), Some(name)) = (it.next(), it.next()) {
+                if name.as_bytes() == w {
+                    return n.parse().ok();
+                }
+            }
+        }
+    }
+    crate::parse::strtol0(w)
+        .filter(|_| w.first() != Some(&b'-'))
+        .and_then(|n| u32::try_from(n).ok())
+}
+
+/// `ip link show [[dev] NAME] [up] [master DEV | nomaster] [type KIND] [group G]`, with
+/// `-s` counters.
 pub fn links(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
-    let dev = show_filter(args)?;
-    let mut links = Links::load(ctx, None)?;
-    let chosen = match selected(&links, &dev) {
+    let f = Filter::parse(ctx, args)?;
+    let mut links = Links::load_filtered(ctx, None, f.request())?;
+    let chosen = match selected(&links, &f.dev) {
         Ok(c) => c,
         Err(Exit(1)) => return Ok(-1),
         Err(e) => return Err(e),
     };
     let (json, pretty, brief) = (ctx.opts.json, ctx.opts.pretty, ctx.opts.brief);
+    let stats = if brief { 0 } else { ctx.opts.stats };
     if json {
         let mut a = Array::new(pretty);
         for l in &chosen {
-            link_json(a.writer(), &links, l, View::Link, brief, false);
+            // ip opens each link's object before it filters: a link left out is `{}`.
+            if f.keeps(l) {
+                link_json(a.writer(), &links, l, View::Link, brief, false, stats);
+            } else {
+                a.writer().start_object();
+            }
             a.writer().end_object();
         }
         out(&a.finish());
     } else if brief {
-        for l in &chosen {
+        for l in chosen.iter().filter(|l| f.keeps(l)) {
             let (name, mdown) = links.shown_name(l);
             let mut s = Text::default();
             s.padded(&name);
@@ -518,7 +716,7 @@ pub fn links(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
             out(&s.0);
         }
     } else {
-        for l in &chosen {
+        for l in chosen.iter().filter(|l| f.keeps(l)) {
             let s = link_text(ctx, &mut links, l, View::Link, false)?;
             out(&s);
         }

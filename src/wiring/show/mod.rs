@@ -5,6 +5,7 @@
 mod addr;
 mod link;
 mod route;
+mod stats;
 
 pub use addr::addrs;
 pub use link::links;
