@@ -196,6 +196,12 @@ fn objects() -> Vec<Command> {
                 "Show addresses (plain, -br, -j, -4, -6)",
                 Some("addr show [ dev NAME ]"),
             ),
+            object_verb(
+                "flush",
+                &[],
+                "Remove every address of a device (-4, -6: of one family)",
+                Some("addr flush [ dev ] NAME"),
+            ),
             help_verb(),
         ]),
         object(

@@ -110,3 +110,115 @@ pub(super) fn modify(ctx: &mut Ctx, args: &[Vec<u8>], add: bool) -> Ret {
     };
     super::done(res)
 }
+
+/// `ip addr flush [dev] NAME` (with `-4`/`-6`): the device's addresses are dumped and each
+/// is sent back as RTM_DELADDR, round after round until a dump finds none, at most ten
+/// rounds, as ip does. Silent on success; `-s` reports the rounds.
+pub(super) fn flush(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
+    if args.is_empty() {
+        err(b"Flush requires arguments.\n");
+        return Ok(-1);
+    }
+    if ctx.opts.stats > 1 {
+        err(b"nsctl: \"-s -s\" is not supported by nsctl addr flush; use -s.\n");
+        return Err(Exit(255));
+    }
+    let mut dev = None::<&[u8]>;
+    let mut i = 0;
+    while i < args.len() {
+        let w = args[i].as_slice();
+        if matches(w, "help") {
+            return super::usage("address");
+        }
+        if [
+            &b"to"[..],
+            b"scope",
+            b"up",
+            b"label",
+            b"group",
+            b"master",
+            b"vrf",
+            b"nomaster",
+            b"type",
+        ]
+        .contains(&w)
+        {
+            err(&bytes(&[
+                b"nsctl: \"",
+                w,
+                b"\" is not supported by nsctl addr flush; name the device.\n",
+            ]));
+            return Err(Exit(255));
+        }
+        let v = if w == b"dev" { next(args, &mut i)? } else { w };
+        if dev.is_some() {
+            return Err(duparg2("dev", v));
+        }
+        dev = Some(v);
+        i += 1;
+    }
+    let Some(dev) = dev else {
+        err(b"Flush requires arguments.\n");
+        return Ok(-1);
+    };
+    let Some(index) = ifindex(ctx, dev)? else {
+        err(&bytes(&[b"Device \"", dev, b"\" does not exist.\n"]));
+        return Ok(-1);
+    };
+    let family = ctx.opts.family;
+    let stats = ctx.opts.stats > 0;
+    for round in 0..10 {
+        let mut found = Vec::new();
+        let dump = crate::nl::addr::each(ctx.dumper()?, |a, _| {
+            if a.header.index == index && family.is_none_or(|f| a.header.family == f) {
+                found.push(a);
+            }
+        });
+        if let Err(f) = dump {
+            let _ = super::refused(f);
+            err(b"Flush terminated\n");
+            return Err(Exit(1));
+        }
+        if found.is_empty() {
+            if stats {
+                crate::output::out(
+                    if round == 0 {
+                        b"Nothing to flush.\n".to_vec()
+                    } else {
+                        format!(
+                            "*** Flush is complete after {round} round{} ***\n",
+                            if round > 1 { "s" } else { "" }
+                        )
+                        .into_bytes()
+                    }
+                    .as_slice(),
+                );
+            }
+            return Ok(0);
+        }
+        let n = found.len();
+        let (nl, sock) = main_sock(ctx)?;
+        for a in found {
+            match crate::nl::addr::delete(nl, sock, a) {
+                Ok(()) => {}
+                // Gone since the dump: what ip's flush ignores too.
+                Err(crate::nl::Failure::Kernel(e)) if e.errno == libc::EADDRNOTAVAIL => {}
+                Err(f) => {
+                    let why = match f {
+                        crate::nl::Failure::Kernel(e) => crate::error::strerror(e.errno),
+                        crate::nl::Failure::Send => "Communication error on send".into(),
+                    };
+                    err(format!("Failed to send flush request: {why}\n").as_bytes());
+                    return Err(Exit(255));
+                }
+            }
+        }
+        if stats {
+            crate::output::out(
+                format!("\n*** Round {}, deleting {n} addresses ***\n", round + 1).as_bytes(),
+            );
+        }
+    }
+    err(b"*** Flush remains incomplete after 10 rounds. ***\n");
+    Ok(-1)
+}

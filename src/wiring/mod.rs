@@ -81,6 +81,7 @@ fn handler(object: &str, verb: &str) -> Option<Handler> {
         ("address", "add") => |c, a| addr::modify(c, a, true),
         ("address", "delete") => |c, a| addr::modify(c, a, false),
         ("address", "show") => show::addrs,
+        ("address", "flush") => addr::flush,
         ("route", "add") => |c, a| route::modify(c, a, route::Op::Add),
         ("route", "change") => |c, a| route::modify(c, a, route::Op::Change),
         ("route", "replace") => |c, a| route::modify(c, a, route::Op::Replace),

@@ -1,5 +1,5 @@
 //! `route add|change|replace|prepend|append|test|del` with metric, table, proto, scope, src
-//! and route types, `route show table N|all|local`, and `route get`, against ip: the same
+//! and route types, `route show table N|all|local`, `route get` and `addr flush`, against ip: the same
 //! command runs through ip in namespace A and through nsctl in namespace B, set up alike;
 //! stdout, stderr and rc must match, and so must both namespaces' routes afterwards.
 
@@ -21,8 +21,8 @@ n=0
 while IFS= read -r args; do
   ip -n A $args > /tmp/i 2>&1; echo "rc=$?" >> /tmp/i
   $NSCTL -n B $args > /tmp/n 2>&1; echo "rc=$?" >> /tmp/n
-  ip -n A route show table all > /tmp/ia; ip -n A -6 route show table all >> /tmp/ia
-  ip -n B route show table all > /tmp/nb; ip -n B -6 route show table all >> /tmp/nb
+  ip -n A route show table all > /tmp/ia; ip -n A -6 route show table all >> /tmp/ia; ip -n A addr >> /tmp/ia
+  ip -n B route show table all > /tmp/nb; ip -n B -6 route show table all >> /tmp/nb; ip -n B addr >> /tmp/nb
   if cmp -s /tmp/i /tmp/n && cmp -s /tmp/ia /tmp/nb; then n=$((n + 1)); else echo "DIFF: $args"; diff /tmp/i /tmp/n | head -8; diff /tmp/ia /tmp/nb | head -8; fi
 done <<'LINES'
 route add 10.1.0.0/24 via 10.0.0.2 dev v0 metric 5 table 100 proto static src 10.0.0.1
@@ -89,11 +89,22 @@ route get fd00::2
 route get
 route get 10.0.0.0/24
 route get 10.0.0.2 oif nosuch
+addr add 10.30.0.1/24 dev v1
+addr add 10.31.0.1/24 dev v1
+addr flush dev v1
+-s addr flush dev v1
+addr add 10.32.0.1/24 dev v1
+-s addr flush v1
+-4 addr flush dev v0
+-6 addr flush dev v0
+addr flush
+addr flush dev nosuch
+addr flush v0 dev v1
 LINES
 echo "same: $n""#;
 
 /// How many command lines the script compares.
-const FORMS: usize = 64;
+const FORMS: usize = 75;
 
 pub fn routes_match_ip() -> Result<(), String> {
     let o = sandbox(SCRIPT);
