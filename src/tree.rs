@@ -265,6 +265,35 @@ fn objects() -> Vec<Command> {
         ]),
         object(
             2,
+            "neighbor",
+            "neigh",
+            "Add, change, remove and show ARP/NDP entries (as ip neigh)",
+        )
+        .alias("neighbour")
+        .subcommands([
+            object_verb(
+                "add",
+                &[],
+                "Add a neighbour entry (state permanent unless nud says)",
+                Some(
+                    "neigh { add | del | change | replace } { ADDR [ lladdr LLADDR ] [ nud STATE ] \
+                     | proxy ADDR }\n\
+                     \x20                  [ dev DEV ] [ router ] [ protocol PROTO ]",
+                ),
+            ),
+            object_verb("change", &["chg"], "Change an entry that exists", None),
+            object_verb("replace", &[], "Add an entry, or replace the one there", None),
+            object_verb("delete", &[], "Remove an entry", None),
+            object_verb(
+                "show",
+                &["lst", "list"],
+                "Show the table (plain, -j, -4, -6)",
+                Some("neigh show [ dev DEV ] [ nud STATE ] [ proxy ]"),
+            ),
+            help_verb(),
+        ]),
+        object(
+            3,
             "link",
             "lin",
             "Create, change, remove and show devices (as ip link)",
@@ -307,7 +336,7 @@ fn objects() -> Vec<Command> {
         // The object word of `nsctl netns VERB` (`ip netns VERB`): at least `net`, since ip
         // reads `n` and `ne` as `neighbor`.
         object(
-            3,
+            4,
             "netns",
             "net",
             "The `ip netns` verbs, after the object word",
@@ -436,8 +465,11 @@ fn names(c: &Command, word: &[u8], rule: Group) -> bool {
     let name = c.get_name();
     match rule {
         Group::Netns => matches(word, name) || c.get_all_aliases().any(|a| matches(word, a)),
+        // A prefix of the name (or of a longer spelling, `neighbour`) that extends the
+        // shortest abbreviation.
         Group::Object => {
-            matches(word, name) && c.get_all_aliases().any(|a| word.starts_with(a.as_bytes()))
+            (matches(word, name) || c.get_all_aliases().any(|a| matches(word, a)))
+                && c.get_all_aliases().any(|a| word.starts_with(a.as_bytes()))
         }
         Group::Lab | Group::Meta => word == name.as_bytes(),
     }
@@ -503,6 +535,10 @@ mod tests {
             ("list-", Some("list-id")),
             ("n", None),
             ("ne", None),
+            ("nei", None),
+            ("neigh", Some("neighbor")),
+            ("neighbour", Some("neighbor")),
+            ("neighbor", Some("neighbor")),
             ("net", Some("netns")),
             ("netns", Some("netns")),
             ("apply", Some("apply")),

@@ -5,6 +5,7 @@
 pub mod addr;
 pub mod link;
 pub mod names;
+pub mod neigh;
 pub mod nsid;
 pub mod route;
 pub mod sync;

@@ -4,6 +4,7 @@
 pub mod addr;
 pub mod kinds;
 pub mod link;
+pub mod neigh;
 pub mod prefix;
 pub mod route;
 pub mod rtnames;
@@ -40,7 +41,11 @@ pub fn run(ctx: &mut Ctx, object: &str, args: &[Vec<u8>]) -> Ret {
         Some("help") => usage(object),
         Some(v) => run_verb(ctx, object, v, &args[1..]),
         None => {
-            let word = if object == "address" { "addr" } else { object };
+            let word = match object {
+                "address" => "addr",
+                "neighbor" => "neigh",
+                o => o,
+            };
             err(&bytes(&[
                 b"Command \"",
                 verb,
@@ -82,6 +87,11 @@ fn handler(object: &str, verb: &str) -> Option<Handler> {
         ("address", "delete") => |c, a| addr::modify(c, a, false),
         ("address", "show") => show::addrs,
         ("address", "flush") => addr::flush,
+        ("neighbor", "add") => |c, a| neigh::modify(c, a, neigh::Op::Add),
+        ("neighbor", "change") => |c, a| neigh::modify(c, a, neigh::Op::Change),
+        ("neighbor", "replace") => |c, a| neigh::modify(c, a, neigh::Op::Replace),
+        ("neighbor", "delete") => |c, a| neigh::modify(c, a, neigh::Op::Delete),
+        ("neighbor", "show") => show::neighbours,
         ("route", "add") => |c, a| route::modify(c, a, route::Op::Add),
         ("route", "change") => |c, a| route::modify(c, a, route::Op::Change),
         ("route", "replace") => |c, a| route::modify(c, a, route::Op::Replace),

@@ -1,5 +1,5 @@
 //! `route add|change|replace|prepend|append|test|del` with metric, table, proto, scope, src
-//! and route types, `route show table N|all|local`, `route get` and `addr flush`, against ip: the same
+//! and route types, `route show table N|all|local`, `route get`, `addr flush` and `neigh`, against ip: the same
 //! command runs through ip in namespace A and through nsctl in namespace B, set up alike;
 //! stdout, stderr and rc must match, and so must both namespaces' routes afterwards.
 
@@ -19,10 +19,14 @@ setup A; setup B
 sleep 1
 n=0
 while IFS= read -r args; do
+  # "show:" lines only read, and the kernel's neighbour order differs between namespaces:
+  # both programs read namespace A.
+  ns=B
+  case $args in show:*) args=${args#show:}; ns=A ;; esac
   ip -n A $args > /tmp/i 2>&1; echo "rc=$?" >> /tmp/i
-  $NSCTL -n B $args > /tmp/n 2>&1; echo "rc=$?" >> /tmp/n
-  ip -n A route show table all > /tmp/ia; ip -n A -6 route show table all >> /tmp/ia; ip -n A addr >> /tmp/ia
-  ip -n B route show table all > /tmp/nb; ip -n B -6 route show table all >> /tmp/nb; ip -n B addr >> /tmp/nb
+  $NSCTL -n $ns $args > /tmp/n 2>&1; echo "rc=$?" >> /tmp/n
+  ip -n A route show table all > /tmp/ia; ip -n A -6 route show table all >> /tmp/ia; ip -n A addr >> /tmp/ia; ip -n A neigh show nud all | sort >> /tmp/ia
+  ip -n B route show table all > /tmp/nb; ip -n B -6 route show table all >> /tmp/nb; ip -n B addr >> /tmp/nb; ip -n B neigh show nud all | sort >> /tmp/nb
   if cmp -s /tmp/i /tmp/n && cmp -s /tmp/ia /tmp/nb; then n=$((n + 1)); else echo "DIFF: $args"; diff /tmp/i /tmp/n | head -8; diff /tmp/ia /tmp/nb | head -8; fi
 done <<'LINES'
 route add 10.1.0.0/24 via 10.0.0.2 dev v0 metric 5 table 100 proto static src 10.0.0.1
@@ -100,11 +104,39 @@ addr add 10.32.0.1/24 dev v1
 addr flush
 addr flush dev nosuch
 addr flush v0 dev v1
+neigh add 10.0.0.5 lladdr 02:00:00:00:00:05 dev v0
+neigh add 10.0.0.5 lladdr 02:00:00:00:00:05 dev v0
+neigh replace 10.0.0.6 lladdr 02:00:00:00:00:06 dev v0 nud stale
+neigh change 10.0.0.6 lladdr 02:00:00:00:00:07 dev v0
+neigh change 10.0.0.77 lladdr 02:00:00:00:00:07 dev v0
+neigh add fd00::5 lladdr 02:00:00:00:00:05 dev v0 router
+neigh add 10.0.0.16 lladdr 02:00:00:00:00:10 dev v0 protocol static
+neighbour add 10.0.0.17 lladdr 02:00:00:00:00:11 dev v0 nud reachable
+neigh add 10.0.0.18 lladdr 02:00:00:00:00:12 dev v0 nud noarp
+neigh add 10.0.0.9 dev v0
+neigh add 10.0.0.9 lladdr zz:00 dev v0
+neigh add 10.0.0.9 lladdr 02:00:00:00:00:09
+neigh add 10.0.0.9 lladdr 02:00:00:00:00:09 dev nosuch
+neigh add 10.0.0.9 lladdr 02:00:00:00:00:09 dev v0 nud bogus
+neigh add bogus dev v0
+show:neigh show
+show:neigh
+show:neigh show dev v0
+show:neigh show nud all
+show:neigh show nud permanent
+show:neigh show nud noarp
+show:-j neigh show
+show:-j -p neigh show nud all
+show:-4 neigh
+show:-6 neigh
+neigh del 10.0.0.5 dev v0
+neigh del 10.0.0.5 dev v0
+neigh show dev nosuch
 LINES
 echo "same: $n""#;
 
 /// How many command lines the script compares.
-const FORMS: usize = 75;
+const FORMS: usize = 103;
 
 pub fn routes_match_ip() -> Result<(), String> {
     let o = sandbox(SCRIPT);

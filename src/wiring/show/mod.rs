@@ -4,11 +4,13 @@
 
 mod addr;
 mod link;
+mod neigh;
 mod route;
 mod stats;
 
 pub use addr::addrs;
 pub use link::links;
+pub use neigh::neighbours;
 pub use route::{get as route_get, routes};
 
 use crate::error::Exit;
@@ -95,6 +97,39 @@ fn selected(links: &Links, dev: &Option<Vec<u8>>) -> Result<Vec<LinkInfo>, Exit>
                 Err(Exit(1))
             }
         },
+    }
+}
+
+/// The end of a show: the JSON array or the text, flushed; rc 0.
+fn finish(json: bool, a: crate::json::Array, text: Text) -> crate::error::Ret {
+    if json {
+        crate::output::out(&a.finish());
+    } else {
+        crate::output::out(&text.0);
+    }
+    crate::output::flush();
+    Ok(0)
+}
+
+/// A word a show command does not take: one line, exit 255.
+fn refuse(cmd: &str, takes: &str, w: &[u8]) -> Exit {
+    err(&bytes(&[
+        format!("nsctl: {cmd} takes {takes}, not \"").as_bytes(),
+        w,
+        b"\"\n",
+    ]));
+    Exit(255)
+}
+
+/// The ifindex a `dev NAME` filter names: Ok(None) without one, Err(ip's return value)
+/// after `Cannot find device "NAME"` when there is no such link.
+fn dev_index(links: &Links, dev: &Option<Vec<u8>>) -> Result<Option<u32>, i32> {
+    match dev {
+        Some(d) => match links.all.iter().find(|l| l.name == *d) {
+            Some(l) => Ok(Some(l.index)),
+            None => Err(crate::wiring::nodev(d).unwrap_or(-1)),
+        },
+        None => Ok(None),
     }
 }
 

@@ -13,7 +13,7 @@ use super::Text;
 use crate::ctx::Ctx;
 use crate::error::{Exit, Ret};
 use crate::json::{Array, Val, Writer};
-use crate::output::{bytes, err, flush, out};
+use crate::output::{bytes, err, out};
 use crate::parse::matches;
 use crate::wiring::prefix::get_prefix_of;
 use crate::wiring::rtnames::{proto_n2a, scope_n2a, table_a2n, table_n2a};
@@ -376,22 +376,18 @@ pub fn routes(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         } else if matches(w, "help") {
             return super::super::usage("route");
         } else {
-            err(&bytes(&[
-                b"nsctl: route show takes only \"table TABLE\" and \"dev NAME\", not \"",
+            return Err(super::refuse(
+                "route show",
+                "only \"table TABLE\" and \"dev NAME\"",
                 w,
-                b"\"\n",
-            ]));
-            return Err(Exit(255));
+            ));
         }
         i += 1;
     }
     let links = Links::load(ctx, None)?;
-    let oif = match &dev_filter {
-        Some(d) => match links.all.iter().find(|l| l.name == *d) {
-            Some(l) => Some(l.index),
-            None => return nodev(d),
-        },
-        None => None,
+    let oif = match super::dev_index(&links, &dev_filter) {
+        Ok(i) => i,
+        Err(rc) => return Ok(rc),
     };
     let preferred = ctx.opts.family;
     let family = match preferred {
@@ -433,13 +429,7 @@ pub fn routes(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
             &mut text,
         );
     }
-    if json {
-        out(&a.finish());
-    } else {
-        out(&text.0);
-    }
-    flush();
-    Ok(0)
+    super::finish(json, a, text)
 }
 
 /// `filter_nlmsg` for the filters nsctl has: family, no cached entries, the table (with
@@ -598,11 +588,5 @@ pub fn get(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         json.then(|| a.writer()),
         &mut text,
     );
-    if json {
-        out(&a.finish());
-    } else {
-        out(&text.0);
-    }
-    flush();
-    Ok(0)
+    super::finish(json, a, text)
 }
