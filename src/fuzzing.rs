@@ -109,11 +109,15 @@ pub fn netlink(data: &[u8]) {
     use netlink_packet_route::RouteNetlinkMessage;
     let mut out = Vec::new();
     let _ = crate::nl::sync::frames(data, 0, &mut |m, raw| out.push((m, raw)));
+    let _ = crate::nl::sync::walk(data, 0, &mut |m| {
+        let _ = crate::wiring::show::decode_link(m);
+        Ok(())
+    });
     let mut seen = crate::lab::observe::PlaceObs::default();
     for (m, raw) in out {
         match m {
             RouteNetlinkMessage::NewLink(l) => {
-                let _ = crate::wiring::show::decode_link(&l, &raw);
+                let _ = raw;
                 let _ = crate::lab::observe::parse_links(vec![l]);
             }
             RouteNetlinkMessage::NewAddress(a) => {

@@ -82,18 +82,15 @@ pub fn dump(
         .collect())
 }
 
-/// [`dump`] on a blocking socket, each link handed to `f` as it is decoded, with the raw
-/// bytes of names that are not UTF-8 (the async socket's decoder drops such a link; `show`
-/// prints it). Without `stats` the kernel is asked to leave the counters out
-/// (RTEXT_FILTER_SKIP_STATS): less to build, copy and decode for every link. Only in a
-/// dump of every family: the inet6 link dump (`-6`) refuses any attribute with EINVAL.
-pub fn each(
-    d: &super::sync::Dumper,
+/// The request of a link dump. Without `stats` the kernel is asked to leave the counters
+/// out (RTEXT_FILTER_SKIP_STATS): less to build, copy and read for every link. Only in a dump
+/// of every family: the inet6 link dump (`-6`) refuses any attribute with EINVAL. `extra`
+/// are the kernel's dump filters (IFLA_MASTER, IFLA_LINKINFO{KIND}).
+fn dump_request(
     family: Option<netlink_packet_route::AddressFamily>,
     stats: bool,
     extra: Vec<LinkAttribute>,
-    mut f: impl FnMut(LinkMessage, super::names::RawNames),
-) -> Result<(), Failure> {
+) -> RouteNetlinkMessage {
     let mut req = LinkMessage::default();
     if let Some(f) = family {
         req.header.interface_family = f;
@@ -104,10 +101,40 @@ pub fn each(
             .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
     }
     req.attributes.extend(extra);
-    d.each(RouteNetlinkMessage::GetLink(req), |m, raw| {
+    RouteNetlinkMessage::GetLink(req)
+}
+
+/// A link dump on a blocking socket, each link handed to `f` as it is decoded, with the
+/// raw bytes of names that are not UTF-8 (the async socket's decoder drops such a link).
+pub fn each(
+    d: &super::sync::Dumper,
+    family: Option<netlink_packet_route::AddressFamily>,
+    stats: bool,
+    extra: Vec<LinkAttribute>,
+    mut f: impl FnMut(LinkMessage, super::names::RawNames),
+) -> Result<(), Failure> {
+    d.each(dump_request(family, stats, extra), |m, raw| {
         if let RouteNetlinkMessage::NewLink(l) = m {
             f(l, raw)
         }
+    })
+}
+
+/// [`each`] with each RTM_NEWLINK message undecoded (header included): `show` reads the
+/// few attributes it prints and skips the rest, which is most of the bytes.
+pub fn each_bytes(
+    d: &super::sync::Dumper,
+    family: Option<netlink_packet_route::AddressFamily>,
+    stats: bool,
+    extra: Vec<LinkAttribute>,
+    mut f: impl FnMut(&[u8]),
+) -> Result<(), Failure> {
+    const RTM_NEWLINK: u16 = 16;
+    d.each_bytes(dump_request(family, stats, extra), |m| {
+        if m.get(4..6) == Some(&RTM_NEWLINK.to_ne_bytes()[..]) {
+            f(m);
+        }
+        Ok(())
     })
 }
 

@@ -62,6 +62,16 @@ impl Dumper {
         req: RouteNetlinkMessage,
         mut f: impl FnMut(RouteNetlinkMessage, RawNames),
     ) -> Result<(), Failure> {
+        self.each_bytes(req, |m| decode(m, &mut f))
+    }
+
+    /// A dump of `req`, each message handed to `f` undecoded (header included), for a
+    /// reader that takes a few attributes and skips the rest.
+    pub fn each_bytes(
+        &self,
+        req: RouteNetlinkMessage,
+        mut f: impl FnMut(&[u8]) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
         let seq = self.seq.get();
         self.seq.set(seq.wrapping_add(1));
         let mut header = NetlinkHeader::default();
@@ -82,63 +92,83 @@ impl Dumper {
         loop {
             rx.clear();
             let n = self.sock.recv(&mut rx, 0).map_err(errno)?;
-            if frames(&rx[..n.min(rx.len())], seq, &mut f)? {
+            if walk(&rx[..n.min(rx.len())], seq, &mut f)? {
                 return Ok(());
             }
         }
     }
 }
 
+/// Decode one whole message, its names that are not UTF-8 set aside first.
+fn decode(m: &[u8], f: &mut impl FnMut(RouteNetlinkMessage, RawNames)) -> Result<(), Failure> {
+    let cleaned = super::names::clean(m);
+    let (parsed, raw) = match &cleaned {
+        Some((copy, raw)) => (NetlinkMessage::deserialize(copy), raw.clone()),
+        None => (NetlinkMessage::deserialize(m), RawNames::default()),
+    };
+    let parsed: NetlinkMessage<RouteNetlinkMessage> = parsed.map_err(|_| Failure::Send)?;
+    if let NetlinkPayload::InnerMessage(i) = parsed.payload {
+        f(i, raw);
+    }
+    Ok(())
+}
+
 /// Decode one datagram of a dump answer: its messages of sequence `seq` go to `out`, each
-/// with the raw bytes of its names that were not UTF-8, one at a time. Ok(true) when the dump ended
-/// (NLMSG_DONE, or an ack), a Failure when the kernel ended it with an error or the bytes
-/// are not netlink messages. Never panics, whatever the bytes.
+/// with the raw bytes of its names that were not UTF-8, one at a time. Ok(true) when the
+/// dump ended (NLMSG_DONE, or an ack), a Failure when the kernel ended it with an error or
+/// the bytes are not netlink messages. Never panics, whatever the bytes.
 pub fn frames(
     buf: &[u8],
     seq: u32,
     out: &mut impl FnMut(RouteNetlinkMessage, RawNames),
 ) -> Result<bool, Failure> {
+    walk(buf, seq, &mut |m| decode(m, out))
+}
+
+/// Walk one datagram: each whole message of sequence `seq` goes to `f`; Ok(true) when the
+/// dump ended (NLMSG_DONE, or an ack), a Failure when the kernel ended it with an error or
+/// the bytes are not netlink messages.
+pub fn walk(
+    buf: &[u8],
+    seq: u32,
+    f: &mut impl FnMut(&[u8]) -> Result<(), Failure>,
+) -> Result<bool, Failure> {
+    const NLMSG_NOOP: u16 = 1;
+    const NLMSG_ERROR: u16 = 2;
+    const NLMSG_DONE: u16 = 3;
+    let u32_at = |b: &[u8], i: usize| {
+        b.get(i..i + 4)
+            .map(|x| u32::from_ne_bytes([x[0], x[1], x[2], x[3]]))
+    };
     let mut at = 0;
     while at < buf.len() {
         let part = &buf[at..];
-        let declared = part
-            .get(..4)
-            .map_or(0, |l| u32::from_ne_bytes([l[0], l[1], l[2], l[3]]) as usize);
-        let cleaned = super::names::clean(part.get(..declared).unwrap_or(part));
-        let (m, raw) = match &cleaned {
-            Some((copy, raw)) => (NetlinkMessage::deserialize(copy), raw.clone()),
-            None => (NetlinkMessage::deserialize(part), RawNames::default()),
-        };
-        let m: NetlinkMessage<RouteNetlinkMessage> = m.map_err(|_| Failure::Send)?;
-        let len = m.header.length as usize;
-        if len < 16 {
+        let len = u32_at(part, 0).ok_or(Failure::Send)? as usize;
+        if len < 16 || len > part.len() {
             return Err(Failure::Send);
         }
+        let kind = u16::from_ne_bytes([part[4], part[5]]);
+        let mseq = u32_at(part, 8).ok_or(Failure::Send)?;
         at = at.saturating_add((len + 3) & !3);
-        if m.header.sequence_number != seq {
+        if mseq != seq {
             continue;
         }
-        match m.payload {
-            NetlinkPayload::InnerMessage(i) => out(i, raw),
-            NetlinkPayload::Done(d) => {
-                if d.code < 0 {
+        let msg = &part[..len];
+        // The error code of DONE and ERROR: a negative errno, or 0.
+        let code = || u32_at(msg, 16).map_or(0, |c| c as i32);
+        match kind {
+            NLMSG_NOOP => {}
+            NLMSG_DONE | NLMSG_ERROR => {
+                let c = code();
+                if c < 0 {
                     return Err(Failure::Kernel(NlError {
-                        errno: d.code.saturating_neg(),
+                        errno: c.saturating_neg(),
                         msg: None,
                     }));
                 }
                 return Ok(true);
             }
-            NetlinkPayload::Error(e) => {
-                return match e.code {
-                    Some(c) => Err(Failure::Kernel(NlError {
-                        errno: c.get().saturating_neg(),
-                        msg: None,
-                    })),
-                    None => Ok(true),
-                };
-            }
-            _ => {}
+            _ => f(msg)?,
         }
     }
     Ok(false)

@@ -1,5 +1,6 @@
 //! `ip addr show [dev NAME]`: each link's header, then its addresses.
 
+use std::fmt::Write;
 use std::net::IpAddr;
 
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
@@ -126,24 +127,24 @@ pub(super) fn addr_text(a: &AddrInfo) -> Text {
     );
     if let (Some(l), Some(p)) = (a.local, a.address) {
         if l != p {
-            s += &format!(" peer {p}");
+            let _ = write!(s, " peer {p}");
         }
     }
-    s += &format!("/{} ", a.prefix_len);
+    let _ = write!(s, "/{} ", a.prefix_len);
     if let Some(m) = a.metric {
-        s += &format!("metric {m} ");
+        let _ = write!(s, "metric {m} ");
     }
     if let Some(b) = a.broadcast {
-        s += &format!("brd {b} ");
+        let _ = write!(s, "brd {b} ");
     }
-    s += &format!("scope {} ", scope_name(a.scope));
+    let _ = write!(s, "scope {} ", scope_name(a.scope));
     let (flags, rest) = addr_flags(a);
     for f in flags {
         s += f;
         s += " ";
     }
     if rest != 0 {
-        s += &format!("flags {rest:02x} ");
+        let _ = write!(s, "flags {rest:02x} ");
     }
     if let Some(l) = &a.label {
         s += l;
@@ -267,12 +268,12 @@ pub fn addrs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
                     .unwrap_or_default();
                 if let (Some(lo), Some(p)) = (x.local, x.address) {
                     if lo != p {
-                        s += &format!(" peer {p}");
+                        let _ = write!(s, " peer {p}");
                     }
                 }
-                s += &format!("/{} ", x.prefix_len);
+                let _ = write!(s, "/{} ", x.prefix_len);
                 if let Some(m) = x.metric {
-                    s += &format!("metric {m} ");
+                    let _ = write!(s, "metric {m} ");
                 }
             }
             s += "\n";

@@ -1,15 +1,15 @@
 //! `ip link show [[dev] NAME]`, and the link header `ip addr show` prints too.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 
-use netlink_packet_route::link::{LinkAttribute, LinkInfo as Info, LinkMessage, Prop, Stats64};
+use netlink_packet_route::link::{LinkAttribute, LinkInfo as Info, Stats64};
 use netlink_packet_route::AddressFamily;
 
 use super::{selected, Text, View};
 use crate::ctx::Ctx;
 use crate::error::{Exit, Ret};
 use crate::json::{Array, Val, Writer};
-use crate::nl::names::RawNames;
 use crate::output::{err, flush, out};
 
 pub(super) const FLAG_NAMES: &[(u32, &str)] = &[
@@ -92,10 +92,16 @@ pub(super) fn ll_type(t: u16) -> String {
 }
 
 pub(super) fn hex_addr(a: &[u8]) -> String {
-    a.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(a.len() * 3);
+    for (k, b) in a.iter().enumerate() {
+        if k > 0 {
+            s.push(':');
+        }
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
+    }
+    s
 }
 
 /// What a link message says, pulled out once.
@@ -126,63 +132,73 @@ pub(super) struct LinkInfo {
     pub(super) carrier_changes: Option<u32>,
 }
 
-/// The fields of a link message; names that were not UTF-8 come from `raw`.
-pub(super) fn info(l: &LinkMessage, raw: RawNames) -> LinkInfo {
+/// The fields `show` prints, read from one whole RTM_NEWLINK message (header included): the
+/// attributes it needs are read, the rest (most of the bytes: per-family settings, VF and
+/// XDP data) is skipped undecoded. Names are kept as the bytes they are. None when the
+/// bytes are not a link message.
+pub(crate) fn info_bytes(msg: &[u8]) -> Option<LinkInfo> {
+    use netlink_packet_core::{NlasIterator, ParseableParametrized};
+    let payload = msg.get(16..)?;
+    let h = netlink_packet_route::link::LinkHeader::parse(payload).ok()?;
     let mut i = LinkInfo {
-        index: l.header.index,
-        flags: l.header.flags.bits(),
-        ll_type: l.header.link_layer_type.into(),
+        index: h.index,
+        flags: h.flags.bits(),
+        ll_type: h.link_layer_type.into(),
         ..Default::default()
     };
-    for a in &l.attributes {
-        match a {
-            LinkAttribute::IfName(n) => i.name = n.as_bytes().to_vec(),
-            LinkAttribute::Mtu(m) => i.mtu = Some(*m),
-            LinkAttribute::Qdisc(q) => i.qdisc = Some(q.clone()),
-            LinkAttribute::Controller(m) => i.master = Some(*m),
-            LinkAttribute::OperState(s) => i.oper = Some((*s).into()),
-            LinkAttribute::Mode(m) => i.mode = Some((*m).into()),
-            LinkAttribute::Group(g) => i.group = Some(*g),
-            LinkAttribute::TxQueueLen(q) => i.txqlen = Some(*q),
-            LinkAttribute::Address(a) => i.address = Some(a.clone()),
-            LinkAttribute::Broadcast(a) => i.broadcast = Some(a.clone()),
-            LinkAttribute::PermAddress(a) => i.perm = Some(a.clone()),
-            LinkAttribute::Link(n) => i.link = Some(*n),
-            LinkAttribute::LinkNetNsId(n) => i.link_netnsid = Some(*n),
-            LinkAttribute::IfAlias(s) => i.alias = Some(s.as_bytes().to_vec()),
-            LinkAttribute::LinkInfo(infos) => {
-                for x in infos {
-                    match x {
-                        Info::Kind(k) => i.kind = Some(k.to_string()),
-                        Info::PortKind(k) => i.slave_kind = Some(k.to_string()),
+    let u32_of = |v: &[u8]| {
+        v.get(..4)
+            .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let name_of = |v: &[u8]| v.split(|&b| b == 0).next().unwrap_or_default().to_vec();
+    for nla in NlasIterator::new(payload.get(16..)?) {
+        let nla = nla.ok()?;
+        let v = nla.value();
+        match nla.kind() & 0x3fff {
+            1 => i.address = Some(v.to_vec()),
+            2 => i.broadcast = Some(v.to_vec()),
+            3 => i.name = name_of(v),
+            4 => i.mtu = u32_of(v),
+            5 => i.link = u32_of(v),
+            6 => i.qdisc = Some(String::from_utf8_lossy(&name_of(v)).into_owned()),
+            10 => i.master = u32_of(v),
+            13 => i.txqlen = u32_of(v),
+            16 => i.oper = v.first().copied(),
+            17 => i.mode = v.first().copied(),
+            18 => {
+                // IFLA_LINKINFO: the kind and the port kind, for `type` filters.
+                for inner in NlasIterator::new(v).flatten() {
+                    let text = String::from_utf8_lossy(&name_of(inner.value())).into_owned();
+                    match inner.kind() & 0x3fff {
+                        1 => i.kind = Some(text),
+                        4 => i.slave_kind = Some(text),
                         _ => {}
                     }
                 }
             }
-            LinkAttribute::Stats64(st) => i.stats = Some(*st),
-            LinkAttribute::CarrierChanges(c) => i.carrier_changes = Some(*c),
-            LinkAttribute::PropList(props) => {
-                for p in props {
-                    if let Prop::AltIfName(n) = p {
-                        i.altnames.push(n.as_bytes().to_vec());
+            20 => i.alias = Some(name_of(v)),
+            23 => {
+                if let Ok(LinkAttribute::Stats64(st)) =
+                    LinkAttribute::parse_with_param(&nla, h.interface_family)
+                {
+                    i.stats = Some(st);
+                }
+            }
+            27 => i.group = u32_of(v),
+            35 => i.carrier_changes = u32_of(v),
+            37 => i.link_netnsid = u32_of(v).map(|n| n as i32),
+            52 => {
+                for inner in NlasIterator::new(v).flatten() {
+                    if inner.kind() & 0x3fff == 53 {
+                        i.altnames.push(name_of(inner.value()));
                     }
                 }
             }
+            54 => i.perm = Some(v.to_vec()),
             _ => {}
         }
     }
-    if let Some(n) = raw.name {
-        i.name = n;
-    }
-    if let Some(a) = raw.alias {
-        i.alias = Some(a);
-    }
-    for (k, n) in raw.altnames {
-        if let Some(slot) = i.altnames.get_mut(k) {
-            *slot = n;
-        }
-    }
-    i
+    Some(i)
 }
 
 /// The state every printed link needs: names and flags by index, and nsid -> netns name.
@@ -210,8 +226,8 @@ impl Links {
         let stats = ctx.opts.stats > 0;
         let filtered = !extra.is_empty();
         let mut all = Vec::new();
-        let dump = crate::nl::link::each(ctx.dumper()?, family, stats, extra, |l, raw| {
-            all.push(info(&l, raw))
+        let dump = crate::nl::link::each_bytes(ctx.dumper()?, family, stats, extra, |m| {
+            all.extend(info_bytes(m))
         });
         match dump {
             Ok(()) => {}
@@ -326,14 +342,14 @@ pub(super) fn link_text(
 ) -> Result<Vec<u8>, Exit> {
     let (name, mdown) = links.shown_name(l);
     let mut s = Text::default();
-    s += &format!("{}: ", l.index);
+    let _ = write!(s, "{}: ", l.index);
     s += &name;
-    s += &format!(": {}", flags_text(l.flags, mdown));
+    let _ = write!(s, ": {}", flags_text(l.flags, mdown));
     if let Some(m) = l.mtu {
-        s += &format!("mtu {m} ");
+        let _ = write!(s, "mtu {m} ");
     }
     if let Some(q) = &l.qdisc {
-        s += &format!("qdisc {q} ");
+        let _ = write!(s, "qdisc {q} ");
     }
     if let Some(m) = l.master {
         s += "master ";
@@ -363,13 +379,13 @@ pub(super) fn link_text(
         .or_else(|| txqlen_ioctl(&l.name))
         .filter(|q| *q != 0)
     {
-        s += &format!("qlen {q}");
+        let _ = write!(s, "qlen {q}");
     }
     // With a family filter (`-4`/`-6`) ip skips the link/ line; what follows it (link-netns)
     // then ends the first line.
     if !filtered {
         s += "\n";
-        s += &format!("    link/{} ", ll_type(l.ll_type));
+        let _ = write!(s, "    link/{} ", ll_type(l.ll_type));
         if let Some(a) = &l.address {
             s += &hex_addr(a);
         }
@@ -383,7 +399,7 @@ pub(super) fn link_text(
         }
         if let Some(p) = &l.perm {
             if l.address.as_ref() != Some(p) {
-                s += &format!(" permaddr {}", hex_addr(p));
+                let _ = write!(s, " permaddr {}", hex_addr(p));
             }
         }
     }
@@ -709,7 +725,7 @@ pub fn links(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
                 s += &oper_text(o, true);
             }
             if let Some(a) = &l.address {
-                s += &format!("{} ", hex_addr(a));
+                let _ = write!(s, "{} ", hex_addr(a));
             }
             s += &flags_text(l.flags, mdown);
             s += "\n";

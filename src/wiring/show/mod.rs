@@ -17,13 +17,12 @@ use crate::error::Exit;
 use crate::output::{bytes, err};
 use link::{LinkInfo, Links};
 
-/// What `show` takes from one link message, as flag words and hex addresses: the decoding
-/// that the fuzz targets feed with arbitrary bytes.
-pub(crate) fn decode_link(
-    l: &netlink_packet_route::link::LinkMessage,
-    raw: &crate::nl::names::RawNames,
-) -> Vec<u8> {
-    let i = link::info(l, raw.clone());
+/// What `show` takes from one link message (whole, header included), as flag words and
+/// hex addresses: the decoding that the fuzz targets feed with arbitrary bytes.
+pub(crate) fn decode_link(msg: &[u8]) -> Vec<u8> {
+    let Some(i) = link::info_bytes(msg) else {
+        return Vec::new();
+    };
     let mut t = Text::default();
     t += &i.name;
     t += &format!(
@@ -43,6 +42,14 @@ pub(super) struct Text(pub(super) Vec<u8>);
 impl<T: AsRef<[u8]>> std::ops::AddAssign<T> for Text {
     fn add_assign(&mut self, more: T) {
         self.0.extend_from_slice(more.as_ref());
+    }
+}
+
+/// `write!(t, ...)` formats straight into the output, with no String in between.
+impl std::fmt::Write for Text {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
     }
 }
 
