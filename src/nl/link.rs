@@ -104,24 +104,9 @@ fn dump_request(
     RouteNetlinkMessage::GetLink(req)
 }
 
-/// A link dump on a blocking socket, each link handed to `f` as it is decoded, with the
-/// raw bytes of names that are not UTF-8 (the async socket's decoder drops such a link).
-pub fn each(
-    d: &super::sync::Dumper,
-    family: Option<netlink_packet_route::AddressFamily>,
-    stats: bool,
-    extra: Vec<LinkAttribute>,
-    mut f: impl FnMut(LinkMessage, super::names::RawNames),
-) -> Result<(), Failure> {
-    d.each(dump_request(family, stats, extra), |m, raw| {
-        if let RouteNetlinkMessage::NewLink(l) = m {
-            f(l, raw)
-        }
-    })
-}
-
-/// [`each`] with each RTM_NEWLINK message undecoded (header included): `show` reads the
-/// few attributes it prints and skips the rest, which is most of the bytes.
+/// A link dump on a blocking socket, each RTM_NEWLINK message handed to `f` undecoded
+/// (header included): `show` reads the few attributes it prints and skips the rest, which
+/// is most of the bytes; names stay the bytes they are.
 pub fn each_bytes(
     d: &super::sync::Dumper,
     family: Option<netlink_packet_route::AddressFamily>,
