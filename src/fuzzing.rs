@@ -50,7 +50,10 @@ pub fn lab(data: &[u8]) {
     let Ok(f) = file::parse(text) else {
         return;
     };
-    let Ok(lab) = spec::build(f, "fuzz", false) else {
+    let Ok((f, instances)) = crate::lab::generate::expand(f) else {
+        return;
+    };
+    let Ok(lab) = spec::build_generated(f, &instances, "fuzz", false) else {
         return;
     };
     for ns in &lab.namespaces {

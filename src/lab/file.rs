@@ -46,6 +46,8 @@ pub struct Bridge {
 
 #[derive(Deserialize, Debug, Clone)]
 pub struct Veth {
+    /// `for = "A..B"`: one veth per number (generate.rs).
+    pub r#for: Option<Spanned<String>>,
     pub ends: Spanned<Vec<Spanned<End>>>,
 }
 
@@ -61,6 +63,8 @@ pub struct End {
 
 #[derive(Deserialize, Debug, Clone)]
 pub struct Nat {
+    /// `for = "A..B"`: one rule per number (generate.rs).
+    pub r#for: Option<Spanned<String>>,
     pub source: Spanned<String>,
     /// The interface masqueraded traffic leaves through (any when absent).
     pub out: Option<Spanned<String>>,
@@ -156,8 +160,12 @@ const END: Shape = Shape::Table(&[
     ("addresses", Shape::Leaf),
     ("mtu", Shape::Leaf),
 ]);
-const VETH: Shape = Shape::Table(&[("ends", Shape::ArrayOf(&END))]);
-const NAT: Shape = Shape::Table(&[("source", Shape::Leaf), ("out", Shape::Leaf)]);
+const VETH: Shape = Shape::Table(&[("for", Shape::Leaf), ("ends", Shape::ArrayOf(&END))]);
+const NAT: Shape = Shape::Table(&[
+    ("for", Shape::Leaf),
+    ("source", Shape::Leaf),
+    ("out", Shape::Leaf),
+]);
 const TOP: Shape = Shape::Table(&[
     ("name", Shape::Leaf),
     ("host", PLACE),

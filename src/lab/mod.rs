@@ -12,6 +12,7 @@ pub mod apply;
 pub mod destroy;
 pub mod execute;
 pub mod file;
+pub mod generate;
 pub mod journal;
 pub mod nat;
 pub mod observe;
@@ -206,7 +207,14 @@ pub fn load(path: &std::path::Path) -> Result<spec::Lab, LabError> {
             return Err(report(&mut problems));
         }
     };
-    match spec::build(f, &stem, true) {
+    let (f, instances) = match generate::expand(f) {
+        Ok(x) => x,
+        Err(ps) => {
+            problems.extend(ps);
+            return Err(report(&mut problems));
+        }
+    };
+    match spec::build_generated(f, &instances, &stem, true) {
         Ok(lab) if problems.is_empty() => Ok(lab),
         Ok(_) => Err(report(&mut problems)),
         Err(ps) => {

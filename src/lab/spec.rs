@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use super::file::{clean, LabFile, Place, Problem};
+use super::generate::Instances;
 use crate::wiring::prefix::{self, Prefix};
 
 /// Where an interface or setting lives: None is the host (the namespace nsctl runs in).
@@ -317,10 +318,18 @@ struct Checker<'f> {
     ifnames: BTreeSet<(Where, String)>,
     /// Whether sysctl keys are checked against /proc/sys (off in unit tests).
     probe: bool,
+    /// Which entries a template made (generate.rs), and the one being checked: its name
+    /// prefixes the messages about it (`h37: ...`).
+    instances: &'f Instances,
+    label: Option<String>,
 }
 
 impl<'f> Checker<'f> {
     fn bad(&mut self, at: usize, msg: String) {
+        let msg = match &self.label {
+            Some(l) => format!("{l}: {msg}"),
+            None => msg,
+        };
         self.problems.push(Problem { at, msg });
     }
 
@@ -361,12 +370,14 @@ impl<'f> Checker<'f> {
     fn namespaces_named(&mut self) {
         let file = self.file;
         for (name, ns) in &file.netns {
+            self.label = self.instances.netns.get(name).cloned();
             if self.text(ns.span().start, "netns name", name)
                 && !crate::netns::is_valid_name(name.as_bytes())
             {
                 self.bad(ns.span().start, format!("netns name \"{name}\" is not valid (no '/', not '.' or '..', at most 255 bytes)"));
             }
         }
+        self.label = None;
     }
 
     fn place(&mut self, ns: &Option<Spanned<String>>) -> Where {
@@ -453,6 +464,7 @@ impl<'f> Checker<'f> {
         let file = self.file;
         let mut out = Vec::new();
         for (name, b) in &file.bridge {
+            self.label = self.instances.bridge.get(name).cloned();
             let at = self.place(&b.get_ref().netns);
             self.ifname(&at, b.span().start, name);
             let addrs = self.addrs(&b.get_ref().addresses);
@@ -465,13 +477,15 @@ impl<'f> Checker<'f> {
                 mtu,
             });
         }
+        self.label = None;
         out
     }
 
     fn veths(&mut self, bridges: &[IfSpec]) -> Vec<[IfSpec; 2]> {
         let file = self.file;
         let mut out = Vec::new();
-        for v in &file.veth {
+        for (k, v) in file.veth.iter().enumerate() {
+            self.label = self.instances.veth.get(k).cloned().flatten();
             let ends = v.get_ref().ends.get_ref();
             let [a, b] = ends.as_slice() else {
                 self.bad(
@@ -515,6 +529,7 @@ impl<'f> Checker<'f> {
             let (a, b) = (end(a), end(b));
             out.push([a, b]);
         }
+        self.label = None;
         out
     }
 
@@ -629,14 +644,63 @@ impl<'f> Checker<'f> {
     }
 }
 
+/// A template repeats its problem in every instance: three of them are listed per position,
+/// then how many more there are.
+fn at_most_three_per_place(problems: Vec<Problem>) -> Vec<Problem> {
+    let mut out: Vec<Problem> = Vec::new();
+    let mut run = 0usize;
+    let mut more = 0usize;
+    for p in problems {
+        let same = out.last().is_some_and(|l| l.at == p.at);
+        if !same {
+            if more > 0 {
+                let at = out.last().map_or(0, |l| l.at);
+                out.push(Problem {
+                    at,
+                    msg: format!("... and {more} more like these from the same template"),
+                });
+            }
+            run = 0;
+            more = 0;
+        }
+        run += 1;
+        if run <= 3 {
+            out.push(p);
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        let at = out.last().map_or(0, |l| l.at);
+        out.push(Problem {
+            at,
+            msg: format!("... and {more} more like these from the same template"),
+        });
+    }
+    out
+}
+
 /// Check everything and build the lab, or return every problem found. `default_name` is the
 /// file's stem; `probe` checks sysctl keys against this kernel's /proc/sys.
 pub fn build(file: LabFile, default_name: &str, probe: bool) -> Result<Lab, Vec<Problem>> {
+    build_generated(file, &Instances::default(), default_name, probe)
+}
+
+/// [`build`] of an expanded file: the messages about generated entries name the instance,
+/// and at most three problems are listed per template position.
+pub fn build_generated(
+    file: LabFile,
+    instances: &Instances,
+    default_name: &str,
+    probe: bool,
+) -> Result<Lab, Vec<Problem>> {
     let mut c = Checker {
         file: &file,
         problems: Vec::new(),
         ifnames: BTreeSet::new(),
         probe,
+        instances,
+        label: None,
     };
     let mut name = c.name();
     if file.name.is_none() {
@@ -658,6 +722,7 @@ pub fn build(file: LabFile, default_name: &str, probe: bool) -> Result<Lab, Vec<
     };
     let mut namespaces = Vec::new();
     for (name, ns) in &file.netns {
+        c.label = instances.netns.get(name).cloned();
         let at = Some(name.clone());
         let ifs = ifs_in(&at);
         let refs: Vec<&IfSpec> = ifs.iter().collect();
@@ -668,6 +733,7 @@ pub fn build(file: LabFile, default_name: &str, probe: bool) -> Result<Lab, Vec<
             sysctls: c.sysctls(ns.get_ref(), &refs),
         });
     }
+    c.label = None;
     let host_ifs = ifs_in(&None);
     let refs: Vec<&IfSpec> = host_ifs.iter().collect();
     let host_routes = c.routes(&file.host, &None, &refs);
@@ -682,7 +748,14 @@ pub fn build(file: LabFile, default_name: &str, probe: bool) -> Result<Lab, Vec<
     let mut problems = c.problems;
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.at);
-        return Err(problems);
+        let generated = !instances.netns.is_empty()
+            || !instances.bridge.is_empty()
+            || instances.veth.iter().any(Option::is_some);
+        return Err(if generated {
+            at_most_three_per_place(problems)
+        } else {
+            problems
+        });
     }
     Ok(Lab {
         name,

@@ -1,0 +1,474 @@
+//! Generated entries in a lab file: many similar namespaces, bridges and veths from one
+//! template (docs/topology.md, "Generated entries").
+//!
+//! - A `[netns."KEY"]` or `[bridge."KEY"]` key holding one range `{A..B}` (`h{1..100}`) is
+//!   one entry per number from A to B; the number is `i`.
+//! - A `[[veth]]` or `[[nat]]` with `for = "A..B"` is one entry per number, also `i`.
+//! - In a generated entry, every `{EXPR}` in a string value is replaced by the value of EXPR:
+//!   integer arithmetic on `i` with `+ - * / %` and parentheses (`10.0.{i}.2/24`,
+//!   `br{(i - 1) / 100 + 1}`).
+//!
+//! Expansion runs on the file as written, before the checks; each instance keeps the
+//! positions of its template, so an error points at `FILE:LINE:COL` of the template, and the
+//! checker names the instance it found it in ([`Instances`]).
+
+use std::collections::BTreeMap;
+
+use toml::Spanned;
+
+use super::file::{Bridge, End, LabFile, Nat, Place, Problem, Veth};
+
+/// At most this many entries from one template, and in the whole file.
+pub const MAX_INSTANCES: u64 = 100_000;
+
+/// Which entries came from a template, and as which instance: the checker prefixes its
+/// messages about them with the instance (`h37: ...`, `veth i=37: ...`).
+#[derive(Default, Debug)]
+pub struct Instances {
+    pub netns: BTreeMap<String, String>,
+    pub bridge: BTreeMap<String, String>,
+    /// Per `veth` entry, in order: Some(label) for a generated one.
+    pub veth: Vec<Option<String>>,
+}
+
+/// A range `{A..B}` in a key: the text before and after, and the bounds.
+fn key_range(key: &str) -> Option<Result<(String, u64, u64, String), String>> {
+    let open = key.find('{')?;
+    let close = match key[open..].find('}') {
+        Some(c) => open + c,
+        None => return Some(Err(format!("\"{key}\": a '{{' without its '}}'"))),
+    };
+    let (pre, inner, post) = (&key[..open], &key[open + 1..close], &key[close + 1..]);
+    if post.contains(['{', '}']) || pre.contains('}') {
+        return Some(Err(format!(
+            "\"{key}\": a generated name holds exactly one range {{A..B}}"
+        )));
+    }
+    Some(range(inner).map(|(a, b)| (pre.to_string(), a, b, post.to_string())))
+}
+
+/// `A..B` with 0 <= A <= B and at most [`MAX_INSTANCES`] numbers.
+fn range(text: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("\"{text}\" is not a range A..B of whole numbers with A <= B");
+    let (a, b) = text.trim().split_once("..").ok_or_else(bad)?;
+    let a: u64 = a.trim().parse().map_err(|_| bad())?;
+    let b: u64 = b.trim().parse().map_err(|_| bad())?;
+    if a > b {
+        return Err(bad());
+    }
+    if b - a >= MAX_INSTANCES {
+        return Err(format!(
+            "the range {text} makes more than {MAX_INSTANCES} entries"
+        ));
+    }
+    Ok((a, b))
+}
+
+/// The value of an arithmetic expression on `i`.
+pub fn eval(expr: &str, i: i64) -> Result<i64, String> {
+    let toks = tokens(expr)?;
+    let mut p = Parser { toks, at: 0, i };
+    let v = p.sum()?;
+    if p.at != p.toks.len() {
+        return Err(format!(
+            "\"{{{expr}}}\": unexpected text after the expression"
+        ));
+    }
+    Ok(v)
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Tok {
+    Num(i64),
+    I,
+    Op(u8),
+}
+
+fn tokens(expr: &str) -> Result<Vec<Tok>, String> {
+    let b = expr.as_bytes();
+    let mut v = Vec::new();
+    let mut k = 0;
+    while k < b.len() {
+        match b[k] {
+            b' ' | b'\t' => k += 1,
+            b'0'..=b'9' => {
+                let start = k;
+                while k < b.len() && b[k].is_ascii_digit() {
+                    k += 1;
+                }
+                let n = expr[start..k]
+                    .parse()
+                    .map_err(|_| format!("\"{{{expr}}}\": the number is too large"))?;
+                v.push(Tok::Num(n));
+            }
+            b'i' => {
+                v.push(Tok::I);
+                k += 1;
+            }
+            c @ (b'+' | b'-' | b'*' | b'/' | b'%' | b'(' | b')') => {
+                v.push(Tok::Op(c));
+                k += 1;
+            }
+            _ => {
+                return Err(format!(
+                    "\"{{{expr}}}\": only i, whole numbers, + - * / % and parentheses may \
+                     appear between braces"
+                ))
+            }
+        }
+    }
+    Ok(v)
+}
+
+/// Precedence climbing over the tokens: sum := product (('+'|'-') product)*, product :=
+/// atom (('*'|'/'|'%') atom)*, atom := number | i | '(' sum ')' | '-' atom.
+struct Parser {
+    toks: Vec<Tok>,
+    at: usize,
+    i: i64,
+}
+
+impl Parser {
+    fn next(&mut self) -> Option<Tok> {
+        let t = self.toks.get(self.at).copied();
+        self.at += 1;
+        t
+    }
+
+    fn peek(&self) -> Option<Tok> {
+        self.toks.get(self.at).copied()
+    }
+
+    fn sum(&mut self) -> Result<i64, String> {
+        let mut v = self.product()?;
+        while let Some(Tok::Op(op @ (b'+' | b'-'))) = self.peek() {
+            self.at += 1;
+            let r = self.product()?;
+            v = if op == b'+' {
+                v.checked_add(r)
+            } else {
+                v.checked_sub(r)
+            }
+            .ok_or("the value is too large")?;
+        }
+        Ok(v)
+    }
+
+    fn product(&mut self) -> Result<i64, String> {
+        let mut v = self.atom()?;
+        while let Some(Tok::Op(op @ (b'*' | b'/' | b'%'))) = self.peek() {
+            self.at += 1;
+            let r = self.atom()?;
+            v = match op {
+                b'*' => v.checked_mul(r).ok_or("the value is too large")?,
+                _ if r == 0 => return Err("division by zero".into()),
+                b'/' => v / r,
+                _ => v % r,
+            };
+        }
+        Ok(v)
+    }
+
+    fn atom(&mut self) -> Result<i64, String> {
+        match self.next() {
+            Some(Tok::Num(n)) => Ok(n),
+            Some(Tok::I) => Ok(self.i),
+            Some(Tok::Op(b'-')) => Ok(-self.atom()?),
+            Some(Tok::Op(b'(')) => {
+                let v = self.sum()?;
+                match self.next() {
+                    Some(Tok::Op(b')')) => Ok(v),
+                    _ => Err("a '(' without its ')'".into()),
+                }
+            }
+            _ => Err("an expression is incomplete".into()),
+        }
+    }
+}
+
+/// Replace every `{EXPR}` in `s` with its value for `i`.
+pub fn fill(s: &str, i: i64) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| format!("\"{s}\": a '{{' without its '}}'"))?;
+        let v = eval(&after[..close], i).map_err(|e| format!("\"{s}\": {e}"))?;
+        if v < 0 {
+            return Err(format!(
+                "\"{s}\": {{{}}} is {v} here, below 0",
+                &after[..close]
+            ));
+        }
+        out.push_str(&v.to_string());
+        rest = &after[close + 1..];
+    }
+    if rest.contains('}') {
+        return Err(format!("\"{s}\": a '}}' without its '{{'"));
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// What instance `i` of a template makes of its strings; the first problem is kept.
+struct Filler<'p> {
+    i: i64,
+    label: String,
+    problems: &'p mut Vec<Problem>,
+}
+
+impl Filler<'_> {
+    fn s(&mut self, v: &Spanned<String>) -> Spanned<String> {
+        let text = match fill(v.get_ref(), self.i) {
+            Ok(t) => t,
+            Err(e) => {
+                self.problems.push(Problem {
+                    at: v.span().start,
+                    msg: format!("{}: {e}", self.label),
+                });
+                v.get_ref().clone()
+            }
+        };
+        Spanned::new(v.span(), text)
+    }
+
+    fn opt(&mut self, v: &Option<Spanned<String>>) -> Option<Spanned<String>> {
+        v.as_ref().map(|v| self.s(v))
+    }
+
+    fn list(&mut self, v: &[Spanned<String>]) -> Vec<Spanned<String>> {
+        v.iter().map(|x| self.s(x)).collect()
+    }
+
+    fn place(&mut self, p: &Place) -> Place {
+        let sysctl = p
+            .sysctl
+            .iter()
+            .map(|(k, v)| {
+                let v = match v.get_ref() {
+                    toml::Value::String(s) => {
+                        let filled = self.s(&Spanned::new(v.span(), s.clone()));
+                        Spanned::new(v.span(), toml::Value::String(filled.into_inner()))
+                    }
+                    _ => v.clone(),
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        Place {
+            lo: p.lo,
+            sysctl,
+            routes: self.list(&p.routes),
+        }
+    }
+
+    fn bridge(&mut self, b: &Bridge) -> Bridge {
+        Bridge {
+            netns: self.opt(&b.netns),
+            addresses: self.list(&b.addresses),
+            mtu: b.mtu.clone(),
+        }
+    }
+
+    fn end(&mut self, e: &End) -> End {
+        End {
+            netns: self.opt(&e.netns),
+            name: self.s(&e.name),
+            bridge: self.opt(&e.bridge),
+            addresses: self.list(&e.addresses),
+            mtu: e.mtu.clone(),
+        }
+    }
+}
+
+/// Every instance of a keyed template (`[netns."h{1..9}"]`), or the entry itself.
+fn expand_keyed<T: Clone>(
+    map: &BTreeMap<String, Spanned<T>>,
+    what: &str,
+    problems: &mut Vec<Problem>,
+    labels: &mut BTreeMap<String, String>,
+    total: &mut u64,
+    make: impl Fn(&mut Filler, &T) -> T,
+) -> BTreeMap<String, Spanned<T>> {
+    let mut out = BTreeMap::new();
+    for (key, v) in map {
+        let at = v.span().start;
+        match key_range(key) {
+            None => {
+                out.insert(key.clone(), v.clone());
+            }
+            Some(Err(e)) => problems.push(Problem { at, msg: e }),
+            Some(Ok((pre, a, b, post))) => {
+                *total += b - a + 1;
+                if *total > MAX_INSTANCES {
+                    problems.push(Problem {
+                        at,
+                        msg: format!("the file makes more than {MAX_INSTANCES} entries"),
+                    });
+                    return out;
+                }
+                for n in a..=b {
+                    let name = format!("{pre}{n}{post}");
+                    let mut f = Filler {
+                        i: n as i64,
+                        label: name.clone(),
+                        problems,
+                    };
+                    let made = make(&mut f, v.get_ref());
+                    if out.contains_key(&name) || map.contains_key(&name) {
+                        problems.push(Problem {
+                            at,
+                            msg: format!("{what} \"{name}\" is declared twice (by a range)"),
+                        });
+                    }
+                    labels.insert(name.clone(), name.clone());
+                    out.insert(name, Spanned::new(v.span(), made));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Expand every template of `f`; Err with every problem found.
+pub fn expand(f: LabFile) -> Result<(LabFile, Instances), Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut inst = Instances::default();
+    let mut total = 0u64;
+    let netns = expand_keyed(
+        &f.netns,
+        "netns",
+        &mut problems,
+        &mut inst.netns,
+        &mut total,
+        |fl, p| fl.place(p),
+    );
+    let bridge = expand_keyed(
+        &f.bridge,
+        "bridge",
+        &mut problems,
+        &mut inst.bridge,
+        &mut total,
+        |fl, b| fl.bridge(b),
+    );
+    let mut veth = Vec::new();
+    for v in &f.veth {
+        let Some(r) = &v.get_ref().r#for else {
+            veth.push(v.clone());
+            inst.veth.push(None);
+            continue;
+        };
+        let (a, b) = match range(r.get_ref()) {
+            Ok(x) => x,
+            Err(e) => {
+                problems.push(Problem {
+                    at: r.span().start,
+                    msg: e,
+                });
+                continue;
+            }
+        };
+        total += b - a + 1;
+        if total > MAX_INSTANCES {
+            problems.push(Problem {
+                at: r.span().start,
+                msg: format!("the file makes more than {MAX_INSTANCES} entries"),
+            });
+            break;
+        }
+        for n in a..=b {
+            let label = format!("veth i={n}");
+            let mut fl = Filler {
+                i: n as i64,
+                label: label.clone(),
+                problems: &mut problems,
+            };
+            let ends = v.get_ref().ends.get_ref().iter();
+            let ends: Vec<Spanned<End>> = ends
+                .map(|e| Spanned::new(e.span(), fl.end(e.get_ref())))
+                .collect();
+            let made = Veth {
+                r#for: None,
+                ends: Spanned::new(v.get_ref().ends.span(), ends),
+            };
+            veth.push(Spanned::new(v.span(), made));
+            inst.veth.push(Some(label));
+        }
+    }
+    let mut nat = Vec::new();
+    for x in &f.nat {
+        let Some(r) = &x.get_ref().r#for else {
+            nat.push(x.clone());
+            continue;
+        };
+        match range(r.get_ref()) {
+            Ok((a, b)) => {
+                for n in a..=b {
+                    let mut fl = Filler {
+                        i: n as i64,
+                        label: format!("nat i={n}"),
+                        problems: &mut problems,
+                    };
+                    let made = Nat {
+                        r#for: None,
+                        source: fl.s(&x.get_ref().source),
+                        out: fl.opt(&x.get_ref().out),
+                    };
+                    nat.push(Spanned::new(x.span(), made));
+                }
+            }
+            Err(e) => problems.push(Problem {
+                at: r.span().start,
+                msg: e,
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let out = LabFile {
+        name: f.name,
+        host: f.host,
+        netns,
+        bridge,
+        veth,
+        nat,
+    };
+    Ok((out, inst))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressions() {
+        assert_eq!(eval("i", 7), Ok(7));
+        assert_eq!(eval("(i - 1) / 100 + 1", 250), Ok(3));
+        assert_eq!(eval("i % 100 * 2", 250), Ok(100));
+        assert_eq!(eval("-i + 10", 3), Ok(7));
+        assert!(eval("i / 0", 3).is_err());
+        assert!(eval("j", 3).is_err());
+        assert!(eval("(i", 3).is_err());
+        assert!(eval("i i", 3).is_err());
+        assert!(eval("99999999999999999999", 3).is_err());
+        assert_eq!(fill("10.0.{i}.{i+1}/24", 4).as_deref(), Ok("10.0.4.5/24"));
+        assert!(fill("h{i", 1).is_err());
+        assert!(fill("h}", 1).is_err());
+        assert!(fill("h{i-5}", 1).is_err());
+    }
+
+    #[test]
+    fn ranges() {
+        assert!(
+            matches!(key_range("h{1..3}"), Some(Ok((ref p, 1, 3, ref s))) if p == "h" && s.is_empty())
+        );
+        assert!(key_range("plain").is_none());
+        assert!(matches!(key_range("h{3..1}"), Some(Err(_))));
+        assert!(matches!(key_range("h{1..2}{1..2}"), Some(Err(_))));
+        assert!(matches!(key_range("h{0..100000}"), Some(Err(_))));
+    }
+}
