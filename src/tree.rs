@@ -434,6 +434,11 @@ pub fn build() -> Command {
             crate::lab::status_command(),
             "Say what differs from the file (exit 0: converged); no file: list the labs",
         ))
+        .subcommand(lab(
+            3,
+            crate::lab::graph_command(),
+            "Draw a lab's topology: Graphviz DOT, Mermaid or SVG (--live: its state now)",
+        ))
         .subcommand(own(
             META,
             Command::new("man"),

@@ -13,6 +13,7 @@ pub mod destroy;
 pub mod execute;
 pub mod file;
 pub mod generate;
+pub mod graph;
 pub mod journal;
 pub mod nat;
 pub mod observe;
@@ -113,6 +114,51 @@ struct StatusArgs {
     #[arg(short, long)]
     json: bool,
     file: Option<std::path::PathBuf>,
+}
+
+/// The picture formats of `nsctl graph`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Dot,
+    Mermaid,
+    Svg,
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "graph")]
+struct GraphArgs {
+    /// dot (Graphviz), mermaid (for READMEs and issues) or svg (drawn by nsctl).
+    #[arg(long, value_enum, default_value = "dot")]
+    format: Format,
+    /// Mark each object present, missing or different, as the lab is now.
+    #[arg(long)]
+    live: bool,
+    file: std::path::PathBuf,
+}
+
+/// `graph`'s subcommand for the tree.
+pub fn graph_command() -> clap::Command {
+    GraphArgs::command()
+}
+
+/// `nsctl graph`: the lab file's topology (and with `--live`, its state) as a picture.
+fn graph(a: &GraphArgs) -> Result<i32, LabError> {
+    let lab = load(&a.file)?;
+    let plan = if a.live {
+        let j = journal(&lab.name)?;
+        let obs = observe::observe(&lab, &j, false)?;
+        Some(plan::plan(&lab, &obs, &j, plan::Opts { adopt: false }))
+    } else {
+        None
+    };
+    let g = graph::build(&lab, plan.as_ref());
+    let text = match a.format {
+        Format::Dot => graph::dot(&g),
+        Format::Mermaid => graph::mermaid(&g),
+        Format::Svg => graph::svg(&g),
+    };
+    crate::output::out(text.as_bytes());
+    Ok(exit::OK)
 }
 
 /// `apply`'s subcommand for the tree.
@@ -270,6 +316,10 @@ pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
                 a.dry_run,
                 a.json || json,
             )),
+            Err(e) => parse_err(e),
+        },
+        b"graph" => match parse::<GraphArgs>("graph", args) {
+            Ok(a) => finish(graph(&a)),
             Err(e) => parse_err(e),
         },
         _ => match parse::<StatusArgs>("status", args) {

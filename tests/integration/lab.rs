@@ -567,3 +567,38 @@ ls /run/netns | wc -l
         }
     }
 }
+
+/// `nsctl graph`: DOT that Graphviz parses, SVG that is well-formed XML naming every node,
+/// Mermaid; and `--live` marks what was changed or removed by hand.
+pub fn graph_pictures() -> Result<(), String> {
+    let root = crate::support::root_dir();
+    let o = sandbox(&format!(
+        r##"
+cd {root}
+$NSCTL graph examples/abc-nat.toml | dot -Tsvg > /dev/null && echo "dot parses it"
+$NSCTL graph --format svg examples/fabric.toml | python3 -c '
+import sys, xml.etree.ElementTree as E
+ids = [g.get("id") for g in E.parse(sys.stdin).iter("{{http://www.w3.org/2000/svg}}g")]
+want = ["host", "netns:router"] + ["netns:ns%d" % i for i in range(1, 33)] + ["bridge::br%d" % i for i in range(1, 5)]
+print("svg names every node" if sorted(ids) == sorted(want) else "svg nodes: %s" % ids)'
+$NSCTL graph --format mermaid examples/mario-luigi.toml | head -1
+$NSCTL apply examples/abc-nat.toml > /dev/null
+$NSCTL graph --live examples/abc-nat.toml | grep -c '\[present\]'
+ip -n B link set eth0 down
+ip netns delete C
+$NSCTL graph --live examples/abc-nat.toml > /tmp/live.dot
+grep -o '"netns:C" \[label="C\\nroute default via 10.0.0.1\\n\[missing\]"' /tmp/live.dot
+grep -c '"netns:B" -- "bridge::br0" \[label="eth0 10.0.0.3/24 — veth-b", color="#ef6c00"\]' /tmp/live.dot
+dot -Tsvg /tmp/live.dot > /dev/null && echo "live dot parses"
+$NSCTL graph --format bogus examples/abc-nat.toml 2>/dev/null; echo "rc=$?"
+$NSCTL destroy examples/abc-nat.toml > /dev/null
+"##,
+        root = root.display()
+    ));
+    crate::support::check(
+        &o,
+        "dot parses it\nsvg names every node\ngraph LR\n6\n\
+         \"netns:C\" [label=\"C\\nroute default via 10.0.0.1\\n[missing]\"\n1\nlive dot parses\nrc=2\n",
+        "graph",
+    )
+}

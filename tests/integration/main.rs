@@ -84,6 +84,7 @@ const CASES: &[Case] = &[
     ("lab_kill_9_during_apply_converges", lab::kill_during_apply),
     ("lab_star100_apply_destroy", lab::star100),
     ("lab_generated_entries", lab::generated_labs),
+    ("lab_graph_pictures", lab::graph_pictures),
     ("lab_sysctls_applied_reported_restored", lab::sysctls),
     ("lab_host_routes_removed_by_destroy", lab::host_routes),
     (

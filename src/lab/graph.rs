@@ -1,0 +1,510 @@
+//! `nsctl graph FILE [--format dot|mermaid|svg] [--live]`: a picture of a lab's topology.
+//!
+//! The nodes are the lab's namespaces, its bridges, the host (when something of the lab is
+//! in it) and its NAT rules; each veth pair is an edge between the places (or bridges) of
+//! its two ends, labelled with the interface names and addresses. DOT is for Graphviz,
+//! Mermaid for READMEs and issues, and SVG is drawn here with a simple layered layout (no
+//! external program). With `--live` each object carries the lab's current state: present,
+//! missing or different, from the same plan `status` reports.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use super::plan::{Op, Plan};
+use super::spec::{IfSpec, Lab, Where};
+
+/// An object's state against the system (`--live`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Present,
+    Missing,
+    Different,
+}
+
+impl State {
+    fn word(self) -> &'static str {
+        match self {
+            State::Present => "present",
+            State::Missing => "missing",
+            State::Different => "different",
+        }
+    }
+
+    fn colour(self) -> &'static str {
+        match self {
+            State::Present => "#2e7d32",
+            State::Missing => "#c62828",
+            State::Different => "#ef6c00",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Host,
+    Netns,
+    Bridge,
+    Nat,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    id: String,
+    label: Vec<String>,
+    shape: Shape,
+    state: Option<State>,
+}
+
+#[derive(Debug, Clone)]
+struct Edge {
+    a: String,
+    b: String,
+    label: String,
+    state: Option<State>,
+}
+
+/// The picture, before it is written in one format or another.
+#[derive(Debug, Default)]
+pub struct Graph {
+    name: String,
+    nodes: Vec<Node>,
+    edges: Vec<Edge>,
+}
+
+fn place_id(at: &Where) -> String {
+    match at {
+        Some(ns) => format!("netns:{ns}"),
+        None => "host".into(),
+    }
+}
+
+fn end_id(e: &IfSpec) -> String {
+    match &e.bridge {
+        Some(b) => format!("bridge:{}:{b}", e.at.as_deref().unwrap_or("")),
+        None => place_id(&e.at),
+    }
+}
+
+fn end_label(e: &IfSpec) -> String {
+    let mut s = e.name.clone();
+    for a in &e.addrs {
+        let _ = write!(s, " {a}");
+    }
+    s
+}
+
+/// What `--live` says of each object, from the plan `status` reports.
+#[derive(Default)]
+struct Live {
+    netns: HashMap<String, State>,
+    links: HashMap<(Where, String), State>,
+    host: Option<State>,
+    nat: Option<State>,
+}
+
+impl Live {
+    fn of(p: &Plan) -> Live {
+        let mut l = Live::default();
+        let mark = |m: &mut HashMap<(Where, String), State>, at: &Where, n: &str, s| {
+            let e = m.entry((at.clone(), n.to_string())).or_insert(s);
+            if s == State::Missing {
+                *e = s;
+            }
+        };
+        for a in &p.actions {
+            match &a.op {
+                Op::CreateNetns { name, .. } | Op::AdoptNetns { name } => {
+                    l.netns.insert(name.clone(), State::Missing);
+                }
+                Op::CreateBridge { at, name, .. } => {
+                    mark(&mut l.links, at, name, State::Missing);
+                }
+                Op::CreateVeth { maker, peer, .. } => {
+                    mark(&mut l.links, &maker.at, &maker.name, State::Missing);
+                    mark(&mut l.links, &peer.at, &peer.name, State::Missing);
+                }
+                Op::SetLink { at, name, .. }
+                | Op::Snooping { at, name }
+                | Op::AdoptLink { at, name, .. } => {
+                    mark(&mut l.links, at, name, State::Different);
+                }
+                Op::AddAddr { at, dev, .. } | Op::DelAddr { at, dev, .. } => {
+                    mark(&mut l.links, at, dev, State::Different);
+                }
+                Op::InstallNat | Op::RemoveNat => l.nat = Some(State::Missing),
+                op => {
+                    let at = op.place().cloned().or(match op {
+                        Op::DelRoute { at, .. } | Op::RestoreSysctl { at, .. } => Some(at.clone()),
+                        _ => None,
+                    });
+                    match at {
+                        Some(Some(ns)) => {
+                            l.netns.entry(ns).or_insert(State::Different);
+                        }
+                        Some(None) => l.host = Some(State::Different),
+                        None => {}
+                    }
+                }
+            }
+        }
+        l
+    }
+
+    fn link(&self, at: &Where, name: &str) -> State {
+        self.links
+            .get(&(at.clone(), name.to_string()))
+            .copied()
+            .unwrap_or(State::Present)
+    }
+}
+
+/// The picture of `lab`; with a plan, marked by each object's state.
+pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
+    let live = plan.map(Live::of);
+    let mut g = Graph {
+        name: lab.name.clone(),
+        ..Default::default()
+    };
+    let in_host = !lab.host_routes.is_empty()
+        || !lab.host_sysctls.is_empty()
+        || !lab.nat.is_empty()
+        || lab.veths.iter().flatten().any(|e| e.at.is_none())
+        || lab.bridges.iter().any(|b| b.at.is_none());
+    if in_host {
+        let mut label = vec!["host".to_string()];
+        for r in &lab.host_routes {
+            label.push(format!("route {r}"));
+        }
+        g.nodes.push(Node {
+            id: "host".into(),
+            label,
+            shape: Shape::Host,
+            state: live.as_ref().map(|l| l.host.unwrap_or(State::Present)),
+        });
+    }
+    for ns in &lab.namespaces {
+        let mut label = vec![ns.name.clone()];
+        for r in &ns.routes {
+            label.push(format!("route {r}"));
+        }
+        g.nodes.push(Node {
+            id: format!("netns:{}", ns.name),
+            label,
+            shape: Shape::Netns,
+            state: live
+                .as_ref()
+                .map(|l| l.netns.get(&ns.name).copied().unwrap_or(State::Present)),
+        });
+    }
+    for b in &lab.bridges {
+        let mut label = vec![b.name.clone()];
+        label.extend(b.addrs.iter().map(|a| a.to_string()));
+        let id = format!("bridge:{}:{}", b.at.as_deref().unwrap_or(""), b.name);
+        let state = live.as_ref().map(|l| l.link(&b.at, &b.name));
+        g.nodes.push(Node {
+            id: id.clone(),
+            label,
+            shape: Shape::Bridge,
+            state,
+        });
+        // A bridge lives in a place: the place is on it (with the bridge's addresses).
+        g.edges.push(Edge {
+            a: place_id(&b.at),
+            b: id,
+            label: String::new(),
+            state,
+        });
+    }
+    for [x, y] in &lab.veths {
+        let state = live.as_ref().map(|l| {
+            let (s1, s2) = (l.link(&x.at, &x.name), l.link(&y.at, &y.name));
+            if s1 == State::Missing || s2 == State::Missing {
+                State::Missing
+            } else if s1 == State::Different || s2 == State::Different {
+                State::Different
+            } else {
+                State::Present
+            }
+        });
+        g.edges.push(Edge {
+            a: end_id(x),
+            b: end_id(y),
+            label: format!("{} — {}", end_label(x), end_label(y)),
+            state,
+        });
+    }
+    for (k, (src, out)) in lab.nat.iter().enumerate() {
+        let id = format!("nat:{k}");
+        let mut label = vec![format!("NAT {src}")];
+        if let Some(o) = out {
+            label.push(format!("out {o}"));
+        }
+        g.nodes.push(Node {
+            id: id.clone(),
+            label,
+            shape: Shape::Nat,
+            state: live.as_ref().map(|l| l.nat.unwrap_or(State::Present)),
+        });
+        g.edges.push(Edge {
+            a: "host".into(),
+            b: id,
+            label: String::new(),
+            state: None,
+        });
+    }
+    g
+}
+
+fn dot_quote(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('"');
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                o.push('\\');
+                o.push(c);
+            }
+            '\n' => o.push_str("\\n"),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+fn with_state(label: &[String], state: Option<State>) -> Vec<String> {
+    let mut l = label.to_vec();
+    if let Some(s) = state {
+        l.push(format!("[{}]", s.word()));
+    }
+    l
+}
+
+/// Graphviz DOT.
+pub fn dot(g: &Graph) -> String {
+    let mut s = format!("graph {} {{\n", dot_quote(&g.name));
+    s += "  graph [rankdir=LR, fontname=\"sans-serif\"];\n";
+    s += "  node [fontname=\"sans-serif\"];\n  edge [fontname=\"sans-serif\", fontsize=10];\n";
+    for n in &g.nodes {
+        let shape = match n.shape {
+            Shape::Host => "house",
+            Shape::Netns => "box",
+            Shape::Bridge => "ellipse",
+            Shape::Nat => "note",
+        };
+        let label = with_state(&n.label, n.state).join("\n");
+        let _ = write!(
+            s,
+            "  {} [label={}, shape={shape}",
+            dot_quote(&n.id),
+            dot_quote(&label)
+        );
+        if let Some(st) = n.state {
+            let _ = write!(s, ", color={}", dot_quote(st.colour()));
+        }
+        s += "];\n";
+    }
+    for e in &g.edges {
+        let _ = write!(s, "  {} -- {}", dot_quote(&e.a), dot_quote(&e.b));
+        let mut attrs = Vec::new();
+        if !e.label.is_empty() {
+            attrs.push(format!("label={}", dot_quote(&e.label)));
+        }
+        if let Some(st) = e.state {
+            attrs.push(format!("color={}", dot_quote(st.colour())));
+            if st == State::Missing {
+                attrs.push("style=dashed".into());
+            }
+        }
+        if !attrs.is_empty() {
+            let _ = write!(s, " [{}]", attrs.join(", "));
+        }
+        s += ";\n";
+    }
+    s += "}\n";
+    s
+}
+
+/// Mermaid (`graph LR`), node ids made safe for it.
+pub fn mermaid(g: &Graph) -> String {
+    let ids: HashMap<&str, String> = g
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(k, n)| (n.id.as_str(), format!("n{k}")))
+        .collect();
+    let text = |s: &str| s.replace('"', "#quot;");
+    let mut s = String::from("graph LR\n");
+    for n in &g.nodes {
+        let label = text(&with_state(&n.label, n.state).join("<br/>"));
+        let (open, close) = match n.shape {
+            Shape::Host => ("[/", "\\]"),
+            Shape::Netns => ("[", "]"),
+            Shape::Bridge => ("((", "))"),
+            Shape::Nat => ("{{", "}}"),
+        };
+        let _ = writeln!(s, "  {}{open}\"{label}\"{close}", ids[n.id.as_str()]);
+    }
+    for (k, e) in g.edges.iter().enumerate() {
+        let (Some(a), Some(b)) = (ids.get(e.a.as_str()), ids.get(e.b.as_str())) else {
+            continue;
+        };
+        let link = if e.state == Some(State::Missing) {
+            "-.-"
+        } else {
+            "---"
+        };
+        if e.label.is_empty() {
+            let _ = writeln!(s, "  {a} {link} {b}");
+        } else {
+            let _ = writeln!(s, "  {a} {link}|\"{}\"| {b}", text(&e.label));
+        }
+        if let Some(st) = e.state {
+            let _ = writeln!(s, "  linkStyle {k} stroke:{}", st.colour());
+        }
+    }
+    for n in &g.nodes {
+        if let Some(st) = n.state {
+            let _ = writeln!(s, "  style {} stroke:{}", ids[n.id.as_str()], st.colour());
+        }
+    }
+    s
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// SVG with a layered layout: the host, then bridges, then namespaces, in columns; each node
+/// a box with its label lines; edges straight, labelled at their middle.
+pub fn svg(g: &Graph) -> String {
+    const COL: f64 = 330.0;
+    const ROW: f64 = 24.0;
+    const GAP: f64 = 30.0;
+    const WIDTH: f64 = 220.0;
+    let column = |s: Shape| match s {
+        Shape::Nat => 0,
+        Shape::Host => 1,
+        Shape::Bridge => 2,
+        Shape::Netns => 3,
+    };
+    let mut y = [GAP; 4];
+    let mut pos: HashMap<&str, (f64, f64, f64)> = HashMap::new();
+    let mut boxes = String::new();
+    for n in &g.nodes {
+        let c = column(n.shape);
+        let lines = with_state(&n.label, n.state);
+        let h = ROW * lines.len() as f64 + 10.0;
+        let (x, top) = (GAP + COL * c as f64, y[c]);
+        y[c] += h + GAP;
+        pos.insert(n.id.as_str(), (x, top, h));
+        let stroke = n.state.map_or("#37474f", State::colour);
+        let rx = match n.shape {
+            Shape::Bridge => 20,
+            _ => 4,
+        };
+        let _ = writeln!(
+            boxes,
+            "  <g class=\"node\" id=\"{}\">\n    <rect x=\"{x}\" y=\"{top}\" width=\"{WIDTH}\" \
+             height=\"{h}\" rx=\"{rx}\" fill=\"#fafafa\" stroke=\"{stroke}\" stroke-width=\"2\"/>",
+            xml(&n.id)
+        );
+        for (k, line) in lines.iter().enumerate() {
+            let weight = if k == 0 { " font-weight=\"bold\"" } else { "" };
+            let _ = writeln!(
+                boxes,
+                "    <text x=\"{}\" y=\"{}\"{weight}>{}</text>",
+                x + 10.0,
+                top + ROW * (k as f64 + 1.0),
+                xml(line)
+            );
+        }
+        boxes += "  </g>\n";
+    }
+    let mut lines = String::new();
+    for e in &g.edges {
+        let (Some(&(ax, at, ah)), Some(&(bx, bt, bh))) =
+            (pos.get(e.a.as_str()), pos.get(e.b.as_str()))
+        else {
+            continue;
+        };
+        let (x1, y1) = (ax + WIDTH / 2.0, at + ah / 2.0);
+        let (x2, y2) = (bx + WIDTH / 2.0, bt + bh / 2.0);
+        let stroke = e.state.map_or("#78909c", State::colour);
+        let dash = if e.state == Some(State::Missing) {
+            " stroke-dasharray=\"6 4\""
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            lines,
+            "  <line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" stroke=\"{stroke}\" \
+             stroke-width=\"2\"{dash}/>"
+        );
+        if !e.label.is_empty() {
+            let _ = writeln!(
+                lines,
+                "  <text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
+                (x1 + x2) / 2.0,
+                (y1 + y2) / 2.0 - 4.0,
+                xml(&e.label)
+            );
+        }
+    }
+    let w = GAP * 2.0 + COL * 3.0 + WIDTH;
+    let h = y.iter().copied().fold(0.0, f64::max) + GAP;
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" \
+         width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\" \
+         font-size=\"13\">\n  <title>{}</title>\n{lines}{boxes}</svg>\n",
+        xml(&g.name)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lab() -> Lab {
+        let text = r#"
+name = "t"
+[netns.A]
+routes = ["default via 10.0.0.1"]
+[netns.B]
+[bridge.br0]
+addresses = ["10.0.0.1/24"]
+[[veth]]
+ends = [{ netns = "A", name = "eth0", addresses = ["10.0.0.2/24"] }, { name = "va", bridge = "br0" }]
+[[veth]]
+ends = [{ netns = "A", name = "x0" }, { netns = "B", name = "x1" }]
+[[nat]]
+source = "10.0.0.0/24"
+"#;
+        let f = crate::lab::file::parse(text).unwrap();
+        crate::lab::spec::build(f, "t", false).unwrap()
+    }
+
+    #[test]
+    fn every_object_is_drawn() {
+        let g = build(&lab(), None);
+        let d = dot(&g);
+        for s in [
+            "\"netns:A\"",
+            "\"netns:B\"",
+            "\"bridge::br0\"",
+            "\"host\"",
+            "NAT 10.0.0.0/24",
+            "\"netns:A\" -- \"bridge::br0\" [label=\"eth0 10.0.0.2/24 — va\"]",
+            "\"netns:A\" -- \"netns:B\"",
+        ] {
+            assert!(d.contains(s), "{s} not in\n{d}");
+        }
+        let m = mermaid(&g);
+        assert!(m.starts_with("graph LR\n") && m.contains("eth0 10.0.0.2/24"));
+        let s = svg(&g);
+        assert!(s.contains("<g class=\"node\" id=\"netns:B\">"));
+    }
+}
