@@ -286,7 +286,7 @@ ls /run/netns 2>/dev/null | wc -l; ls /run/nsctl/labs 2>/dev/null | grep -c json
          rc=2 /tmp/b.toml:2:23: sysctl \"net.ix\" does not exist in this kernel (no /proc/sys/net/ix)|\n\
          rc=2 /tmp/b.toml:1:8: lab name \"x y\" must be 1-32 letters, digits, '-' or '_'|/tmp/b.toml:3:14: address \"10.0.0.1\" needs a prefix length, e.g. \"10.0.0.1/24\"|/tmp/b.toml:4:7: mtu 10 is outside 68..65535|\n\
          rc=2 /tmp/b.toml:1:1: the file is not UTF-8 text (byte 0xff); lab files are TOML, which is UTF-8|\n\
-         rc=2 /tmp/b.toml:3:8: a veth has exactly 2 ends, not 1|/tmp/b.toml:4:1: unknown field `bogus`, expected one of `ends`|/tmp/b.toml:6:10: nat source \"fd00::/8\" is not an IPv4 prefix|\n\
+         rc=2 /tmp/b.toml:3:8: a veth has exactly 2 ends, not 1|/tmp/b.toml:4:1: unknown field `bogus`, expected one of `for`, `ends`|/tmp/b.toml:6:10: nat source \"fd00::/8\" is not an IPv4 prefix|\n\
          rc=2 /tmp/b.toml: cannot read the lab file: larger than 8 MiB; a lab file is text describing a lab\n\
          0\n0\n",
         "bad input",
