@@ -114,14 +114,14 @@ pub fn netlink(data: &[u8]) {
     let _ = crate::nl::sync::frames(data, 0, &mut |m, raw| out.push((m, raw)));
     let _ = crate::nl::sync::walk(data, 0, &mut |m| {
         let _ = crate::wiring::show::decode_link(m);
+        let _ = crate::lab::observe::link_obs(m);
         Ok(())
     });
     let mut seen = crate::lab::observe::PlaceObs::default();
     for (m, raw) in out {
         match m {
-            RouteNetlinkMessage::NewLink(l) => {
+            RouteNetlinkMessage::NewLink(_) => {
                 let _ = raw;
-                let _ = crate::lab::observe::parse_links(vec![l]);
             }
             RouteNetlinkMessage::NewAddress(a) => {
                 crate::lab::observe::parse_addrs(vec![a], &mut seen)

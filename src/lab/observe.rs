@@ -20,7 +20,7 @@ use super::places::{Fail, Places};
 use super::shares::Shares;
 use super::spec::{Lab, RouteSpec, Where};
 use crate::nl::sync::Dumper;
-use crate::nl::{Failure, Socket};
+use crate::nl::Failure;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkObs {
@@ -104,34 +104,77 @@ fn snooping(info: &[LinkInfo]) -> Option<bool> {
     })
 }
 
-/// Links by name, from a link dump.
-pub(crate) fn parse_links(msgs: Vec<LinkMessage>) -> HashMap<String, LinkObs> {
-    let mut out = HashMap::new();
-    for l in msgs {
-        let mut st = LinkObs {
-            index: l.header.index,
-            up: l.header.flags.contains(LinkFlags::Up),
-            ..Default::default()
-        };
-        let mut name = None;
-        for a in l.attributes {
-            match a {
-                LinkAttribute::IfName(n) => name = Some(n),
-                LinkAttribute::Controller(m) => st.master = Some(m),
-                LinkAttribute::Mtu(m) => st.mtu = Some(m),
-                LinkAttribute::LinkInfo(info) => st.snooping = snooping(&info),
-                _ => {}
+/// One link of a dump, read from its message bytes (header included): its name and what a
+/// lab checks of it. Only those attributes are read; the rest of the message (most of its
+/// bytes) is skipped, so observing a host with ten thousand links costs little memory. A
+/// name that is not UTF-8 gets a `/` stand-in, which no lab name can equal.
+pub(crate) fn link_obs(msg: &[u8]) -> Option<(String, LinkObs)> {
+    use netlink_packet_core::{NlasIterator, ParseableParametrized};
+    let payload = msg.get(16..)?;
+    let h = netlink_packet_route::link::LinkHeader::parse(payload).ok()?;
+    let mut st = LinkObs {
+        index: h.index,
+        up: h.flags.contains(LinkFlags::Up),
+        ..Default::default()
+    };
+    let u32_of = |v: &[u8]| {
+        v.get(..4)
+            .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let mut name = None;
+    for nla in NlasIterator::new(payload.get(16..)?) {
+        let nla = nla.ok()?;
+        let v = nla.value();
+        match nla.kind() & 0x3fff {
+            3 => {
+                let bytes = v.split(|&b| b == 0).next().unwrap_or_default();
+                name = Some(match std::str::from_utf8(bytes) {
+                    Ok(s) => s.to_string(),
+                    Err(_) => bytes
+                        .iter()
+                        .map(|&b| if b.is_ascii() { b as char } else { '/' })
+                        .collect(),
+                });
             }
-        }
-        if let Some(n) = name {
-            out.insert(n, st);
+            4 => st.mtu = u32_of(v),
+            10 => st.master = u32_of(v),
+            18 => {
+                if let Ok(LinkAttribute::LinkInfo(info)) =
+                    LinkAttribute::parse_with_param(&nla, h.interface_family)
+                {
+                    st.snooping = snooping(&info);
+                }
+            }
+            _ => {}
         }
     }
-    out
+    Some((name?, st))
+}
+
+/// Every link of the dumper's namespace by name, without statistics (filling them is a
+/// good part of the kernel's work).
+pub fn read_links(d: &Dumper) -> Result<HashMap<String, LinkObs>, Failure> {
+    let mut req = LinkMessage::default();
+    req.attributes
+        .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+    let mut out = HashMap::new();
+    d.each_bytes(RouteNetlinkMessage::GetLink(req), |m| {
+        if m.get(4..6) == Some(&16u16.to_ne_bytes()[..]) {
+            out.extend(link_obs(m));
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 pub(crate) fn parse_addrs(msgs: Vec<AddressMessage>, seen: &mut PlaceObs) {
     for a in msgs {
+        parse_addr(a, seen);
+    }
+}
+
+fn parse_addr(a: AddressMessage, seen: &mut PlaceObs) {
+    {
         let mut local = None;
         let mut addr = None;
         for x in &a.attributes {
@@ -152,6 +195,12 @@ pub(crate) fn parse_addrs(msgs: Vec<AddressMessage>, seen: &mut PlaceObs) {
 
 pub(crate) fn parse_routes(msgs: Vec<RouteMessage>, seen: &mut PlaceObs) {
     for r in msgs {
+        parse_route(r, seen);
+    }
+}
+
+fn parse_route(r: RouteMessage, seen: &mut PlaceObs) {
+    {
         let mut table = r.header.table as u32;
         let mut st = RouteObs {
             dst: None,
@@ -174,11 +223,14 @@ pub(crate) fn parse_routes(msgs: Vec<RouteMessage>, seen: &mut PlaceObs) {
     }
 }
 
-/// The links of the place `sock` lives in (the executor's view, after a change).
-pub fn links(pl: &Places, sock: &Socket) -> Result<HashMap<String, LinkObs>, Fail> {
-    Ok(parse_links(
-        crate::nl::link::dump(&pl.nl, sock, None).map_err(why)?,
-    ))
+/// The links of a place as they are now (the executor's view, after a change).
+pub fn links(pl: &Places, at: &Where) -> Result<HashMap<String, LinkObs>, Fail> {
+    let d = match at {
+        None => Dumper::open(),
+        Some(ns) => pl.inside(ns, Dumper::open)?,
+    }
+    .map_err(|e| format!("cannot open rtnetlink: {}", crate::error::io_errstr(&e)))?;
+    read_links(&d).map_err(why)
 }
 
 /// Which route families a place needs read: those of the routes the lab sets there or
@@ -216,29 +268,20 @@ fn families(lab: &Lab, j: &Journal) -> HashMap<Where, Families> {
 
 /// Links, addresses and the main table's routes of `fam` of the place `d` lives in.
 pub fn read_place(d: &Dumper, fam: Families) -> Result<PlaceObs, Fail> {
-    let mut seen = PlaceObs::default();
-    let mut links = Vec::new();
-    // Statistics are not needed, and filling them is a good part of the kernel's work.
-    let mut req = LinkMessage::default();
-    req.attributes
-        .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
-    for m in d.dump(RouteNetlinkMessage::GetLink(req)).map_err(why)? {
-        if let RouteNetlinkMessage::NewLink(l) = m {
-            links.push(l);
-        }
-    }
-    seen.links = parse_links(links);
-    let mut addrs = Vec::new();
-    for m in d
-        .dump(RouteNetlinkMessage::GetAddress(AddressMessage::default()))
-        .map_err(why)?
-    {
-        if let RouteNetlinkMessage::NewAddress(a) = m {
-            addrs.push(a);
-        }
-    }
-    parse_addrs(addrs, &mut seen);
-    let mut routes = Vec::new();
+    let mut seen = PlaceObs {
+        links: read_links(d).map_err(why)?,
+        ..Default::default()
+    };
+    // Each message is read as it arrives: no place's whole dump is ever held decoded.
+    d.each(
+        RouteNetlinkMessage::GetAddress(AddressMessage::default()),
+        |m, _| {
+            if let RouteNetlinkMessage::NewAddress(a) = m {
+                parse_addr(a, &mut seen);
+            }
+        },
+    )
+    .map_err(why)?;
     for (want, family) in [
         (fam.v4, AddressFamily::Inet),
         (fam.v6, AddressFamily::Inet6),
@@ -250,18 +293,17 @@ pub fn read_place(d: &Dumper, fam: Families) -> Result<PlaceObs, Fail> {
         let mut req = RouteMessage::default();
         req.header.address_family = family;
         req.header.table = 254;
-        // ENOENT: the namespace has no main table yet (it is made with its first route).
-        let got = match d.dump(RouteNetlinkMessage::GetRoute(req)) {
-            Err(Failure::Kernel(e)) if e.errno == libc::ENOENT => Vec::new(),
-            r => r.map_err(why)?,
-        };
-        for m in got {
+        let got = d.each(RouteNetlinkMessage::GetRoute(req), |m, _| {
             if let RouteNetlinkMessage::NewRoute(r) = m {
-                routes.push(r);
+                parse_route(r, &mut seen);
             }
+        });
+        match got {
+            // ENOENT: the namespace has no main table yet (it is made with its first route).
+            Err(Failure::Kernel(e)) if e.errno == libc::ENOENT => {}
+            r => r.map_err(why)?,
         }
     }
-    parse_routes(routes, &mut seen);
     Ok(seen)
 }
 

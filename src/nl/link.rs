@@ -1,6 +1,6 @@
 //! RTM_{NEW,DEL,GET}LINK: the messages behind `ip link add/set/del/show`.
 
-use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST};
+use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 use netlink_packet_route::link::{LinkAttribute, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 
@@ -55,31 +55,6 @@ pub fn by_name_bytes(
         Err(Failure::Kernel(e)) if e.errno == libc::ENODEV => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-/// Every link of the socket's namespace, in kernel (ifindex) order. `family` is what ip
-/// puts in the request for `-4`/`-6` (the kernel then reports fewer attributes).
-pub fn dump(
-    nl: &Netlink,
-    sock: &Socket,
-    family: Option<netlink_packet_route::AddressFamily>,
-) -> Result<Vec<LinkMessage>, Failure> {
-    let mut req = LinkMessage::default();
-    if let Some(f) = family {
-        req.header.interface_family = f;
-    }
-    let answer = nl.request(
-        sock,
-        RouteNetlinkMessage::GetLink(req),
-        NLM_F_REQUEST | NLM_F_DUMP,
-    )?;
-    Ok(answer
-        .into_iter()
-        .filter_map(|m| match m {
-            RouteNetlinkMessage::NewLink(l) => Some(l),
-            _ => None,
-        })
-        .collect())
 }
 
 /// The request of a link dump. Without `stats` the kernel is asked to leave the counters

@@ -290,8 +290,7 @@ impl<'a> Exec<'a> {
     /// The links of `at` as they are now (read again after anything was made or deleted).
     fn links(&mut self, at: &Where) -> Result<&PlaceObs, Fail> {
         if self.dirty.contains(at) || !self.obs.places.contains_key(at) {
-            let s = self.sock(at)?;
-            let links = super::observe::links(self.pl, &s)
+            let links = super::observe::links(self.pl, at)
                 .map_err(|m| format!("reading links ({}): {m}", place_name(at)))?;
             self.obs.places.entry(at.clone()).or_default().links = links;
             self.dirty.remove(at);

@@ -175,13 +175,21 @@ impl Exec<'_> {
                 .ok()
                 .and_then(|p| p.links.get(&n).map(|l| l.index));
             if let (Some(ix), Ok(s)) = (ix, self.sock(&at)) {
-                if let Err(f) = crate::nl::link::delete(&self.pl.nl, &s, ix) {
-                    self.t.fail(format!(
-                        "deleting {n} ({}), left by a deleted namespace, failed: {}",
-                        place_name(&at),
-                        why(f)
-                    ));
-                    continue;
+                match crate::nl::link::delete(&self.pl.nl, &s, ix) {
+                    // The kernel's own teardown removed it between the read and the delete.
+                    Ok(())
+                    | Err(crate::nl::Failure::Kernel(crate::nl::NlError {
+                        errno: libc::ENODEV,
+                        ..
+                    })) => {}
+                    Err(f) => {
+                        self.t.fail(format!(
+                            "deleting {n} ({}), left by a deleted namespace, failed: {}",
+                            place_name(&at),
+                            why(f)
+                        ));
+                        continue;
+                    }
                 }
             }
             self.j.forget(&Owned::Link {
