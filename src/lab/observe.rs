@@ -117,25 +117,13 @@ pub(crate) fn link_obs(msg: &[u8]) -> Option<(String, LinkObs)> {
         up: h.flags.contains(LinkFlags::Up),
         ..Default::default()
     };
-    let u32_of = |v: &[u8]| {
-        v.get(..4)
-            .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-    };
+    let u32_of = crate::nl::attr_u32;
     let mut name = None;
     for nla in NlasIterator::new(payload.get(16..)?) {
         let nla = nla.ok()?;
         let v = nla.value();
         match nla.kind() & 0x3fff {
-            3 => {
-                let bytes = v.split(|&b| b == 0).next().unwrap_or_default();
-                name = Some(match std::str::from_utf8(bytes) {
-                    Ok(s) => s.to_string(),
-                    Err(_) => bytes
-                        .iter()
-                        .map(|&b| if b.is_ascii() { b as char } else { '/' })
-                        .collect(),
-                });
-            }
+            3 => name = Some(crate::nl::names::stand_in(crate::nl::attr_cstr(v))),
             4 => st.mtu = u32_of(v),
             10 => st.master = u32_of(v),
             18 => {

@@ -34,24 +34,15 @@ pub fn delete(nl: &Netlink, sock: &Socket, index: u32) -> Result<(), Failure> {
     .map(drop)
 }
 
-/// One link by name, or None when the kernel has no such device.
-pub fn by_name(nl: &Netlink, sock: &Socket, name: &str) -> Result<Option<LinkMessage>, Failure> {
-    by_name_bytes(nl, sock, name.as_bytes())
-}
-
-/// [`by_name`] for a name of any bytes (sent as they are).
-pub fn by_name_bytes(
-    nl: &Netlink,
-    sock: &Socket,
-    name: &[u8],
-) -> Result<Option<LinkMessage>, Failure> {
+/// One link by name (any bytes, sent as they are), or None when the kernel has no such
+/// device. On a blocking socket: the answer's names may be any bytes too, which the async
+/// socket's decoder cannot read (it drops the answer and the request never ends).
+pub fn by_name_bytes(d: &super::sync::Dumper, name: &[u8]) -> Result<Option<LinkMessage>, Failure> {
     let mut msg = LinkMessage::default();
     msg.attributes.push(crate::wiring::ifname_attr(name));
-    match nl.request(sock, RouteNetlinkMessage::GetLink(msg), NLM_F_REQUEST) {
-        Ok(answer) => Ok(answer.into_iter().find_map(|m| match m {
-            RouteNetlinkMessage::NewLink(l) => Some(l),
-            _ => None,
-        })),
+    match d.get(RouteNetlinkMessage::GetLink(msg)) {
+        Ok(Some((RouteNetlinkMessage::NewLink(l), _))) => Ok(Some(l)),
+        Ok(_) => Ok(None),
         Err(Failure::Kernel(e)) if e.errno == libc::ENODEV => Ok(None),
         Err(e) => Err(e),
     }

@@ -60,6 +60,17 @@ pub struct Socket {
     handle: rtnetlink::Handle,
 }
 
+/// An attribute value as a native-endian u32 (None when shorter).
+pub fn attr_u32(v: &[u8]) -> Option<u32> {
+    v.get(..4)
+        .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// A string attribute's bytes, up to its NUL.
+pub fn attr_cstr(v: &[u8]) -> &[u8] {
+    v.split(|&b| b == 0).next().unwrap_or_default()
+}
+
 /// The runtime and sockets of one nsctl process. The runtime is current-thread only, so every
 /// socket stays in the network namespace of the thread that opened it.
 pub struct Netlink {

@@ -24,15 +24,12 @@ const IFLA_PARENT_DEV_NAME: u16 = 56;
 const IFLA_PARENT_DEV_BUS_NAME: u16 = 57;
 const IFA_LABEL: u16 = 3;
 
-/// The raw bytes of the names a message carried that were not UTF-8 (None when it was).
+/// The raw bytes of a message's own name when it was not UTF-8: IFLA_IFNAME of a link
+/// message, IFA_LABEL of an address message. (Its other names are replaced so the message
+/// decodes; `show` reads links by attribute, names as bytes, so it needs no more.)
 #[derive(Default, Debug, Clone, PartialEq, Eq)]
 pub struct RawNames {
-    /// IFLA_IFNAME of a link message, or IFA_LABEL of an address message.
     pub name: Option<Vec<u8>>,
-    /// IFLA_IFALIAS of a link message.
-    pub alias: Option<Vec<u8>>,
-    /// IFLA_ALT_IFNAME entries of a link message, in order, each only when not UTF-8.
-    pub altnames: Vec<(usize, Vec<u8>)>,
 }
 
 /// When `msg` (one whole netlink message) holds a name attribute that is not UTF-8: a copy
@@ -62,16 +59,12 @@ pub fn clean(msg: &[u8]) -> Option<(Vec<u8>, RawNames)> {
     let mut bad = Vec::new();
     for (at, t, value) in attrs(body) {
         if names.contains(&t) && !utf8(value) {
-            let slot = match t {
-                IFLA_IFNAME => Slot::Name, // and IFA_LABEL, the same number
-                IFLA_IFALIAS => Slot::Alias,
-                _ => Slot::Other,
-            };
-            bad.push((start + at, value.len(), slot));
+            // IFLA_IFNAME and IFA_LABEL have the same number.
+            bad.push((start + at, value.len(), t == IFLA_IFNAME));
         } else if kind == RTM_NEWLINK && t == IFLA_PROP_LIST {
-            for (k, (inner, it, iv)) in attrs(value).enumerate() {
+            for (inner, it, iv) in attrs(value) {
                 if it == IFLA_ALT_IFNAME && !utf8(iv) {
-                    bad.push((start + at + 4 + inner, iv.len(), Slot::Alt(k)));
+                    bad.push((start + at + 4 + inner, iv.len(), false));
                 }
             }
         }
@@ -81,37 +74,40 @@ pub fn clean(msg: &[u8]) -> Option<(Vec<u8>, RawNames)> {
     }
     let mut copy = msg.to_vec();
     let mut raw = RawNames::default();
-    for (at, len, slot) in bad {
+    for (at, len, own) in bad {
         let value = &mut copy[at + 4..at + 4 + len];
-        let end = value.iter().position(|&b| b == 0).unwrap_or(len);
+        let end = super::attr_cstr(value).len();
         let bytes = value[..end].to_vec();
         for b in value[..end].iter_mut() {
-            if !b.is_ascii() {
-                *b = b'/';
-            }
+            *b = stand_in_byte(*b);
         }
-        match slot {
-            Slot::Name => raw.name = Some(bytes),
-            Slot::Alias => raw.alias = Some(bytes),
-            Slot::Alt(k) => raw.altnames.push((k, bytes)),
-            Slot::Other => {}
+        if own {
+            raw.name = Some(bytes);
         }
     }
     Some((copy, raw))
 }
 
-/// Where a replaced name's raw bytes are kept.
-enum Slot {
-    Name,
-    Alias,
-    Alt(usize),
-    Other,
-}
-
 /// Whether an attribute's value, up to its first NUL, is UTF-8.
 fn utf8(value: &[u8]) -> bool {
-    let end = value.iter().position(|&b| b == 0).unwrap_or(value.len());
-    std::str::from_utf8(&value[..end]).is_ok()
+    std::str::from_utf8(super::attr_cstr(value)).is_ok()
+}
+
+/// A name's byte in its stand-in: bytes outside ASCII become `/`.
+fn stand_in_byte(b: u8) -> u8 {
+    if b.is_ascii() {
+        b
+    } else {
+        b'/'
+    }
+}
+
+/// A name as text: itself when UTF-8, else its `/` stand-in.
+pub fn stand_in(name: &[u8]) -> String {
+    match std::str::from_utf8(name) {
+        Ok(s) => s.to_string(),
+        Err(_) => name.iter().map(|&b| stand_in_byte(b) as char).collect(),
+    }
 }
 
 /// The attributes of a run of rtattrs: (offset of the rtattr, type without flags, value).
@@ -188,8 +184,6 @@ mod tests {
         let m = link(b"\xfe\0", b"x\xc3\0", b"a\xffb\0");
         let (copy, raw) = clean(&m).unwrap();
         assert_eq!(raw.name.as_deref(), Some(&b"\xfe"[..]));
-        assert_eq!(raw.alias.as_deref(), Some(&b"x\xc3"[..]));
-        assert_eq!(raw.altnames, vec![(1, b"a\xffb".to_vec())]);
         assert_eq!(copy, link(b"/\0", b"x/\0", b"a/b\0"));
     }
 

@@ -37,22 +37,6 @@ impl Dumper {
         })
     }
 
-    /// Every message of a dump of `req`; an error the kernel ends it with is a Failure.
-    /// Names that are not UTF-8 arrive as `/` stand-ins (see [`super::names`]).
-    pub fn dump(&self, req: RouteNetlinkMessage) -> Result<Vec<RouteNetlinkMessage>, Failure> {
-        Ok(self.dump_raw(req)?.into_iter().map(|(m, _)| m).collect())
-    }
-
-    /// [`Dumper::dump`], with the raw bytes of each message's names that were not UTF-8.
-    pub fn dump_raw(
-        &self,
-        req: RouteNetlinkMessage,
-    ) -> Result<Vec<(RouteNetlinkMessage, RawNames)>, Failure> {
-        let mut out = Vec::new();
-        self.each(req, |m, raw| out.push((m, raw)))?;
-        Ok(out)
-    }
-
     /// A dump of `req`, each message handed to `f` as soon as it is decoded. A decoded link
     /// message is about fifteen times the size of its bytes, so a caller that keeps only a
     /// few fields of each never holds the whole decoded dump (`show` on a hundred links
@@ -72,31 +56,65 @@ impl Dumper {
         req: RouteNetlinkMessage,
         mut f: impl FnMut(&[u8]) -> Result<(), Failure>,
     ) -> Result<(), Failure> {
+        let seq = self.send(req, NLM_F_REQUEST | NLM_F_DUMP)?;
+        let mut rx: Vec<u8> = Vec::with_capacity(1 << 16);
+        loop {
+            if walk(self.recv(&mut rx)?, seq, &mut f)? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// One request answered by one message (`RTM_GETLINK` of a name): that message, decoded
+    /// with its names set aside, or None when the kernel only acknowledged. Through the async
+    /// socket a reply the decoder cannot read (a name that is not UTF-8) is dropped, and the
+    /// request waits for ever.
+    pub fn get(
+        &self,
+        req: RouteNetlinkMessage,
+    ) -> Result<Option<(RouteNetlinkMessage, RawNames)>, Failure> {
+        let seq = self.send(req, NLM_F_REQUEST)?;
+        let mut rx: Vec<u8> = Vec::with_capacity(1 << 16);
+        loop {
+            let mut got = None;
+            let end = walk(self.recv(&mut rx)?, seq, &mut |m| {
+                decode(m, &mut |x, raw| got = Some((x, raw)))
+            })?;
+            if got.is_some() || end {
+                return Ok(got);
+            }
+        }
+    }
+
+    /// Send `req` with `flags`; its sequence number.
+    fn send(&self, req: RouteNetlinkMessage, flags: u16) -> Result<u32, Failure> {
         let seq = self.seq.get();
         self.seq.set(seq.wrapping_add(1));
         let mut header = NetlinkHeader::default();
-        header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+        header.flags = flags;
         header.sequence_number = seq;
         let mut msg = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(req));
         msg.finalize();
         let mut buf = vec![0u8; msg.buffer_len()];
         msg.serialize(&mut buf);
-        let errno = |e: std::io::Error| {
-            Failure::Kernel(NlError {
-                errno: e.raw_os_error().unwrap_or(libc::EIO),
-                msg: None,
-            })
-        };
         self.sock.send(&buf, 0).map_err(errno)?;
-        let mut rx: Vec<u8> = Vec::with_capacity(1 << 16);
-        loop {
-            rx.clear();
-            let n = self.sock.recv(&mut rx, 0).map_err(errno)?;
-            if walk(&rx[..n.min(rx.len())], seq, &mut f)? {
-                return Ok(());
-            }
-        }
+        Ok(seq)
     }
+
+    /// The next datagram.
+    fn recv<'b>(&self, rx: &'b mut Vec<u8>) -> Result<&'b [u8], Failure> {
+        rx.clear();
+        let n = self.sock.recv(rx, 0).map_err(errno)?;
+        Ok(&rx[..n.min(rx.len())])
+    }
+}
+
+/// A socket error as a Failure.
+fn errno(e: std::io::Error) -> Failure {
+    Failure::Kernel(NlError {
+        errno: e.raw_os_error().unwrap_or(libc::EIO),
+        msg: None,
+    })
 }
 
 /// Decode one whole message, its names that are not UTF-8 set aside first.
@@ -136,10 +154,7 @@ pub fn walk(
     const NLMSG_NOOP: u16 = 1;
     const NLMSG_ERROR: u16 = 2;
     const NLMSG_DONE: u16 = 3;
-    let u32_at = |b: &[u8], i: usize| {
-        b.get(i..i + 4)
-            .map(|x| u32::from_ne_bytes([x[0], x[1], x[2], x[3]]))
-    };
+    let u32_at = |b: &[u8], i: usize| b.get(i..).and_then(super::attr_u32);
     let mut at = 0;
     while at < buf.len() {
         let part = &buf[at..];

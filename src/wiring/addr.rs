@@ -143,12 +143,7 @@ pub(super) fn flush(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         ]
         .contains(&w)
         {
-            err(&bytes(&[
-                b"nsctl: \"",
-                w,
-                b"\" is not supported by nsctl addr flush; name the device.\n",
-            ]));
-            return Err(Exit(255));
+            return Err(super::unsupported("addr flush", w, "; name the device."));
         }
         let v = if w == b"dev" { next(args, &mut i)? } else { w };
         if dev.is_some() {

@@ -75,11 +75,8 @@ fn explain(usage: &str) -> Result<Result<InfoData, i32>, Exit> {
 
 /// A keyword ip has for this kind that nsctl does not implement (exit 255, nothing sent).
 fn unsupported(kind: &str, word: &str) -> Exit {
-    err(format!(
-        "nsctl: \"{word}\" is not supported by nsctl link {kind}; try \"nsctl link help\".\n"
-    )
-    .as_bytes());
-    Exit(255)
+    let cmd = format!("link {kind}");
+    super::unsupported(&cmd, word.as_bytes(), "; try \"nsctl link help\".")
 }
 
 /// `macvlan_parse_opt`: mode, flag, nopromisc, nodst, bcqueuelen (macaddr is refused).

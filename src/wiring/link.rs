@@ -206,12 +206,8 @@ pub fn parse(ctx: &mut Ctx, args: &[Vec<u8>], create: bool) -> Result<Result<Spe
             s.kind = Some(v.to_vec());
             s.type_args = args[i + 1..].to_vec();
             break;
-        } else if let Some(k) = UNSUPPORTED.iter().find(|k| w == k.as_bytes()) {
-            err(format!(
-                "nsctl: \"{k}\" is not supported by nsctl link; try \"nsctl link help\".\n"
-            )
-            .as_bytes());
-            return Err(Exit(255));
+        } else if UNSUPPORTED.iter().any(|k| w == k.as_bytes()) {
+            return Err(super::unsupported("link", w, "; try \"nsctl link help\"."));
         } else {
             if matches(w, "help") {
                 return Err(super::usage("link").unwrap_err());
@@ -359,8 +355,7 @@ pub(super) fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     };
     // ip checks a new link-layer address against the device's own length first.
     if let Some(a) = &s.address {
-        let (nl, sock) = main_sock(ctx)?;
-        let have = crate::nl::link::by_name_bytes(nl, sock, &dev)
+        let have = crate::nl::link::by_name_bytes(ctx.dumper()?, &dev)
             .ok()
             .flatten()
             .and_then(|l| {

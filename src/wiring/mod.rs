@@ -106,6 +106,17 @@ fn handler(object: &str, verb: &str) -> Option<Handler> {
     })
 }
 
+/// A word ip takes that nsctl does not implement: `nsctl: "WORD" is not supported by nsctl
+/// CMD` and `tail` (`.`, or a hint such as `; try "nsctl link help".`), exit 255, nothing sent.
+pub fn unsupported(cmd: &str, word: &[u8], tail: &str) -> Exit {
+    err(&bytes(&[
+        b"nsctl: \"",
+        word,
+        format!("\" is not supported by nsctl {cmd}{tail}\n").as_bytes(),
+    ]));
+    Exit(255)
+}
+
 /// `invarg()`: `Error: argument "ARG" is wrong: MSG`, exit 255.
 pub fn invarg(msg: &str, arg: &[u8]) -> Exit {
     err(&bytes(&[
@@ -213,8 +224,7 @@ pub fn ifindex(ctx: &mut Ctx, name: &[u8]) -> Result<Option<u32>, Exit> {
     if !valid_ifname(name) {
         return Ok(None);
     }
-    let (nl, sock) = main_sock(ctx)?;
-    match crate::nl::link::by_name_bytes(nl, sock, name) {
+    match crate::nl::link::by_name_bytes(ctx.dumper()?, name) {
         Ok(l) => Ok(l.map(|l| l.header.index)),
         Err(_) => Ok(None),
     }

@@ -94,12 +94,7 @@ pub(super) fn modify(ctx: &mut Ctx, args: &[Vec<u8>], op: Op) -> Ret {
         } else if w == b"use" {
             flags |= 0x01; // NTF_USE
         } else if w == b"managed" || matches(w, "extern_learn") {
-            err(&bytes(&[
-                b"nsctl: \"",
-                w,
-                b"\" is not supported by nsctl neigh.\n",
-            ]));
-            return Err(Exit(255));
+            return Err(super::unsupported("neigh", w, "."));
         } else if w == b"dev" {
             dev = Some(next(args, &mut i)?.to_vec());
             dev_ok = true;

@@ -10,8 +10,7 @@ use netlink_packet_route::AddressFamily;
 use super::prefix::{get_addr_of, get_prefix_of, Prefix};
 use super::{duparg2, ifindex, invarg, main_sock, next, nodev, rtnames};
 use crate::ctx::Ctx;
-use crate::error::{Exit, Ret};
-use crate::output::err;
+use crate::error::Ret;
 use crate::parse::{get_unsigned, matches};
 
 /// What `route add/del` was asked.
@@ -272,11 +271,8 @@ pub(super) fn modify(ctx: &mut Ctx, args: &[Vec<u8>], op: Op) -> Ret {
             }
             Some((_, Kw::Dev)) => dev = Some(next(args, &mut i)?.to_vec()),
             Some((k, Kw::Other)) => {
-                err(format!(
-                    "nsctl: \"{k}\" is not supported by nsctl route; try \"nsctl route help\".\n"
-                )
-                .as_bytes());
-                return Err(Exit(255));
+                let hint = "; try \"nsctl route help\".";
+                return Err(super::unsupported("route", k.as_bytes(), hint));
             }
             None => {
                 let mut w = if w == b"to" { next(args, &mut i)? } else { w };

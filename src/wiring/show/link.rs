@@ -146,11 +146,8 @@ pub(crate) fn info_bytes(msg: &[u8]) -> Option<LinkInfo> {
         ll_type: h.link_layer_type.into(),
         ..Default::default()
     };
-    let u32_of = |v: &[u8]| {
-        v.get(..4)
-            .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let name_of = |v: &[u8]| v.split(|&b| b == 0).next().unwrap_or_default().to_vec();
+    let u32_of = crate::nl::attr_u32;
+    let name_of = |v: &[u8]| crate::nl::attr_cstr(v).to_vec();
     for nla in NlasIterator::new(payload.get(16..)?) {
         let nla = nla.ok()?;
         let v = nla.value();
@@ -602,12 +599,7 @@ impl Filter {
                     }
                 }
                 b"to" | b"scope" | b"label" | b"vrf" => {
-                    err(&crate::output::bytes(&[
-                        b"nsctl: \"",
-                        w,
-                        b"\" is not supported by nsctl link show.\n",
-                    ]));
-                    return Err(Exit(255));
+                    return Err(crate::wiring::unsupported("link show", w, "."));
                 }
                 _ => {
                     if crate::parse::matches(w, "help") {

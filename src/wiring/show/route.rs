@@ -11,9 +11,9 @@ use netlink_packet_route::AddressFamily;
 use super::link::Links;
 use super::Text;
 use crate::ctx::Ctx;
-use crate::error::{Exit, Ret};
+use crate::error::Ret;
 use crate::json::{Array, Val, Writer};
-use crate::output::{bytes, err, out};
+use crate::output::{err, out};
 use crate::parse::matches;
 use crate::wiring::prefix::get_prefix_of;
 use crate::wiring::rtnames::{proto_n2a, scope_n2a, table_a2n, table_n2a};
@@ -510,12 +510,7 @@ pub fn get(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
             .iter()
             .any(|k| matches(w, k))
         {
-            err(&bytes(&[
-                b"nsctl: \"",
-                w,
-                b"\" is not supported by nsctl route get.\n",
-            ]));
-            return Err(Exit(255));
+            return Err(crate::wiring::unsupported("route get", w, "."));
         } else {
             let w = if w == b"to" { next(args, &mut i)? } else { w };
             let p = get_prefix_of(w, family)?;
