@@ -142,7 +142,7 @@ function __nsctl_netns
 end
 complete -c nsctl -n '__fish_seen_subcommand_from exec delete pids set' -f -a '(__nsctl_netns)'
 complete -c nsctl -s n -l netns -x -a '(__nsctl_netns)'
-complete -c nsctl -n '__fish_seen_subcommand_from apply destroy status graph' -F -a '(__fish_complete_suffix .toml)'
+complete -c nsctl -n '__fish_seen_subcommand_from apply destroy status test graph' -F -a '(__fish_complete_suffix .toml)'
 "#;
 
 /// The script for `shell` ("bash", "zsh" or "fish"), or None for another shell.

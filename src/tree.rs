@@ -436,6 +436,11 @@ pub fn build() -> Command {
         ))
         .subcommand(lab(
             3,
+            crate::lab::test_command(),
+            "Run a lab's reachability checks (exit 0: every expectation holds)",
+        ))
+        .subcommand(lab(
+            4,
             crate::lab::graph_command(),
             "Draw a lab's topology: Graphviz DOT, Mermaid or SVG (--live: its state now)",
         ))

@@ -23,6 +23,9 @@ pub struct LabFile {
     pub veth: Vec<Spanned<Veth>>,
     #[serde(default)]
     pub nat: Vec<Spanned<Nat>>,
+    /// Reachability checks (`nsctl test`, check.rs).
+    #[serde(default)]
+    pub check: Vec<Spanned<Check>>,
 }
 
 /// A namespace's (or the host's) own settings.
@@ -68,6 +71,23 @@ pub struct Nat {
     pub source: Spanned<String>,
     /// The interface masqueraded traffic leaves through (any when absent).
     pub out: Option<Spanned<String>>,
+}
+
+/// A reachability check: `from` reaches (or must not reach) `to` by ping or TCP.
+#[derive(Deserialize, Debug, Clone)]
+pub struct Check {
+    /// `for = "A..B"`: one check per number (generate.rs).
+    pub r#for: Option<Spanned<String>>,
+    /// `NS`, `NS/IF` or an address of the lab.
+    pub from: Spanned<String>,
+    /// `NS`, `NS/IF` or any address.
+    pub to: Spanned<String>,
+    pub ping: Option<Spanned<bool>>,
+    pub tcp: Option<Spanned<i64>>,
+    /// `reachable` (the default) or `unreachable`.
+    pub expect: Option<Spanned<String>>,
+    /// Seconds (default 2).
+    pub timeout: Option<Spanned<f64>>,
 }
 
 /// A problem in the file, with its byte position.
@@ -166,6 +186,15 @@ const NAT: Shape = Shape::Table(&[
     ("source", Shape::Leaf),
     ("out", Shape::Leaf),
 ]);
+const CHECK: Shape = Shape::Table(&[
+    ("for", Shape::Leaf),
+    ("from", Shape::Leaf),
+    ("to", Shape::Leaf),
+    ("ping", Shape::Leaf),
+    ("tcp", Shape::Leaf),
+    ("expect", Shape::Leaf),
+    ("timeout", Shape::Leaf),
+]);
 const TOP: Shape = Shape::Table(&[
     ("name", Shape::Leaf),
     ("host", PLACE),
@@ -173,6 +202,7 @@ const TOP: Shape = Shape::Table(&[
     ("bridge", Shape::MapOf(&BRIDGE)),
     ("veth", Shape::ArrayOf(&VETH)),
     ("nat", Shape::ArrayOf(&NAT)),
+    ("check", Shape::ArrayOf(&CHECK)),
 ]);
 
 fn walk(v: &toml::de::DeValue<'_>, shape: &Shape, out: &mut Vec<Problem>) {

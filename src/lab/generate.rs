@@ -3,7 +3,8 @@
 //!
 //! - A `[netns."KEY"]` or `[bridge."KEY"]` key holding one range `{A..B}` (`h{1..100}`) is
 //!   one entry per number from A to B; the number is `i`.
-//! - A `[[veth]]` or `[[nat]]` with `for = "A..B"` is one entry per number, also `i`.
+//! - A `[[veth]]`, `[[nat]]` or `[[check]]` with `for = "A..B"` is one entry per number,
+//!   also `i`.
 //! - In a generated entry, every `{EXPR}` in a string value is replaced by the value of EXPR:
 //!   integer arithmetic on `i` with `+ - * / %` and parentheses (`10.0.{i}.2/24`,
 //!   `br{(i - 1) / 100 + 1}`).
@@ -16,7 +17,7 @@ use std::collections::BTreeMap;
 
 use toml::Spanned;
 
-use super::file::{Bridge, End, LabFile, Nat, Place, Problem, Veth};
+use super::file::{Bridge, Check, End, LabFile, Nat, Place, Problem, Veth};
 
 /// At most this many entries from one template, and in the whole file.
 pub const MAX_INSTANCES: u64 = 100_000;
@@ -29,6 +30,8 @@ pub struct Instances {
     pub bridge: BTreeMap<String, String>,
     /// Per `veth` entry, in order: Some(label) for a generated one.
     pub veth: Vec<Option<String>>,
+    /// Per `check` entry, likewise.
+    pub check: Vec<Option<String>>,
 }
 
 /// A range `{A..B}` in a key: the text before and after, and the bounds.
@@ -426,6 +429,48 @@ pub fn expand(f: LabFile) -> Result<(LabFile, Instances), Vec<Problem>> {
             }),
         }
     }
+    let mut check = Vec::new();
+    for x in &f.check {
+        let Some(r) = &x.get_ref().r#for else {
+            check.push(x.clone());
+            inst.check.push(None);
+            continue;
+        };
+        match range(r.get_ref()) {
+            Ok((a, b)) => {
+                total += b - a + 1;
+                if total > MAX_INSTANCES {
+                    problems.push(Problem {
+                        at: r.span().start,
+                        msg: format!("the file makes more than {MAX_INSTANCES} entries"),
+                    });
+                    break;
+                }
+                for n in a..=b {
+                    let label = format!("check i={n}");
+                    let mut fl = Filler {
+                        i: n as i64,
+                        label: label.clone(),
+                        problems: &mut problems,
+                    };
+                    let c = x.get_ref();
+                    let made = Check {
+                        r#for: None,
+                        from: fl.s(&c.from),
+                        to: fl.s(&c.to),
+                        expect: fl.opt(&c.expect),
+                        ..c.clone()
+                    };
+                    check.push(Spanned::new(x.span(), made));
+                    inst.check.push(Some(label));
+                }
+            }
+            Err(e) => problems.push(Problem {
+                at: r.span().start,
+                msg: e,
+            }),
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -436,6 +481,7 @@ pub fn expand(f: LabFile) -> Result<(LabFile, Instances), Vec<Problem>> {
         bridge,
         veth,
         nat,
+        check,
     };
     Ok((out, inst))
 }

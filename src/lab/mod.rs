@@ -9,6 +9,7 @@
 //! namespaces, `nat.rs` the nft table, `report.rs` summaries.
 
 pub mod apply;
+pub mod check;
 pub mod destroy;
 pub mod execute;
 pub mod file;
@@ -20,11 +21,13 @@ pub mod observe;
 pub mod ownership;
 pub mod places;
 pub mod plan;
+pub mod probe;
 pub mod report;
 pub mod shares;
 pub mod spec;
 pub mod status;
 pub mod survey;
+pub mod test;
 
 use clap::{CommandFactory, Parser};
 
@@ -88,6 +91,21 @@ struct ApplyArgs {
     /// Print the summary as JSON.
     #[arg(short, long)]
     json: bool,
+    /// Then run the lab's reachability checks (as nsctl test does).
+    #[arg(long, conflicts_with = "dry_run")]
+    test: bool,
+    file: std::path::PathBuf,
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "test")]
+struct TestArgs {
+    /// Print the results as JSON.
+    #[arg(short, long)]
+    json: bool,
+    /// Run at most N checks at once.
+    #[arg(long, value_name = "N", default_value_t = test::JOBS as u16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    jobs: u16,
     file: std::path::PathBuf,
 }
 
@@ -134,6 +152,11 @@ struct GraphArgs {
     #[arg(long)]
     live: bool,
     file: std::path::PathBuf,
+}
+
+/// `test`'s subcommand for the tree.
+pub fn test_command() -> clap::Command {
+    TestArgs::command()
 }
 
 /// `graph`'s subcommand for the tree.
@@ -299,12 +322,32 @@ pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
     };
     match verb {
         b"apply" => match parse::<ApplyArgs>("apply", args) {
-            Ok(a) => finish(apply::run(
-                &a.file,
-                apply::Opts {
+            Ok(a) => {
+                let o = apply::Opts {
                     dry_run: a.dry_run,
                     adopt: a.adopt,
                     json: a.json || json,
+                };
+                let r = apply::run(&a.file, o);
+                finish(match r {
+                    Ok(exit::OK) if a.test => test::run(
+                        &a.file,
+                        &test::Opts {
+                            json: a.json || json,
+                            jobs: test::JOBS,
+                        },
+                    ),
+                    r => r,
+                })
+            }
+            Err(e) => parse_err(e),
+        },
+        b"test" => match parse::<TestArgs>("test", args) {
+            Ok(a) => finish(test::run(
+                &a.file,
+                &test::Opts {
+                    json: a.json || json,
+                    jobs: a.jobs.into(),
                 },
             )),
             Err(e) => parse_err(e),

@@ -45,6 +45,8 @@ pub struct Lab {
     pub bridges: Vec<IfSpec>,
     pub veths: Vec<[IfSpec; 2]>,
     pub nat: Vec<(Prefix, Option<String>)>,
+    /// Reachability checks (`nsctl test`).
+    pub checks: Vec<super::check::CheckSpec>,
     /// Look-ups by name, so a 1,000-namespace lab is planned in linear time.
     pub index: Index,
 }
@@ -208,26 +210,33 @@ impl Lab {
     }
 
     /// The IPv4 networks of every address the lab gives an interface: traffic between them
-    /// stays in the lab and is never masqueraded.
+    /// stays in the lab and is never masqueraded. A host interface a `[[nat]]` names as its
+    /// `out` is the outside by the file's own word, so its networks are not among them.
     pub fn nets_v4(&self) -> Vec<Prefix> {
+        let net = |a: &Prefix| match a.addr {
+            Some(IpAddr::V4(x)) => {
+                let mask = if a.len == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - a.len as u32)
+                };
+                Some(Prefix {
+                    addr: Some(IpAddr::V4((u32::from(x) & mask).into())),
+                    len: a.len,
+                    explicit_len: true,
+                })
+            }
+            _ => None,
+        };
+        let ifs = || self.bridges.iter().chain(self.veths.iter().flatten());
+        let outside: Vec<Prefix> = ifs()
+            .filter(|i| i.at.is_none() && self.nat.iter().any(|(_, o)| o.as_ref() == Some(&i.name)))
+            .flat_map(|i| i.addrs.iter().filter_map(net))
+            .collect();
         let mut v: Vec<Prefix> = Vec::new();
-        for i in self.bridges.iter().chain(self.veths.iter().flatten()) {
-            for a in &i.addrs {
-                if let Some(IpAddr::V4(x)) = a.addr {
-                    let mask = if a.len == 0 {
-                        0
-                    } else {
-                        u32::MAX << (32 - a.len as u32)
-                    };
-                    let p = Prefix {
-                        addr: Some(IpAddr::V4((u32::from(x) & mask).into())),
-                        len: a.len,
-                        explicit_len: true,
-                    };
-                    if !v.contains(&p) {
-                        v.push(p);
-                    }
-                }
+        for p in ifs().flat_map(|i| i.addrs.iter().filter_map(net)) {
+            if !v.contains(&p) && !outside.contains(&p) {
+                v.push(p);
             }
         }
         v
@@ -746,18 +755,7 @@ pub fn build_generated(
     }
     let nat = c.nat();
     let mut problems = c.problems;
-    if !problems.is_empty() {
-        problems.sort_by_key(|p| p.at);
-        let generated = !instances.netns.is_empty()
-            || !instances.bridge.is_empty()
-            || instances.veth.iter().any(Option::is_some);
-        return Err(if generated {
-            at_most_three_per_place(problems)
-        } else {
-            problems
-        });
-    }
-    Ok(Lab {
+    let mut lab = Lab {
         name,
         namespaces,
         host_sysctls,
@@ -765,9 +763,27 @@ pub fn build_generated(
         bridges,
         veths,
         nat,
+        checks: Vec::new(),
         index: Index::default(),
     }
-    .indexed())
+    .indexed();
+    match super::check::build(&lab, &file.check, &instances.check) {
+        Ok(c) => lab.checks = c,
+        Err(ps) => problems.extend(ps),
+    }
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.at);
+        let generated = !instances.netns.is_empty()
+            || !instances.bridge.is_empty()
+            || instances.veth.iter().any(Option::is_some)
+            || instances.check.iter().any(Option::is_some);
+        return Err(if generated {
+            at_most_three_per_place(problems)
+        } else {
+            problems
+        });
+    }
+    Ok(lab)
 }
 
 #[cfg(test)]
@@ -818,6 +834,10 @@ mod tests {
             lab.sysctls(&None),
             vec![(FORWARD.to_string(), "1".to_string())]
         );
+        assert_eq!(lab.nets_v4().len(), 1);
+        // The network on a NAT's out interface is the outside: masqueraded, not kept.
+        let t2 = format!("{t}[[veth]]\nends = [{{ netns = \"A\", name = \"e1\", addresses = [\"10.9.0.2/24\"] }}, {{ name = \"up\", addresses = [\"10.9.0.1/24\"] }}]\n[[nat]]\nsource = \"10.0.0.0/24\"\nout = \"up\"\n");
+        let lab = build(super::super::file::parse(&t2).unwrap(), "t", false).unwrap();
         assert_eq!(lab.nets_v4().len(), 1);
         assert_eq!(
             lab.routes(&Some("A".into()))[0].to_string(),

@@ -597,7 +597,7 @@ $NSCTL destroy examples/abc-nat.toml > /dev/null
     ));
     crate::support::check(
         &o,
-        "dot parses it\nsvg names every node\ngraph LR\n6\n\
+        "dot parses it\nsvg names every node\ngraph LR\n7\n\
          \"netns:C\" [label=\"C\\nroute default via 10.0.0.1\\n[missing]\"\n1\nlive dot parses\nrc=2\n",
         "graph",
     )

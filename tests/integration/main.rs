@@ -4,6 +4,7 @@
 //!
 //! Not root: every case is skipped with a message, unless CI=true, where that is a failure.
 
+mod checks;
 mod converge;
 mod exec;
 mod front;
@@ -85,6 +86,7 @@ const CASES: &[Case] = &[
     ("lab_star100_apply_destroy", lab::star100),
     ("lab_generated_entries", lab::generated_labs),
     ("lab_graph_pictures", lab::graph_pictures),
+    ("lab_reachability_checks", checks::reachability_checks),
     ("lab_sysctls_applied_reported_restored", lab::sysctls),
     ("lab_host_routes_removed_by_destroy", lab::host_routes),
     (

@@ -1,0 +1,350 @@
+//! The packets of a reachability check, sent from the calling thread's network namespace:
+//! an ICMP echo over a raw socket (what `ping -c 1 -W T [-I DEV]` does) and a TCP connect
+//! with a deadline (what `nc -z -w T` does), plus the listener a TCP check opens at its
+//! target when nothing listens there. The caller (test.rs) puts the thread in the right
+//! namespace first: a socket belongs to the namespace of the thread that creates it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::socket::{
+    self, sockopt, AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, SockaddrStorage,
+};
+
+/// What a probe found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Reached,
+    /// Not reached, and why (`no answer in 2 s`, `Connection refused`, ...).
+    Unreached(String),
+    /// The probe could not be made (no such device, not permitted, ...).
+    Error(String),
+}
+
+fn errtext(e: Errno) -> String {
+    crate::error::errstr(e)
+}
+
+/// The time left until `end`, for poll (at least 1 ms while any is left).
+fn left(end: Instant) -> Option<PollTimeout> {
+    let now = Instant::now();
+    if now >= end {
+        return None;
+    }
+    let ms = (end - now).as_millis().clamp(1, i32::MAX as u128) as i32;
+    PollTimeout::try_from(ms).ok()
+}
+
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// A socket of `fam`, bound to `dev` and `src` when given.
+fn open(
+    dst: IpAddr,
+    ty: SockType,
+    proto: Option<SockProtocol>,
+    dev: Option<&str>,
+    src: Option<IpAddr>,
+) -> Result<OwnedFd, String> {
+    let fam = if dst.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    let fd = socket::socket(
+        fam,
+        ty,
+        SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+        proto,
+    )
+    .map_err(|e| format!("cannot open a socket: {}", errtext(e)))?;
+    if let Some(d) = dev {
+        socket::setsockopt(&fd, sockopt::BindToDevice, &std::ffi::OsString::from(d))
+            .map_err(|e| format!("cannot bind to device {d}: {}", errtext(e)))?;
+    }
+    if let Some(s) = src {
+        let sa = SockaddrStorage::from(SocketAddr::new(s, 0));
+        socket::bind(fd.as_raw_fd(), &sa)
+            .map_err(|e| format!("cannot send from {s}: {}", errtext(e)))?;
+    }
+    Ok(fd)
+}
+
+/// The internet checksum (RFC 1071) of an ICMPv4 message.
+pub fn checksum(b: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    for c in b.chunks(2) {
+        let w = if c.len() == 2 {
+            u16::from_be_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], 0])
+        };
+        sum += w as u32;
+    }
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// An echo request: type, code 0, checksum (ICMPv4 only: the kernel fills ICMPv6's), id,
+/// sequence, and a payload naming nsctl.
+pub fn echo_request(v4: bool, id: u16, seq: u16) -> Vec<u8> {
+    let mut m = vec![if v4 { 8 } else { 128 }, 0, 0, 0];
+    m.extend_from_slice(&id.to_be_bytes());
+    m.extend_from_slice(&seq.to_be_bytes());
+    m.extend_from_slice(b"nsctl test probe");
+    if v4 {
+        let c = checksum(&m);
+        m[2..4].copy_from_slice(&c.to_be_bytes());
+    }
+    m
+}
+
+/// What an ICMP message received on the raw socket says about echo `id`: Some(None) for its
+/// reply from `dst`, Some(Some(why)) for an error about it, None when it is about something
+/// else. An ICMPv4 socket gets the IP header first; an ICMPv6 one does not.
+pub fn answer(
+    v4: bool,
+    pkt: &[u8],
+    from: Option<IpAddr>,
+    dst: IpAddr,
+    id: u16,
+) -> Option<Option<String>> {
+    let icmp = if v4 {
+        let ihl = (*pkt.first()? & 0x0f) as usize * 4;
+        pkt.get(ihl..)?
+    } else {
+        pkt
+    };
+    let (ty, code) = (*icmp.first()?, *icmp.get(1)?);
+    let ours = |m: &[u8]| m.get(4..6) == Some(&id.to_be_bytes()[..]);
+    let reply = if v4 { 0 } else { 129 };
+    if ty == reply {
+        return (ours(icmp) && from == Some(dst)).then_some(None);
+    }
+    // An error quotes the offending packet: its IP header, then our echo's first 8 bytes.
+    let why = match (v4, ty, code) {
+        (true, 3, 0) | (false, 1, 0) => "network unreachable",
+        (true, 3, 1) | (false, 1, 3) => "host unreachable",
+        (true, 3, 3) | (false, 1, 4) => "port unreachable",
+        (true, 3, 9 | 10 | 13) | (false, 1, 1) => "administratively prohibited",
+        (true, 3, _) | (false, 1, _) => "destination unreachable",
+        (true, 11, _) | (false, 3, _) => "time to live exceeded",
+        _ => return None,
+    };
+    let quoted = icmp.get(8..)?;
+    let inner = if v4 {
+        let ihl = (*quoted.first()? & 0x0f) as usize * 4;
+        quoted.get(ihl..)?
+    } else {
+        quoted.get(40..)?
+    };
+    let echo = if v4 { 8 } else { 128 };
+    (inner.first() == Some(&echo) && ours(inner)).then(|| Some(why.to_string()))
+}
+
+/// One echo per second until a reply or an error comes back, or `timeout` passes.
+pub fn ping(
+    dst: IpAddr,
+    src: Option<IpAddr>,
+    dev: Option<&str>,
+    id: u16,
+    timeout: Duration,
+) -> Outcome {
+    let v4 = dst.is_ipv4();
+    let proto = if v4 {
+        SockProtocol::Icmp
+    } else {
+        SockProtocol::IcmpV6
+    };
+    let fd = match open(dst, SockType::Raw, Some(proto), dev, src) {
+        Ok(fd) => fd,
+        Err(e) => return Outcome::Error(e),
+    };
+    let to = SockaddrStorage::from(SocketAddr::new(dst, 0));
+    let end = Instant::now() + timeout;
+    let mut seq: u16 = 0;
+    let mut next_send = Instant::now();
+    let mut buf = [0u8; 1500];
+    loop {
+        if Instant::now() >= next_send {
+            seq = seq.wrapping_add(1);
+            let m = echo_request(v4, id, seq);
+            match socket::sendto(fd.as_raw_fd(), &m, &to, MsgFlags::empty()) {
+                Ok(_) => {}
+                Err(
+                    e @ (Errno::ENETUNREACH | Errno::EHOSTUNREACH | Errno::EACCES | Errno::EPERM),
+                ) => return Outcome::Unreached(errtext(e)),
+                Err(e) => return Outcome::Error(format!("cannot send: {}", errtext(e))),
+            }
+            next_send += Duration::from_secs(1);
+        }
+        let until = end.min(next_send);
+        let Some(wait) = left(until) else {
+            if Instant::now() >= end {
+                return Outcome::Unreached(format!("no answer in {}", seconds(timeout)));
+            }
+            continue;
+        };
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, wait) {
+            Ok(0) | Err(Errno::EINTR) => continue,
+            Ok(_) => {}
+            Err(e) => return Outcome::Error(format!("poll: {}", errtext(e))),
+        }
+        // Drain what came: replies to other checks' echoes are on this socket too.
+        loop {
+            match socket::recvfrom::<SockaddrStorage>(fd.as_raw_fd(), &mut buf) {
+                Ok((n, from)) => {
+                    let from = from.and_then(|a| {
+                        a.as_sockaddr_in()
+                            .map(|s| IpAddr::V4(s.ip()))
+                            .or_else(|| a.as_sockaddr_in6().map(|s| IpAddr::V6(s.ip())))
+                    });
+                    match answer(v4, &buf[..n], from, dst, id) {
+                        Some(None) => return Outcome::Reached,
+                        Some(Some(why)) => return Outcome::Unreached(why),
+                        None => {}
+                    }
+                }
+                Err(Errno::EAGAIN) => break,
+                Err(Errno::EINTR) => {}
+                // An ICMP error queued on the socket itself (a local route's rejection).
+                Err(e @ (Errno::ENETUNREACH | Errno::EHOSTUNREACH)) => {
+                    return Outcome::Unreached(errtext(e))
+                }
+                Err(e) => return Outcome::Error(format!("cannot receive: {}", errtext(e))),
+            }
+        }
+    }
+}
+
+/// A TCP connection to dst:port within `timeout`.
+pub fn tcp(
+    dst: IpAddr,
+    port: u16,
+    src: Option<IpAddr>,
+    dev: Option<&str>,
+    timeout: Duration,
+) -> Outcome {
+    let fd = match open(dst, SockType::Stream, None, dev, src) {
+        Ok(fd) => fd,
+        Err(e) => return Outcome::Error(e),
+    };
+    let to = SockaddrStorage::from(SocketAddr::new(dst, port));
+    match socket::connect(fd.as_raw_fd(), &to) {
+        Ok(()) => return Outcome::Reached,
+        Err(Errno::EINPROGRESS) => {}
+        Err(e) => return Outcome::Unreached(errtext(e)),
+    }
+    let end = Instant::now() + timeout;
+    loop {
+        let Some(wait) = left(end) else {
+            return Outcome::Unreached(format!("no answer in {}", seconds(timeout)));
+        };
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLOUT)];
+        match poll(&mut fds, wait) {
+            Ok(0) | Err(Errno::EINTR) => continue,
+            Ok(_) => break,
+            Err(e) => return Outcome::Error(format!("poll: {}", errtext(e))),
+        }
+    }
+    match socket::getsockopt(&fd, sockopt::SocketError) {
+        Ok(0) => Outcome::Reached,
+        Ok(e) => Outcome::Unreached(errtext(Errno::from_raw(e))),
+        Err(e) => Outcome::Error(format!(
+            "cannot read the connection's result: {}",
+            errtext(e)
+        )),
+    }
+}
+
+/// A listener on addr:port, or None when something already listens there (it answers the
+/// check instead). The kernel completes the handshake of a listening socket by itself, so
+/// nothing needs to accept.
+pub fn listen(addr: IpAddr, port: u16) -> Result<Option<OwnedFd>, String> {
+    let fd = open(addr, SockType::Stream, None, None, None)?;
+    // Linux refuses a second bind next to a listening socket even with SO_REUSEADDR, which
+    // lets the listener rebind a port in TIME_WAIT from an earlier run.
+    socket::setsockopt(&fd, sockopt::ReuseAddr, &true)
+        .map_err(|e| format!("cannot set SO_REUSEADDR: {}", errtext(e)))?;
+    let sa = SockaddrStorage::from(SocketAddr::new(addr, port));
+    match socket::bind(fd.as_raw_fd(), &sa) {
+        Ok(()) => {}
+        Err(Errno::EADDRINUSE) => return Ok(None),
+        Err(e) => {
+            return Err(format!(
+                "cannot listen on {}: {}",
+                SocketAddr::new(addr, port),
+                errtext(e)
+            ))
+        }
+    }
+    let backlog = socket::Backlog::new(128).unwrap_or(socket::Backlog::MAXCONN);
+    socket::listen(&fd, backlog).map_err(|e| {
+        format!(
+            "cannot listen on {}: {}",
+            SocketAddr::new(addr, port),
+            errtext(e)
+        )
+    })?;
+    Ok(Some(fd))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_requests_are_well_formed() {
+        let m = echo_request(true, 0x1234, 7);
+        assert_eq!(&m[..8], &[8, 0, m[2], m[3], 0x12, 0x34, 0, 7]);
+        // A message with its checksum in place sums to zero.
+        assert_eq!(checksum(&m), 0);
+        assert_eq!(checksum(&[0x45, 0x00, 0x00, 0x73]), !(0x4500u16 + 0x0073));
+        let m6 = echo_request(false, 1, 1);
+        assert_eq!(&m6[..4], &[128, 0, 0, 0]);
+    }
+
+    #[test]
+    fn answers_are_matched_to_their_echo() {
+        let dst: IpAddr = "10.0.0.3".parse().unwrap();
+        let mut ip = vec![0x45u8; 1];
+        ip.extend_from_slice(&[0; 19]);
+        let mut reply = ip.clone();
+        reply.extend_from_slice(&[0, 0, 0, 0, 0x12, 0x34, 0, 1]);
+        assert_eq!(answer(true, &reply, Some(dst), dst, 0x1234), Some(None));
+        assert_eq!(answer(true, &reply, Some(dst), dst, 0x9999), None);
+        let other: IpAddr = "10.0.0.9".parse().unwrap();
+        assert_eq!(answer(true, &reply, Some(other), dst, 0x1234), None);
+        // Host unreachable, quoting our echo.
+        let mut err = ip.clone();
+        err.extend_from_slice(&[3, 1, 0, 0, 0, 0, 0, 0]);
+        err.extend_from_slice(&ip);
+        err.extend_from_slice(&[8, 0, 0, 0, 0x12, 0x34, 0, 1]);
+        assert_eq!(
+            answer(true, &err, Some(other), dst, 0x1234),
+            Some(Some("host unreachable".into()))
+        );
+        // Truncated or empty packets are nobody's.
+        for n in 0..err.len() - 1 {
+            let _ = answer(true, &err[..n], None, dst, 0x1234);
+            let _ = answer(false, &err[..n], None, dst, 0x1234);
+        }
+        let d6: IpAddr = "fd00::1".parse().unwrap();
+        assert_eq!(
+            answer(false, &[129, 0, 0, 0, 0, 5, 0, 1], Some(d6), d6, 5),
+            Some(None)
+        );
+    }
+}

@@ -1,0 +1,323 @@
+//! `nsctl test FILE`: run the lab's `[[check]]`s against the applied lab and print a table
+//! (or `-j` JSON); exit 0 only when every expectation holds. Checks run in parallel on a
+//! bounded pool of threads, each thread entering the check's namespace with setns (which
+//! moves only that thread) before it opens its socket there.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use nix::sched::{setns, CloneFlags};
+
+use super::check::{CheckSpec, Probe};
+use super::places::{open_netns, thread_home};
+use super::probe::{self, Outcome};
+use super::spec::{place_name, Lab, Where};
+use super::{exit, LabError};
+use crate::output::out;
+
+pub struct Opts {
+    pub json: bool,
+    /// At most this many checks at once.
+    pub jobs: usize,
+}
+
+/// The default bound on checks in flight.
+pub const JOBS: usize = 32;
+
+/// Put the calling thread in `at` (None: the namespace it started in, `home`).
+fn enter(at: &Where, home: &OwnedFd) -> Result<(), String> {
+    let r = match at {
+        None => setns(home.as_fd(), CloneFlags::CLONE_NEWNET),
+        Some(n) => setns(open_netns(n)?.as_fd(), CloneFlags::CLONE_NEWNET),
+    };
+    r.map_err(|e| {
+        format!(
+            "cannot enter {}: {}",
+            place_name(at),
+            crate::error::errstr(e)
+        )
+    })
+}
+
+/// Where a TCP check's target listens: (place, address, port).
+type Spot = (Where, IpAddr, u16);
+
+/// A listener at every lab target of a TCP check where nothing listens yet, opened from one
+/// helper thread (so the main thread never leaves its namespace). Err: why there is none.
+fn listeners(checks: &[CheckSpec]) -> HashMap<Spot, Result<Option<OwnedFd>, String>> {
+    let mut spots: Vec<Spot> = Vec::new();
+    for c in checks {
+        if let (Probe::Tcp(port), Some(at)) = (c.probe, &c.owner) {
+            let s = (at.clone(), c.dst, port);
+            if !spots.contains(&s) {
+                spots.push(s);
+            }
+        }
+    }
+    if spots.is_empty() {
+        return HashMap::new();
+    }
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let home = thread_home();
+            spots
+                .into_iter()
+                .map(|spot| {
+                    let r = match &home {
+                        Err(e) => Err(e.clone()),
+                        Ok(h) => enter(&spot.0, h).and_then(|()| probe::listen(spot.1, spot.2)),
+                    };
+                    (spot, r)
+                })
+                .collect()
+        })
+        .join()
+        .unwrap_or_default()
+    })
+}
+
+/// One check's result.
+struct Run {
+    outcome: Outcome,
+    took: Duration,
+}
+
+impl Run {
+    fn ok(&self, c: &CheckSpec) -> bool {
+        match self.outcome {
+            Outcome::Reached => c.reach,
+            Outcome::Unreached(_) => !c.reach,
+            Outcome::Error(_) => false,
+        }
+    }
+
+    fn result(&self) -> &'static str {
+        match self.outcome {
+            Outcome::Reached => "reachable",
+            Outcome::Unreached(_) => "unreachable",
+            Outcome::Error(_) => "error",
+        }
+    }
+
+    fn detail(&self) -> Option<&str> {
+        match &self.outcome {
+            Outcome::Reached => None,
+            Outcome::Unreached(w) | Outcome::Error(w) => Some(w),
+        }
+    }
+}
+
+fn probe_one(
+    c: &CheckSpec,
+    id: u16,
+    home: &Result<OwnedFd, String>,
+    spots: &HashMap<Spot, Result<Option<OwnedFd>, String>>,
+) -> Run {
+    let start = Instant::now();
+    let outcome = (|| {
+        if let (Probe::Tcp(port), Some(at)) = (c.probe, &c.owner) {
+            if let Some(Err(e)) = spots.get(&(at.clone(), c.dst, port)) {
+                return Outcome::Error(format!("no listener at the target: {e}"));
+            }
+        }
+        let home = match home {
+            Ok(h) => h,
+            Err(e) => return Outcome::Error(e.clone()),
+        };
+        if let Err(e) = enter(&c.at, home) {
+            return Outcome::Error(e);
+        }
+        match c.probe {
+            Probe::Ping => probe::ping(c.dst, c.src, c.dev.as_deref(), id, c.timeout),
+            Probe::Tcp(port) => probe::tcp(c.dst, port, c.src, c.dev.as_deref(), c.timeout),
+        }
+    })();
+    Run {
+        outcome,
+        took: start.elapsed(),
+    }
+}
+
+/// Every check, at most `jobs` at once; results in the file's order.
+fn run_all(checks: &[CheckSpec], jobs: usize) -> Vec<Run> {
+    let spots = listeners(checks);
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<Option<Run>>> = Mutex::new((0..checks.len()).map(|_| None).collect());
+    // Echo ids: distinct per check, and apart from other nsctl processes' (the raw socket
+    // sees every ICMP message of its namespace).
+    let base = std::process::id() as u16;
+    std::thread::scope(|s| {
+        for _ in 0..jobs.clamp(1, checks.len().max(1)) {
+            s.spawn(|| {
+                let home = thread_home();
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(c) = checks.get(k) else { break };
+                    let r = probe_one(c, base.wrapping_add(k as u16), &home, &spots);
+                    if let Ok(mut d) = done.lock() {
+                        d[k] = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    drop(spots);
+    done.into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or(Run {
+                outcome: Outcome::Error("the check did not run".into()),
+                took: Duration::ZERO,
+            })
+        })
+        .collect()
+}
+
+fn time(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 1000.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{:.2} s", ms / 1000.0)
+    }
+}
+
+fn expected(c: &CheckSpec) -> &'static str {
+    if c.reach {
+        "reachable"
+    } else {
+        "unreachable"
+    }
+}
+
+fn table(lab: &Lab, runs: &[Run], secs: f64) -> String {
+    let rows: Vec<[String; 5]> = lab
+        .checks
+        .iter()
+        .zip(runs)
+        .map(|(c, r)| {
+            let result = match r.detail() {
+                Some(d) => format!("{} ({d})", r.result()),
+                None => r.result().to_string(),
+            };
+            let mark = if r.ok(c) { "ok" } else { "FAIL" };
+            [
+                mark.into(),
+                c.title(),
+                expected(c).into(),
+                result,
+                time(r.took),
+            ]
+        })
+        .collect();
+    let head = ["", "CHECK", "EXPECTED", "RESULT", "TIME"].map(String::from);
+    let mut w = [0usize; 5];
+    for r in std::iter::once(&head).chain(&rows) {
+        for (k, cell) in r.iter().enumerate() {
+            w[k] = w[k].max(cell.chars().count());
+        }
+    }
+    let mut s = String::new();
+    for r in std::iter::once(&head).chain(&rows) {
+        let mut line = String::new();
+        for (k, cell) in r.iter().enumerate() {
+            if k == 4 {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<0$}  ", w[k]));
+            }
+        }
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    let failed = lab
+        .checks
+        .iter()
+        .zip(runs)
+        .filter(|(c, r)| !r.ok(c))
+        .count();
+    let n = runs.len();
+    if failed == 0 {
+        s.push_str(&format!(
+            "test {}: all {n} checks hold in {secs:.2}s\n",
+            lab.name
+        ));
+    } else {
+        s.push_str(&format!(
+            "test {}: {failed} of {n} checks failed in {secs:.2}s\n",
+            lab.name
+        ));
+    }
+    s
+}
+
+fn json(lab: &Lab, runs: &[Run], secs: f64) -> String {
+    let checks: Vec<serde_json::Value> = lab
+        .checks
+        .iter()
+        .zip(runs)
+        .map(|(c, r)| {
+            serde_json::json!({
+                "check": c.title(),
+                "kind": match c.probe { Probe::Ping => "ping", Probe::Tcp(_) => "tcp" },
+                "from": c.from,
+                "to": c.to,
+                "address": c.dst.to_string(),
+                "port": match c.probe { Probe::Tcp(p) => Some(p), Probe::Ping => None },
+                "expected": expected(c),
+                "result": r.result(),
+                "detail": r.detail(),
+                "ok": r.ok(c),
+                "ms": (r.took.as_secs_f64() * 1e6).round() / 1e3,
+            })
+        })
+        .collect();
+    let failed = lab
+        .checks
+        .iter()
+        .zip(runs)
+        .filter(|(c, r)| !r.ok(c))
+        .count();
+    let v = serde_json::json!({
+        "lab": lab.name,
+        "checks": checks,
+        "passed": runs.len() - failed,
+        "failed": failed,
+        "seconds": (secs * 1000.0).round() / 1000.0,
+    });
+    format!("{v}\n")
+}
+
+/// `nsctl test FILE`.
+pub fn run(path: &std::path::Path, o: &Opts) -> Result<i32, LabError> {
+    let lab = super::load(path)?;
+    let shown = path.display();
+    if lab.checks.is_empty() {
+        return Err(LabError::new(
+            exit::BAD_INPUT,
+            format!("test {shown}: the file has no [[check]]; add one (from = \"A\", to = \"B\", ping = true) to say what must be reachable"),
+        ));
+    }
+    if super::journal(&lab.name)?.is_empty() {
+        return Err(LabError::new(
+            exit::FAILED,
+            format!("test {shown}: lab {} is not applied; run nsctl apply {shown} first (or nsctl apply --test {shown})", lab.name),
+        ));
+    }
+    let start = Instant::now();
+    let runs = run_all(&lab.checks, o.jobs);
+    let secs = start.elapsed().as_secs_f64();
+    let text = if o.json {
+        json(&lab, &runs, secs)
+    } else {
+        table(&lab, &runs, secs)
+    };
+    out(text.as_bytes());
+    let all = lab.checks.iter().zip(&runs).all(|(c, r)| r.ok(c));
+    Ok(if all { exit::OK } else { exit::FAILED })
+}
