@@ -13,6 +13,9 @@ use toml::Spanned;
 pub struct LabFile {
     /// Names the lab's state and its nft table; defaults to the file's stem.
     pub name: Option<Spanned<String>>,
+    /// Write /etc/netns/NAME/hosts for each namespace (hosts.rs); default: up to 1,000
+    /// namespaces.
+    pub hosts: Option<Spanned<bool>>,
     #[serde(default)]
     pub host: Place,
     #[serde(default)]
@@ -197,6 +200,7 @@ const CHECK: Shape = Shape::Table(&[
 ]);
 const TOP: Shape = Shape::Table(&[
     ("name", Shape::Leaf),
+    ("hosts", Shape::Leaf),
     ("host", PLACE),
     ("netns", Shape::MapOf(&PLACE)),
     ("bridge", Shape::MapOf(&BRIDGE)),

@@ -476,6 +476,7 @@ pub fn expand(f: LabFile) -> Result<(LabFile, Instances), Vec<Problem>> {
     }
     let out = LabFile {
         name: f.name,
+        hosts: f.hosts,
         host: f.host,
         netns,
         bridge,

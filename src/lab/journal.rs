@@ -67,6 +67,14 @@ pub enum Owned {
     AdoptedNetns {
         name: String,
     },
+    /// /etc/netns/NAME/hosts, written by nsctl (hosts.rs).
+    Hosts {
+        netns: String,
+    },
+    /// A directory nsctl made for hosts files: /etc/netns/NAME, or /etc/netns itself (None).
+    EtcDir {
+        netns: Option<String>,
+    },
 }
 
 #[derive(Serialize, Deserialize, Debug, Default, Clone)]
@@ -107,7 +115,12 @@ pub fn place(o: &Owned) -> Option<&Option<String>> {
         | Owned::Route { netns, .. }
         | Owned::Sysctl { netns, .. }
         | Owned::Adopted { netns, .. } => Some(netns),
-        Owned::Netns { .. } | Owned::NftTable { .. } | Owned::AdoptedNetns { .. } => None,
+        // Files in /etc outlive the namespace they are named after.
+        Owned::Netns { .. }
+        | Owned::NftTable { .. }
+        | Owned::AdoptedNetns { .. }
+        | Owned::Hosts { .. }
+        | Owned::EtcDir { .. } => None,
     }
 }
 
@@ -335,7 +348,10 @@ impl Journal {
         };
         for o in &self.objects {
             match o {
-                Owned::Netns { name } | Owned::AdoptedNetns { name } => ns(name)?,
+                Owned::Netns { name }
+                | Owned::AdoptedNetns { name }
+                | Owned::Hosts { netns: name } => ns(name)?,
+                Owned::EtcDir { netns } => place(netns)?,
                 Owned::Link { netns, name } | Owned::Adopted { netns, name, .. } => {
                     place(netns)?;
                     ifname(name)?;

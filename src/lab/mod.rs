@@ -15,6 +15,7 @@ pub mod execute;
 pub mod file;
 pub mod generate;
 pub mod graph;
+pub mod hosts;
 pub mod journal;
 pub mod nat;
 pub mod observe;

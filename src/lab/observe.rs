@@ -76,6 +76,9 @@ pub struct Observed {
     pub nat: Option<Vec<String>>,
     /// Host sysctls held by labs (all of them).
     pub shares: Shares,
+    /// /etc/netns/NAME/hosts of each namespace the lab wants or journaled one for: its
+    /// bytes, or None when it does not exist.
+    pub hosts: HashMap<String, Option<Vec<u8>>>,
 }
 
 pub fn why(f: Failure) -> String {
@@ -389,6 +392,15 @@ pub fn observe(lab: &Lab, j: &Journal, removing: bool) -> Result<Observed, Fail>
     };
     if !lab.nat.is_empty() || j.owns(&table) {
         obs.nat = super::nat::current(&lab.name)?;
+    }
+    let journaled = j.objects.iter().filter_map(|o| match o {
+        Owned::Hosts { netns } => Some(netns.as_str()),
+        _ => None,
+    });
+    for n in super::hosts::namespaces(lab).into_iter().chain(journaled) {
+        if !obs.hosts.contains_key(n) {
+            obs.hosts.insert(n.to_string(), super::hosts::read(n)?);
+        }
     }
     obs.shares = super::shares::load().map_err(|e| {
         format!(

@@ -9,11 +9,38 @@
 //!   adopted namespace) it is the lab's when the journal has it (a bridge, or either end of
 //!   a veth pair) and its ifindex is the one recorded when it was made.
 //! - What `--adopt` took is *adopted*: used, restored by destroy, never deleted.
+//! - A **hosts file** in /etc/netns is the lab's when the journal has it or it carries the
+//!   lab's marker line.
 //! - Everything else is *foreign*, and left alone.
 
 use super::journal::{link_key, Journal, Owned};
 use super::observe::{NsObs, Observed};
 use super::spec::Where;
+
+/// Whose is a file nsctl writes in /etc?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum File {
+    Absent,
+    Ours,
+    Foreign,
+}
+
+/// A hosts file is the lab's when the journal has it, or when it starts with the lab's
+/// marker line (written for this lab by a run whose journal is gone: /etc outlives /run).
+/// Anything else there is someone else's, and never touched.
+pub fn hosts_file(j: &Journal, lab: &str, netns: &str, have: Option<&[u8]>) -> File {
+    let Some(have) = have else {
+        return File::Absent;
+    };
+    let journaled = j.owns(&Owned::Hosts {
+        netns: netns.to_string(),
+    });
+    if journaled || have.starts_with(super::hosts::marker(lab).as_bytes()) {
+        File::Ours
+    } else {
+        File::Foreign
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Netns {

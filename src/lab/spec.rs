@@ -47,6 +47,8 @@ pub struct Lab {
     pub nat: Vec<(Prefix, Option<String>)>,
     /// Reachability checks (`nsctl test`).
     pub checks: Vec<super::check::CheckSpec>,
+    /// Whether each namespace gets /etc/netns/NAME/hosts (hosts.rs).
+    pub hosts: bool,
     /// Look-ups by name, so a 1,000-namespace lab is planned in linear time.
     pub index: Index,
 }
@@ -754,6 +756,22 @@ pub fn build_generated(
         );
     }
     let nat = c.nat();
+    let hosts = match &file.hosts {
+        Some(h) if *h.get_ref() && namespaces.len() > super::hosts::MAX => {
+            c.bad(
+                h.span().start,
+                format!(
+                    "hosts = true for {} namespaces: each hosts file lists every namespace, so that is {} lines; at most {} namespaces get them (set hosts = false)",
+                    namespaces.len(),
+                    namespaces.len() * namespaces.len(),
+                    super::hosts::MAX
+                ),
+            );
+            false
+        }
+        Some(h) => *h.get_ref(),
+        None => namespaces.len() <= super::hosts::DEFAULT_MAX,
+    };
     let mut problems = c.problems;
     let mut lab = Lab {
         name,
@@ -764,6 +782,7 @@ pub fn build_generated(
         veths,
         nat,
         checks: Vec::new(),
+        hosts,
         index: Index::default(),
     }
     .indexed();

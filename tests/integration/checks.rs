@@ -121,3 +121,97 @@ rc=2
     println!("  checks hold on the lab, fail when it is broken by hand, run in parallel");
     Ok(())
 }
+
+/// Names that resolve: every lab namespace gets /etc/netns/NAME/hosts (the sandbox has an
+/// overlay on /etc), so `nsctl exec A ping B` works by name; the files follow the file on
+/// re-apply, edits by hand are put back, a file nsctl did not write stops apply and is never
+/// touched, and destroy removes the files and the directories nsctl made.
+pub fn hosts_files() -> Result<(), String> {
+    let o = sandbox(&format!(
+        r#"
+cd {root}
+lab=examples/abc-nat.toml
+$NSCTL apply $lab > /dev/null || echo "APPLY FAILED"
+$NSCTL exec A ping -c1 -W2 B | head -1
+$NSCTL exec outside getent hosts C
+ip netns exec B getent hosts outside
+tail -n +4 /etc/netns/C/hosts | tr '\t' ' ' | paste -sd,
+echo "10.9.9.9 intruder" >> /etc/netns/B/hosts
+$NSCTL status $lab | head -1
+$NSCTL apply $lab | sed 's/ in .*//'
+grep -c intruder /etc/netns/B/hosts
+sed 's/10.0.0.4/10.0.0.44/' $lab > /tmp/abc.toml
+$NSCTL apply /tmp/abc.toml > /dev/null
+$NSCTL exec A getent hosts C
+$NSCTL status /tmp/abc.toml | tail -1
+# C leaves the file: its file and directory go, the others stop listing it.
+cat > /tmp/ab.toml <<'T'
+name = "abc"
+[bridge.br0]
+addresses = ["10.0.0.1/24"]
+[netns.A]
+routes = ["default via 10.0.0.1"]
+[netns.B]
+routes = ["default via 10.0.0.1"]
+[netns.outside]
+[[veth]]
+ends = [{{ netns = "A", name = "eth0", addresses = ["10.0.0.2/24"] }}, {{ name = "veth-a", bridge = "br0" }}]
+[[veth]]
+ends = [{{ netns = "B", name = "eth0", addresses = ["10.0.0.3/24"] }}, {{ name = "veth-b", bridge = "br0" }}]
+[[veth]]
+ends = [{{ netns = "outside", name = "eth0", addresses = ["198.51.100.2/24"] }}, {{ name = "veth-out", addresses = ["198.51.100.1/24"] }}]
+[[nat]]
+source = "10.0.0.0/24"
+out = "veth-out"
+T
+$NSCTL apply /tmp/ab.toml > /dev/null || echo "APPLY FAILED"
+ls /etc/netns | paste -sd' '; grep -c 'C$' /etc/netns/A/hosts
+$NSCTL destroy /tmp/ab.toml > /dev/null
+ls -d /etc/netns 2>&1 | sed 's/.*: //'
+echo "-- someone's own hosts file"
+mkdir -p /etc/netns/B/extra; echo "192.0.2.1 mine" > /etc/netns/B/hosts
+$NSCTL apply $lab; echo "rc=$?"
+ls /run/netns 2>/dev/null | wc -l
+cat /etc/netns/B/hosts
+printf 'hosts = false\n' | cat - $lab > /tmp/nohosts.toml
+$NSCTL apply /tmp/nohosts.toml > /dev/null; echo "hosts = false rc=$?"
+ls /etc/netns | paste -sd' '; cat /etc/netns/B/hosts
+$NSCTL destroy /tmp/nohosts.toml > /dev/null
+echo "-- a directory with someone's file in it stays"
+rm /etc/netns/B/hosts
+$NSCTL apply $lab > /dev/null; $NSCTL destroy $lab > /dev/null
+find /etc/netns | sort | paste -sd' '
+"#,
+        root = root_dir().display()
+    ));
+    let want = "PING B (10.0.0.3) 56(84) bytes of data.\n\
+10.0.0.4        C\n\
+198.51.100.2    outside\n\
+10.0.0.2 A,10.0.0.3 B,10.0.0.4 C,198.51.100.2 outside\n\
+write /etc/netns/B/hosts: its addresses differ from the lab's\n\
+apply abc: 0 created, 1 changed, 0 removed, 33 unchanged, 0 failed\n\
+0\n\
+10.0.0.44       C\n\
+status abc: converged\n\
+A B outside\n\
+0\n\
+No such file or directory\n\
+-- someone's own hosts file\n\
+rc=3\n\
+0\n\
+192.0.2.1 mine\n\
+hosts = false rc=0\n\
+B\n\
+192.0.2.1 mine\n\
+-- a directory with someone's file in it stays\n\
+/etc/netns /etc/netns/B /etc/netns/B/extra\n";
+    check(&o, want, "hosts")?;
+    if !o
+        .stderr
+        .contains("refusing: /etc/netns/B/hosts exists and nsctl did not write it")
+    {
+        return Err(format!("hosts: no refusal on stderr:\n{}", o.stderr));
+    }
+    println!("  names resolve in the lab; foreign hosts files are never touched");
+    Ok(())
+}

@@ -24,7 +24,7 @@ ends = [{ netns = "C", name = "eth0", addresses = ["10.0.0.4/24"] }, { name = "v
 [[nat]]
 source = "10.0.0.0/24"
 TOML
-snap() { ip -o link show | awk -F': ' '{print $2}'; ls -A /run/netns 2>/dev/null; nft list ruleset 2>/dev/null; cat /proc/sys/net/ipv4/ip_forward; ip -o addr show; ip route show; }
+snap() { ip -o link show | awk -F': ' '{print $2}'; ls -A /run/netns 2>/dev/null; nft list ruleset 2>/dev/null; cat /proc/sys/net/ipv4/ip_forward; ip -o addr show; ip route show; find /etc/netns 2>/dev/null; }
 echo 0 > /proc/sys/net/ipv4/ip_forward
 "#;
 
@@ -64,8 +64,8 @@ $NSCTL destroy /tmp/c.toml >/dev/null
 "#);
     check(
         &o,
-        "apply cv: 1 created, 1 changed, 5 removed, 9 unchanged, 0 failed\n\
-         apply cv: 1 would be created, 1 would be changed, 5 would be removed, 9 unchanged, 0 failed\n\
+        "apply cv: 1 created, 2 changed, 5 removed, 9 unchanged, 0 failed\n\
+         apply cv: 1 would be created, 2 would be changed, 5 would be removed, 9 unchanged, 0 failed\n\
          A\nDevice \"veth-c\" does not exist.\n10.0.0.5/24\n\
          Error: No such file or directory\n0\n0\nstatus cv: converged\nclean\n",
         "edits converge",
@@ -348,8 +348,8 @@ ls /run/netns | wc -l
     check(
         &o,
         "no labs are applied\nrc=0\n\
-         LAB OBJECTS STATE /\ncv 11 not converged\nsmall 1 converged /tmp/s.toml\nrc=1\n\
-         [('cv', 11, 'not conve'), ('small', 1, 'converged')]\n\
+         LAB OBJECTS STATE /\ncv 16 not converged\nsmall 3 converged /tmp/s.toml\nrc=1\n\
+         [('cv', 16, 'not conve'), ('small', 3, 'converged')]\n\
          destroy small: 1 removed, 0 failed\ndestroy cv: 6 removed, 0 failed\n\
          destroy: \"no/such\" is not a lab name (1-32 letters, digits, '-' or '_'); nsctl status lists the applied labs\nrc=2\n\
          no labs are applied\n0\n",

@@ -5,7 +5,7 @@ use crate::support::sandbox;
 
 /// The sandbox state a lab must leave as it found it.
 const SNAP: &str = r#"
-snap() { ip -o link show | awk -F': ' '{print $2}'; ls -A /run/netns 2>/dev/null; nft list ruleset 2>/dev/null; cat /proc/sys/net/ipv4/ip_forward; ip -o addr show; ip route show; }
+snap() { ip -o link show | awk -F': ' '{print $2}'; ls -A /run/netns 2>/dev/null; nft list ruleset 2>/dev/null; cat /proc/sys/net/ipv4/ip_forward; ip -o addr show; ip route show; find /etc/netns 2>/dev/null; }
 "#;
 
 const ABC: &str = r#"
@@ -411,7 +411,7 @@ ls /run/netns; ip -br link show br0 | cut -d' ' -f1; ip -n A -br link show a0 | 
          (nsctl will never delete them). Nothing was changed.\nrc=3\n\
          left alone (not created by nsctl): netns \"A\" (deleted and made again by someone else)\n\
          left alone (not created by nsctl): bridge \"br0\" (host)\n\
-         destroy re: 1 removed, 0 failed\nA\nbr0\na0@a1\n",
+         destroy re: 2 removed, 0 failed\nA\nbr0\na0@a1\n",
         "replaced namespace",
     )
 }
@@ -446,7 +446,7 @@ ip link show h-a 2>&1 | head -1
     crate::support::check(
         &o,
         "rc=3\nadopt rc=0\nping\n1\n\
-         left alone (adopted, not created by nsctl): netns A\ndestroy ad: 2 removed, 0 failed\n\
+         left alone (adopted, not created by nsctl): netns A\ndestroy ad: 3 removed, 0 failed\n\
          A\n0\nlo\nDevice \"h-a\" does not exist.\n",
         "adopt a replaced namespace",
     )

@@ -87,6 +87,7 @@ const CASES: &[Case] = &[
     ("lab_generated_entries", lab::generated_labs),
     ("lab_graph_pictures", lab::graph_pictures),
     ("lab_reachability_checks", checks::reachability_checks),
+    ("lab_hosts_files_resolve_names", checks::hosts_files),
     ("lab_sysctls_applied_reported_restored", lab::sysctls),
     ("lab_host_routes_removed_by_destroy", lab::host_routes),
     (

@@ -37,6 +37,8 @@ pub struct Exec<'a> {
     deleted: Vec<String>,
     /// The journal's routes by place, for the routes a phase sets (built on first use).
     routes: Option<HashMap<Where, Vec<(String, RouteSpec)>>>,
+    /// What every hosts file lists (built on first use).
+    hosts_body: Option<String>,
 }
 
 fn io(e: std::io::Error) -> Fail {
@@ -73,6 +75,7 @@ impl<'a> Exec<'a> {
             holders: None,
             deleted: Vec::new(),
             routes: None,
+            hosts_body: None,
         }
     }
 
@@ -251,6 +254,12 @@ impl<'a> Exec<'a> {
                         route: route.to_string(),
                     });
                 }
+                Op::WriteHosts { netns } => {
+                    self.dir_intents(netns, &mut out);
+                    out.push(Owned::Hosts {
+                        netns: netns.clone(),
+                    })
+                }
                 Op::InstallNat => out.push(Owned::NftTable {
                     family: "ip".into(),
                     name: super::nat::table_name(&self.lab.name),
@@ -386,6 +395,9 @@ impl<'a> Exec<'a> {
             Op::SetRoute { at, route } => self.set_route(at, route),
             Op::Snooping { at, name } => self.snooping(a, at, name),
             Op::InstallNat => super::nat::install(&lab.name, &lab.nat, &lab.nets_v4()),
+            Op::WriteHosts { netns } => self.write_hosts(netns),
+            Op::DelHosts { netns } => self.del_hosts(netns),
+            Op::RemoveEtcDir { netns } => self.remove_etc_dir(netns),
         }
     }
 
@@ -407,6 +419,7 @@ impl<'a> Exec<'a> {
     }
 }
 
+mod files;
 mod host;
 mod links;
 mod namespaces;

@@ -142,6 +142,17 @@ pub enum Op {
         name: String,
     },
     InstallNat,
+    /// /etc/netns/NAME/hosts, written whole.
+    WriteHosts {
+        netns: String,
+    },
+    DelHosts {
+        netns: String,
+    },
+    /// A directory nsctl made for hosts files, removed when empty (None: /etc/netns).
+    RemoveEtcDir {
+        netns: Option<String>,
+    },
 }
 
 impl Op {
@@ -168,7 +179,9 @@ impl Op {
             | Op::DelAddr { .. }
             | Op::RestoreLink { .. }
             | Op::DelLink { .. }
-            | Op::DelNetns { .. } => 0,
+            | Op::DelNetns { .. }
+            | Op::DelHosts { .. }
+            | Op::RemoveEtcDir { .. } => 0,
             Op::CreateNetns { .. } | Op::AdoptNetns { .. } => 1,
             Op::CreateBridge { .. } | Op::AdoptLink { .. } => 2,
             Op::CreateVeth { .. } => 3,
@@ -178,7 +191,7 @@ impl Op {
             | Op::AddAddr { .. }
             | Op::SetRoute { .. }
             | Op::Snooping { .. } => 4,
-            Op::HoldShare { .. } | Op::InstallNat => 5,
+            Op::HoldShare { .. } | Op::InstallNat | Op::WriteHosts { .. } => 5,
         }
     }
 }
@@ -329,6 +342,8 @@ struct Planner<'a> {
     /// Links the file names that are not the lab's and not adopted: nothing is planned on
     /// them.
     closed: HashSet<(Where, String)>,
+    /// Directories nsctl made in /etc that nothing needs any more (files.rs).
+    dirs_left: Vec<Option<String>>,
 }
 
 /// Make the plan. `lab` is the desired state (an empty lab with the journal's name for
@@ -348,6 +363,7 @@ pub fn plan(lab: &Lab, obs: &Observed, j: &Journal, o: Opts) -> Plan {
         host_last: Vec::new(),
         fresh: HashSet::new(),
         closed: HashSet::new(),
+        dirs_left: Vec::new(),
     };
     p.stale();
     p.ix = Index::new(&p.j);
@@ -358,6 +374,7 @@ pub fn plan(lab: &Lab, obs: &Observed, j: &Journal, o: Opts) -> Plan {
         p.configure(&at);
     }
     p.host();
+    p.hosts();
     p.finish()
 }
 
@@ -486,6 +503,7 @@ impl Planner<'_> {
 
 mod build;
 mod configure;
+mod files;
 mod teardown;
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ impl Planner<'_> {
                 self.left_the_file(o);
             }
         }
+        self.remove_dirs();
     }
 
     /// Namespaces that go: the lab's that the file no longer names (deleted), and journaled
@@ -147,6 +148,7 @@ impl Planner<'_> {
                 mtu,
             } => self.adopted_left(o, netns, name, *up, *mtu),
             Owned::Link { netns, name } => self.link_left(o, netns, name),
+            Owned::Hosts { .. } | Owned::EtcDir { .. } => self.hosts_left(o),
             _ => {}
         }
     }

@@ -1,0 +1,129 @@
+//! The plan for the lab's files in /etc: `/etc/netns/NAME/hosts` for each namespace
+//! (hosts.rs). A namespace's hosts file counts with it: written or removed as part of making
+//! or deleting the namespace, and on its own only when its text changes.
+
+use super::{Kind, Op, Place, Planner};
+use crate::lab::hosts;
+use crate::lab::journal::Owned;
+use crate::lab::ownership::{self, File};
+
+impl Planner<'_> {
+    /// Write each wanted hosts file that is missing or differs.
+    pub(super) fn hosts(&mut self) {
+        let lab = self.lab;
+        let names = hosts::namespaces(lab);
+        if names.is_empty() {
+            return;
+        }
+        let body = hosts::body(lab);
+        for n in names {
+            let have = self.obs.hosts.get(n).cloned().flatten();
+            let at = Some(n.to_string());
+            let path = hosts::path(n);
+            let (kind, why) = match ownership::hosts_file(&self.j, &lab.name, n, have.as_deref()) {
+                File::Foreign => {
+                    self.plan.strangers.push(path.clone());
+                    self.plan.conflicts.push(format!(
+                        "{path} exists and nsctl did not write it (nsctl exec would show it as /etc/hosts in {n}); remove it, or set hosts = false in the lab file"
+                    ));
+                    continue;
+                }
+                File::Absent => (Kind::Create, "missing"),
+                File::Ours
+                    if have
+                        .as_deref()
+                        .is_some_and(|h| hosts::is_current(h, &lab.name, n, &body)) =>
+                {
+                    if !self.j.owns(&Owned::Hosts {
+                        netns: n.to_string(),
+                    }) {
+                        // Written for this lab by a run whose journal is gone: take it back.
+                        self.host_last.push(Self::act(
+                            Kind::Part,
+                            Op::WriteHosts {
+                                netns: n.to_string(),
+                            },
+                            format!("write {path}"),
+                            "written by an earlier run of this lab",
+                        ));
+                    }
+                    continue;
+                }
+                File::Ours => (Kind::Change, "its addresses differ from the lab's"),
+            };
+            let kind = if self.place(&at) == Place::New {
+                Kind::Part
+            } else {
+                kind
+            };
+            self.host_last.push(Self::act(
+                kind,
+                Op::WriteHosts {
+                    netns: n.to_string(),
+                },
+                format!("write {path}"),
+                why,
+            ));
+        }
+    }
+
+    /// A journaled hosts file or directory the file no longer wants.
+    pub(super) fn hosts_left(&mut self, o: &Owned) {
+        // In constant time: a lab of thousands journals thousands of these.
+        let lab = self.lab;
+        let wanted = |n: &str| lab.hosts && lab.netns(n).is_some();
+        match o {
+            Owned::Hosts { netns } if !wanted(netns) => {
+                if self.obs.hosts.get(netns).is_none_or(Option::is_none) {
+                    self.plan.forget.push(o.clone());
+                    return;
+                }
+                // Removed with its namespace when that goes too.
+                let with_ns = self.down[6]
+                    .iter()
+                    .any(|a| matches!(&a.op, Op::DelNetns { name, .. } if name == netns));
+                self.down[0].push(Self::act(
+                    if with_ns { Kind::Part } else { Kind::Remove },
+                    Op::DelHosts {
+                        netns: netns.clone(),
+                    },
+                    format!("delete {}", hosts::path(netns)),
+                    self.left(),
+                ));
+            }
+            Owned::EtcDir { netns } => {
+                let needed = match netns {
+                    Some(n) => wanted(n),
+                    None => lab.hosts && !lab.namespaces.is_empty(),
+                };
+                if !needed {
+                    self.dirs_left.push(netns.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The directories nsctl made that nothing needs any more, after the files in them:
+    /// each namespace's, then /etc/netns.
+    pub(super) fn remove_dirs(&mut self) {
+        let mut dirs = std::mem::take(&mut self.dirs_left);
+        dirs.sort_by_key(|d| d.is_none());
+        for d in dirs {
+            let shown = match &d {
+                Some(n) => format!("{}/{n}", crate::netns::ETC_DIR),
+                None => crate::netns::ETC_DIR.to_string(),
+            };
+            if !hosts::dir_exists(d.as_deref()) {
+                self.plan.forget.push(Owned::EtcDir { netns: d });
+                continue;
+            }
+            self.down[0].push(Self::act(
+                Kind::Part,
+                Op::RemoveEtcDir { netns: d },
+                format!("remove directory {shown} (when empty)"),
+                "nsctl made it for hosts files",
+            ));
+        }
+    }
+}
