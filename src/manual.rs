@@ -45,6 +45,8 @@ const EXAMPLES: &[(&str, &[&str])] = &[
         &[
             "nsctl apply examples/abc-nat.toml",
             "nsctl status examples/abc-nat.toml",
+            "nsctl test examples/abc-nat.toml",
+            "nsctl exec A ping -c1 B",
             "nsctl destroy examples/abc-nat.toml",
         ],
     ),
@@ -55,8 +57,8 @@ const EXIT_STATUS: &[(&str, &str)] = &[
     ("0", "success; for status: the lab is converged"),
     (
         "1",
-        "ip verbs: the operation failed (as ip); lab verbs: a change failed, or status found \
-         differences",
+        "ip verbs: the operation failed (as ip); lab verbs: a change failed, status found \
+         differences, or a check of nsctl test did not hold",
     ),
     ("2", "ip verbs: the kernel refused a link, address or route change (as ip); lab verbs: a bad command line or lab file, nothing changed"),
     ("3", "lab verbs: refused, objects nsctl did not create are in the way; nothing changed"),

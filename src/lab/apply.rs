@@ -33,6 +33,12 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
             format!("apply {shown}: the lab asks for NAT, which needs nft, and nft is not installed; install nftables (apt-get install nftables) and run apply again. Nothing was changed."),
         ));
     }
+    if let Some(why) = super::shape::missing(&lab) {
+        return Err(LabError::new(
+            exit::MISSING_TOOL,
+            format!("apply {shown}: {why}. Nothing was changed."),
+        ));
+    }
     let _lock = if o.dry_run {
         None
     } else {

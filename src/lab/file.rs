@@ -65,6 +65,11 @@ pub struct End {
     #[serde(default)]
     pub addresses: Vec<Spanned<String>>,
     pub mtu: Option<Spanned<u32>>,
+    /// Shaping of what this end sends (shape.rs): `10mbit`, `10ms`, `2ms`, `1%`.
+    pub rate: Option<Spanned<String>>,
+    pub delay: Option<Spanned<String>>,
+    pub jitter: Option<Spanned<String>>,
+    pub loss: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Debug, Clone)]
@@ -182,6 +187,10 @@ const END: Shape = Shape::Table(&[
     ("bridge", Shape::Leaf),
     ("addresses", Shape::Leaf),
     ("mtu", Shape::Leaf),
+    ("rate", Shape::Leaf),
+    ("delay", Shape::Leaf),
+    ("jitter", Shape::Leaf),
+    ("loss", Shape::Leaf),
 ]);
 const VETH: Shape = Shape::Table(&[("for", Shape::Leaf), ("ends", Shape::ArrayOf(&END))]);
 const NAT: Shape = Shape::Table(&[

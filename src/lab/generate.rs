@@ -283,6 +283,10 @@ impl Filler<'_> {
             bridge: self.opt(&e.bridge),
             addresses: self.list(&e.addresses),
             mtu: e.mtu.clone(),
+            rate: self.opt(&e.rate),
+            delay: self.opt(&e.delay),
+            jitter: self.opt(&e.jitter),
+            loss: self.opt(&e.loss),
         }
     }
 }

@@ -67,6 +67,11 @@ pub enum Owned {
     AdoptedNetns {
         name: String,
     },
+    /// A root qdisc nsctl set on a link (shape.rs); it goes with the link.
+    Shaped {
+        netns: Option<String>,
+        dev: String,
+    },
     /// /etc/netns/NAME/hosts, written by nsctl (hosts.rs).
     Hosts {
         netns: String,
@@ -114,7 +119,8 @@ pub fn place(o: &Owned) -> Option<&Option<String>> {
         | Owned::Addr { netns, .. }
         | Owned::Route { netns, .. }
         | Owned::Sysctl { netns, .. }
-        | Owned::Adopted { netns, .. } => Some(netns),
+        | Owned::Adopted { netns, .. }
+        | Owned::Shaped { netns, .. } => Some(netns),
         // Files in /etc outlive the namespace they are named after.
         Owned::Netns { .. }
         | Owned::NftTable { .. }
@@ -352,7 +358,9 @@ impl Journal {
                 | Owned::AdoptedNetns { name }
                 | Owned::Hosts { netns: name } => ns(name)?,
                 Owned::EtcDir { netns } => place(netns)?,
-                Owned::Link { netns, name } | Owned::Adopted { netns, name, .. } => {
+                Owned::Link { netns, name }
+                | Owned::Adopted { netns, name, .. }
+                | Owned::Shaped { netns, dev: name } => {
                     place(netns)?;
                     ifname(name)?;
                 }

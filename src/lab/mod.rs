@@ -24,6 +24,7 @@ pub mod places;
 pub mod plan;
 pub mod probe;
 pub mod report;
+pub mod shape;
 pub mod shares;
 pub mod spec;
 pub mod status;

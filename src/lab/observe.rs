@@ -47,6 +47,8 @@ pub struct PlaceObs {
     pub addrs: HashMap<u32, Vec<(IpAddr, u8)>>,
     pub routes: Vec<RouteObs>,
     pub sysctls: HashMap<String, String>,
+    /// Root qdiscs by ifindex (read only where the lab shapes a link).
+    pub qdiscs: HashMap<u32, crate::nl::qdisc::Seen>,
 }
 
 impl PlaceObs {
@@ -230,6 +232,8 @@ pub fn links(pl: &Places, at: &Where) -> Result<HashMap<String, LinkObs>, Fail> 
 pub struct Families {
     pub v4: bool,
     pub v6: bool,
+    /// Root qdiscs too: the place has a shaped end, in the file or the journal.
+    pub tc: bool,
 }
 
 fn families(lab: &Lab, j: &Journal) -> HashMap<Where, Families> {
@@ -253,6 +257,19 @@ fn families(lab: &Lab, j: &Journal) -> HashMap<Where, Families> {
                 note(netns, &r);
             }
         }
+    }
+    let shaped = lab
+        .bridges
+        .iter()
+        .chain(lab.veths.iter().flatten())
+        .filter(|i| i.shape.is_some())
+        .map(|i| &i.at);
+    let journaled = j.objects.iter().filter_map(|o| match o {
+        Owned::Shaped { netns, .. } => Some(netns),
+        _ => None,
+    });
+    for at in shaped.chain(journaled) {
+        f.entry(at.clone()).or_default().tc = true;
     }
     f
 }
@@ -294,6 +311,12 @@ pub fn read_place(d: &Dumper, fam: Families) -> Result<PlaceObs, Fail> {
             Err(Failure::Kernel(e)) if e.errno == libc::ENOENT => {}
             r => r.map_err(why)?,
         }
+    }
+    if fam.tc {
+        seen.qdiscs = crate::nl::qdisc::roots(d)
+            .map_err(why)?
+            .into_iter()
+            .collect();
     }
     Ok(seen)
 }

@@ -34,6 +34,8 @@ pub struct IfSpec {
     pub bridge: Option<String>,
     pub addrs: Vec<Prefix>,
     pub mtu: Option<u32>,
+    /// The root qdisc of a shaped veth end (shape.rs).
+    pub shape: Option<crate::nl::qdisc::Qdisc>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -486,6 +488,7 @@ impl<'f> Checker<'f> {
                 bridge: None,
                 addrs,
                 mtu,
+                shape: None,
             });
         }
         self.label = None;
@@ -529,12 +532,28 @@ impl<'f> Checker<'f> {
                         Some(_) => {}
                     }
                 }
+                let written = super::shape::Written {
+                    rate: e.rate.as_ref(),
+                    delay: e.delay.as_ref(),
+                    jitter: e.jitter.as_ref(),
+                    loss: e.loss.as_ref(),
+                };
+                let shape = match super::shape::build(&written) {
+                    Ok(q) => q,
+                    Err(bad) => {
+                        for (pos, msg) in bad {
+                            self.bad(pos, msg);
+                        }
+                        None
+                    }
+                };
                 IfSpec {
                     at,
                     name: e.name.get_ref().clone(),
                     bridge: e.bridge.as_ref().map(|b| b.get_ref().clone()),
                     addrs: self.addrs(&e.addresses),
                     mtu: self.mtu(&e.mtu),
+                    shape,
                 }
             };
             let (a, b) = (end(a), end(b));

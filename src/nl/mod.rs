@@ -7,6 +7,7 @@ pub mod link;
 pub mod names;
 pub mod neigh;
 pub mod nsid;
+pub mod qdisc;
 pub mod route;
 pub mod sync;
 

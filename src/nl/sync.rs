@@ -86,6 +86,49 @@ impl Dumper {
         }
     }
 
+    /// A request built by hand (`kind`, the message body after the netlink header) that the
+    /// kernel acknowledges: Ok, or its error.
+    pub fn ack(&self, kind: u16, flags: u16, body: &[u8]) -> Result<(), Failure> {
+        const NLM_F_ACK: u16 = 4;
+        let seq = self.send_raw(kind, NLM_F_REQUEST | NLM_F_ACK | flags, body)?;
+        let mut rx: Vec<u8> = Vec::with_capacity(1 << 12);
+        loop {
+            if walk(self.recv(&mut rx)?, seq, &mut |_| Ok(()))? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// A dump of a request built by hand, each answer (header included) handed to `f`.
+    pub fn dump_raw(
+        &self,
+        kind: u16,
+        body: &[u8],
+        mut f: impl FnMut(&[u8]) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        let seq = self.send_raw(kind, NLM_F_REQUEST | NLM_F_DUMP, body)?;
+        let mut rx: Vec<u8> = Vec::with_capacity(1 << 16);
+        loop {
+            if walk(self.recv(&mut rx)?, seq, &mut f)? {
+                return Ok(());
+            }
+        }
+    }
+
+    fn send_raw(&self, kind: u16, flags: u16, body: &[u8]) -> Result<u32, Failure> {
+        let seq = self.seq.get();
+        self.seq.set(seq.wrapping_add(1));
+        let mut buf = Vec::with_capacity(16 + body.len());
+        buf.extend_from_slice(&((16 + body.len()) as u32).to_ne_bytes());
+        buf.extend_from_slice(&kind.to_ne_bytes());
+        buf.extend_from_slice(&flags.to_ne_bytes());
+        buf.extend_from_slice(&seq.to_ne_bytes());
+        buf.extend_from_slice(&0u32.to_ne_bytes());
+        buf.extend_from_slice(body);
+        self.sock.send(&buf, 0).map_err(errno)?;
+        Ok(seq)
+    }
+
     /// Send `req` with `flags`; its sequence number.
     fn send(&self, req: RouteNetlinkMessage, flags: u16) -> Result<u32, Failure> {
         let seq = self.seq.get();

@@ -12,6 +12,7 @@ mod golden;
 mod lab;
 mod lifecycle;
 mod routes;
+mod shaping;
 mod show;
 mod support;
 mod wiring;
@@ -88,6 +89,7 @@ const CASES: &[Case] = &[
     ("lab_graph_pictures", lab::graph_pictures),
     ("lab_reachability_checks", checks::reachability_checks),
     ("lab_hosts_files_resolve_names", checks::hosts_files),
+    ("lab_shaped_links", shaping::shaped_links),
     ("lab_sysctls_applied_reported_restored", lab::sysctls),
     ("lab_host_routes_removed_by_destroy", lab::host_routes),
     (

@@ -306,3 +306,63 @@ impl Exec<'_> {
         crate::nl::link::change(&self.pl.nl, &s, m).map_err(nl_fail(a.text.clone()))
     }
 }
+
+impl Exec<'_> {
+    /// Set `q` as the root qdisc of `dev` in `at`, or (None) delete the one nsctl set. The
+    /// request goes over a blocking socket opened in the place (rtnetlink's typed messages
+    /// have no tbf or netem).
+    pub(super) fn set_qdisc(
+        &mut self,
+        at: &Where,
+        dev: &str,
+        q: Option<&crate::nl::qdisc::Qdisc>,
+    ) -> Result<(), Fail> {
+        use crate::nl::qdisc;
+        let index = self.index(at, dev)?;
+        let open = crate::nl::sync::Dumper::open;
+        let d = match at {
+            None => open(),
+            Some(n) => self.pl.inside(n, open)?,
+        }
+        .map_err(|e| {
+            format!(
+                "cannot open a netlink socket ({}): {}",
+                place_name(at),
+                crate::error::io_errstr(&e)
+            )
+        })?;
+        match q {
+            Some(q) => qdisc::replace_root(&d, index, q).map_err(|f| {
+                format!(
+                    "shaping {dev} ({}) with {} ({}) failed: {}",
+                    place_name(at),
+                    crate::lab::shape::describe(q),
+                    q.kind(),
+                    crate::lab::observe::why(f)
+                )
+            }),
+            None => {
+                match qdisc::delete_root(&d, index) {
+                    // Nothing to delete: the default qdisc is back already.
+                    Ok(())
+                    | Err(crate::nl::Failure::Kernel(crate::nl::NlError {
+                        errno: libc::ENOENT | libc::EINVAL,
+                        ..
+                    })) => {}
+                    Err(f) => {
+                        return Err(format!(
+                            "removing the shaping of {dev} ({}) failed: {}",
+                            place_name(at),
+                            crate::lab::observe::why(f)
+                        ))
+                    }
+                }
+                self.j.forget(&Owned::Shaped {
+                    netns: at.clone(),
+                    dev: dev.to_string(),
+                });
+                Ok(())
+            }
+        }
+    }
+}

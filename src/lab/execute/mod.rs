@@ -254,6 +254,10 @@ impl<'a> Exec<'a> {
                         route: route.to_string(),
                     });
                 }
+                Op::SetQdisc { at, dev, .. } => out.push(Owned::Shaped {
+                    netns: at.clone(),
+                    dev: dev.clone(),
+                }),
                 Op::WriteHosts { netns } => {
                     self.dir_intents(netns, &mut out);
                     out.push(Owned::Hosts {
@@ -395,6 +399,8 @@ impl<'a> Exec<'a> {
             Op::SetRoute { at, route } => self.set_route(at, route),
             Op::Snooping { at, name } => self.snooping(a, at, name),
             Op::InstallNat => super::nat::install(&lab.name, &lab.nat, &lab.nets_v4()),
+            Op::SetQdisc { at, dev, q } => self.set_qdisc(at, dev, Some(q)),
+            Op::DelQdisc { at, dev } => self.set_qdisc(at, dev, None),
             Op::WriteHosts { netns } => self.write_hosts(netns),
             Op::DelHosts { netns } => self.del_hosts(netns),
             Op::RemoveEtcDir { netns } => self.remove_etc_dir(netns),

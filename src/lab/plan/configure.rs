@@ -182,9 +182,34 @@ impl Planner<'_> {
         } else if !fresh {
             self.plan.unchanged += 1;
         }
+        let index = l.map(|l| l.index);
+        if let Some(q) = &i.shape {
+            let now = index.and_then(|x| seen.qdiscs.get(&x));
+            if now.is_some_and(|s| q.matches(s)) {
+                self.plan.unchanged += 1;
+            } else {
+                let why = match now {
+                    _ if fresh => String::new(),
+                    Some(s) if s.kind == "tbf" || s.kind == "netem" => {
+                        format!("{} with other settings now", s.kind)
+                    }
+                    _ => "not shaped".into(),
+                };
+                let a = Self::act(
+                    if fresh { Kind::Part } else { Kind::Change },
+                    Op::SetQdisc {
+                        at: at.clone(),
+                        dev: i.name.clone(),
+                        q: *q,
+                    },
+                    format!("shape {} {} ({pn})", i.name, crate::lab::shape::describe(q)),
+                    why,
+                );
+                self.push_config(at, 1, a);
+            }
+        }
         // Addresses: the file's exactly, on the lab's own links; on an adopted one, the file's
         // are added and only those nsctl added are ever removed.
-        let index = l.map(|l| l.index);
         for a in &i.addrs {
             let ip = a.addr.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
             if index.is_some_and(|x| seen.has_addr(x, ip, a.len)) {

@@ -142,6 +142,17 @@ pub enum Op {
         name: String,
     },
     InstallNat,
+    /// The root qdisc of a shaped end, set (or replaced).
+    SetQdisc {
+        at: Where,
+        dev: String,
+        q: crate::nl::qdisc::Qdisc,
+    },
+    /// Shaping that left the file: the end's root qdisc goes back to the default.
+    DelQdisc {
+        at: Where,
+        dev: String,
+    },
     /// /etc/netns/NAME/hosts, written whole.
     WriteHosts {
         netns: String,
@@ -164,6 +175,7 @@ impl Op {
             | Op::SetLink { at, .. }
             | Op::AddAddr { at, .. }
             | Op::SetRoute { at, .. }
+            | Op::SetQdisc { at, .. }
             | Op::Snooping { at, .. } => Some(at),
             _ => None,
         }
@@ -181,6 +193,7 @@ impl Op {
             | Op::DelLink { .. }
             | Op::DelNetns { .. }
             | Op::DelHosts { .. }
+            | Op::DelQdisc { .. }
             | Op::RemoveEtcDir { .. } => 0,
             Op::CreateNetns { .. } | Op::AdoptNetns { .. } => 1,
             Op::CreateBridge { .. } | Op::AdoptLink { .. } => 2,
@@ -190,6 +203,7 @@ impl Op {
             | Op::SetLink { .. }
             | Op::AddAddr { .. }
             | Op::SetRoute { .. }
+            | Op::SetQdisc { .. }
             | Op::Snooping { .. } => 4,
             Op::HoldShare { .. } | Op::InstallNat | Op::WriteHosts { .. } => 5,
         }

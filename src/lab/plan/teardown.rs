@@ -149,8 +149,39 @@ impl Planner<'_> {
             } => self.adopted_left(o, netns, name, *up, *mtu),
             Owned::Link { netns, name } => self.link_left(o, netns, name),
             Owned::Hosts { .. } | Owned::EtcDir { .. } => self.hosts_left(o),
+            Owned::Shaped { netns, dev } => self.shaped_left(o, netns, dev),
             _ => {}
         }
+    }
+
+    /// Shaping the file no longer gives a link it keeps is removed; on a link that goes,
+    /// it goes with the link.
+    fn shaped_left(&mut self, o: &Owned, netns: &Where, dev: &str) {
+        let spec = self.lab.interfaces(netns).find(|i| i.name == dev);
+        if spec.is_some_and(|i| i.shape.is_some()) {
+            return;
+        }
+        let link = self
+            .seen(netns)
+            .and_then(|p| p.links.get(dev).map(|l| (l.index, p)));
+        let shaped = link.is_some_and(|(x, p)| {
+            p.qdiscs
+                .get(&x)
+                .is_some_and(|s| s.kind == "tbf" || s.kind == "netem")
+        });
+        if spec.is_none() || !shaped {
+            self.plan.forget.push(o.clone());
+            return;
+        }
+        self.down[3].push(Self::act(
+            Kind::Change,
+            Op::DelQdisc {
+                at: netns.clone(),
+                dev: dev.to_string(),
+            },
+            format!("unshape {dev} ({})", place_name(netns)),
+            "no longer in the file",
+        ));
     }
 
     fn nat_left(&mut self, o: &Owned) {
