@@ -115,6 +115,7 @@ pub fn netlink(data: &[u8]) {
     let _ = crate::nl::sync::walk(data, 0, &mut |m| {
         let _ = crate::wiring::show::decode_link(m);
         let _ = crate::lab::observe::link_obs(m);
+        let _ = crate::nl::qdisc::parse(m);
         Ok(())
     });
     let mut seen = crate::lab::observe::PlaceObs::default();
