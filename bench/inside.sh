@@ -91,4 +91,25 @@ for n in $LAB1 $LAB2; do
 	sh $d/ip-down.sh >/dev/null 2>&1
 	settle
 done
+# 4. Full mode only (FABRIC=0 skips it): the 10,000-namespace fabric of
+#    examples/fabric10k.toml, once each (a run takes minutes): apply with its peak RSS and
+#    the kernel's memory per namespace, a no-op re-apply and status once the kernel has
+#    settled, destroy; then the same fabric through ip -b (bench/gen_fabric.py).
+if [ "$SMOKE" = 0 ] && [ "${FABRIC:-1}" = 1 ]; then
+	lab=$(cd "$(dirname "$0")/.." && pwd)/examples/fabric10k.toml
+	avail() { awk '/MemAvailable/ {print $2}' /proc/meminfo; }
+	t() { /usr/bin/time -f "$1 %e %M" "${@:2}" 2>&1 >/dev/null | tail -1 >> $OUT/fabric.txt; }
+	before=$(avail)
+	t apply $NSCTL apply $lab
+	echo "kmem $(( (before - $(avail)) / 10000 ))" >> $OUT/fabric.txt
+	sleep $OBS_SETTLE
+	t reapply $NSCTL apply $lab
+	t status $NSCTL status $lab
+	t destroy $NSCTL destroy $lab
+	settle
+	d=/tmp/fabric; mkdir -p $d; python3 "$(dirname "$0")/gen_fabric.py" 100 100 $d
+	t ipb sh $d/ipb-up.sh
+	sh $d/ip-down.sh >/dev/null 2>&1
+	settle
+fi
 cp /proc/cpuinfo $OUT/cpuinfo; uname -r > $OUT/kernel; $IP -V > $OUT/ipversion; nproc > $OUT/nproc

@@ -99,6 +99,25 @@ if obs:
         fr = f"{ms(f)} ({f / a:.2f})" if f else "-"
         print(f"| {n} namespaces | {ms(a)} | {ms(ra)} | {ra / a:.2f} | {ms(st)} | {st / a:.2f} | {fr} |")
 
+fab = {}
+if os.path.exists(os.path.join(out, "fabric.txt")):
+    for line in open(os.path.join(out, "fabric.txt")):
+        k, *v = line.split()
+        fab[k] = [float(x) for x in v]
+if "apply" in fab:
+    a = fab["apply"][0]
+    print()
+    print("| 10,000-namespace fabric | time | / apply | nsctl peak RSS |")
+    print("|---|---|---|---|")
+    for k, label in [("apply", "nsctl apply"), ("reapply", "no-op re-apply"), ("status", "status"),
+                     ("destroy", "destroy"), ("ipb", "ip -b of the same fabric")]:
+        if k in fab:
+            t = fab[k][0]
+            r = f"{fab[k][1] / 1024:.1f} MiB" if k != "ipb" else "-"
+            print(f"| {label} | {ms(t)} | {t / a:.2f} | {r} |")
+    if "kmem" in fab:
+        print(f"| kernel memory per namespace | {fab['kmem'][0]:.0f} KiB | | |")
+
 if smoke:
     print("\n(smoke run: tiny sizes, targets not judged)")
     sys.exit(0)
@@ -122,6 +141,15 @@ if env["LAB2"] in obs:
     ra, st, a = obs[env["LAB2"]]
     rows.append((f"lab {env['LAB2']}: no-op re-apply <= 0.2x apply", f"{ra / a:.2f}", ra / a <= 0.2))
     rows.append((f"lab {env['LAB2']}: status <= 0.2x apply", f"{st / a:.2f}", st / a <= 0.2))
+if "apply" in fab and env["LAB2"] in labs:
+    a = fab["apply"][0]
+    rows.append((f"fabric 10,000: apply <= 11x the {env['LAB2']} lab's", f"{a / labs[env['LAB2']]:.1f}x",
+                 a / labs[env["LAB2"]] <= 11))
+    rows.append(("fabric 10,000: apply peak RSS < 64 MiB", f"{fab['apply'][1] / 1024:.1f} MiB",
+                 fab["apply"][1] < 64 * 1024))
+    if "ipb" in fab:
+        rows.append(("fabric 10,000: apply no slower than ip -b", f"nsctl/ip -b {a / fab['ipb'][0]:.2f}",
+                     a <= fab["ipb"][0]))
 key = "apply" + env["LAB2"]
 if key in rss:
     rows.append((f"peak RSS of the {env['LAB2']}-namespace apply < 32 MiB", mib(key), rss[key] < 32 * 1024))

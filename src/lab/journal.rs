@@ -230,19 +230,30 @@ pub fn lock(lab: &str) -> std::io::Result<std::fs::File> {
 /// Write `data` to `p` atomically: a fresh temp file (O_EXCL, O_NOFOLLOW, 0600), fsync,
 /// rename over `p`.
 pub fn write_atomic(p: &Path, data: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(p, |f| f.write_all(data))
+}
+
+/// [`write_atomic`] of what `fill` writes: a journal of 10,000 namespaces streams its JSON
+/// to the file instead of building megabytes of it in memory first.
+pub fn write_atomic_with(
+    p: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let tmp = p.with_extension("tmp");
     // A temp file left by a killed run (or planted): unlink never follows a symlink.
     match std::fs::remove_file(&tmp) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
         _ => {}
     }
-    let mut f = std::fs::OpenOptions::new()
+    let f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(&tmp)?;
-    f.write_all(data)?;
+    let mut w = std::io::BufWriter::with_capacity(64 << 10, f);
+    fill(&mut w)?;
+    let f = w.into_inner().map_err(|e| e.into_error())?;
     f.sync_all()?;
     std::fs::rename(&tmp, p)
 }
@@ -573,10 +584,9 @@ impl Journal {
                 _ => Ok(()),
             };
         }
-        write_atomic(
-            &p,
-            &serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?,
-        )
+        write_atomic_with(&p, |w| {
+            serde_json::to_writer_pretty(w, self).map_err(std::io::Error::other)
+        })
     }
 }
 

@@ -34,8 +34,8 @@ pub struct IfSpec {
     pub bridge: Option<String>,
     pub addrs: Vec<Prefix>,
     pub mtu: Option<u32>,
-    /// The root qdisc of a shaped veth end (shape.rs).
-    pub shape: Option<crate::nl::qdisc::Qdisc>,
+    /// The root qdisc of a shaped veth end (shape.rs); boxed, as few ends have one.
+    pub shape: Option<Box<crate::nl::qdisc::Qdisc>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -59,7 +59,8 @@ pub struct Lab {
 #[derive(Debug, Clone, Default)]
 pub struct Index {
     ns: HashMap<String, usize>,
-    ifs: HashMap<Where, Vec<IfSpec>>,
+    /// Each place's interfaces, as positions in [`Lab::interface_at`]'s numbering.
+    ifs: HashMap<Where, Vec<u32>>,
     /// (place, name) of each veth end that makes its pair (the host end, else the first).
     pub makers: HashSet<(Where, String)>,
     /// The journal key of each pair's first end -> its second end's.
@@ -155,8 +156,13 @@ impl Lab {
         for (k, n) in self.namespaces.iter().enumerate() {
             ix.ns.insert(n.name.clone(), k);
         }
-        for i in self.bridges.iter().chain(self.veths.iter().flatten()) {
-            ix.ifs.entry(i.at.clone()).or_default().push(i.clone());
+        for (k, i) in self
+            .bridges
+            .iter()
+            .chain(self.veths.iter().flatten())
+            .enumerate()
+        {
+            ix.ifs.entry(i.at.clone()).or_default().push(k as u32);
         }
         for b in &self.bridges {
             ix.bridges.insert((b.at.clone(), b.name.clone()));
@@ -182,7 +188,20 @@ impl Lab {
 
     /// Every interface the lab puts in `at`: bridges first, then veth ends.
     pub fn interfaces(&self, at: &Where) -> impl Iterator<Item = &IfSpec> {
-        self.index.ifs.get(at).into_iter().flatten()
+        self.index
+            .ifs
+            .get(at)
+            .into_iter()
+            .flatten()
+            .filter_map(|&k| self.interface_at(k as usize))
+    }
+
+    /// Interface `k` of the lab: the bridges, then both ends of each veth in order.
+    fn interface_at(&self, k: usize) -> Option<&IfSpec> {
+        match k.checked_sub(self.bridges.len()) {
+            None => self.bridges.get(k),
+            Some(v) => self.veths.get(v / 2).map(|p| &p[v % 2]),
+        }
     }
 
     pub fn netns(&self, name: &str) -> Option<&NsSpec> {
@@ -409,7 +428,7 @@ impl<'f> Checker<'f> {
     }
 
     fn addrs(&mut self, list: &[Spanned<String>]) -> Vec<Prefix> {
-        let mut v = Vec::new();
+        let mut v = Vec::with_capacity(list.len());
         for a in list {
             let (at, s) = (a.span().start, a.get_ref());
             match prefix::parse(s.as_bytes()) {
@@ -475,7 +494,7 @@ impl<'f> Checker<'f> {
 
     fn bridges(&mut self) -> Vec<IfSpec> {
         let file = self.file;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(file.bridge.len());
         for (name, b) in &file.bridge {
             self.label = self.instances.bridge.get(name).cloned();
             let at = self.place(&b.get_ref().netns);
@@ -497,7 +516,7 @@ impl<'f> Checker<'f> {
 
     fn veths(&mut self, bridges: &[IfSpec]) -> Vec<[IfSpec; 2]> {
         let file = self.file;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(file.veth.len());
         for (k, v) in file.veth.iter().enumerate() {
             self.label = self.instances.veth.get(k).cloned().flatten();
             let ends = v.get_ref().ends.get_ref();
@@ -539,7 +558,7 @@ impl<'f> Checker<'f> {
                     loss: e.loss.as_ref(),
                 };
                 let shape = match super::shape::build(&written) {
-                    Ok(q) => q,
+                    Ok(q) => q.map(Box::new),
                     Err(bad) => {
                         for (pos, msg) in bad {
                             self.bad(pos, msg);
@@ -606,6 +625,8 @@ impl<'f> Checker<'f> {
             }
             v.push(rs);
         }
+        // One route is typical: no spare room in 10,000 namespaces' lists.
+        v.shrink_to_fit();
         v
     }
 
@@ -750,7 +771,7 @@ pub fn build_generated(
             .cloned()
             .collect()
     };
-    let mut namespaces = Vec::new();
+    let mut namespaces = Vec::with_capacity(file.netns.len());
     for (name, ns) in &file.netns {
         c.label = instances.netns.get(name).cloned();
         let at = Some(name.clone());

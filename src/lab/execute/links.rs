@@ -15,6 +15,30 @@ use crate::lab::spec::{place_name, RouteSpec, Where};
 use crate::nl::{Failure, Socket};
 use crate::wiring::prefix::Prefix;
 
+/// RTM_NEWLINK for link `index`: up (or down), master, MTU.
+fn link_message(
+    index: u32,
+    up: Option<bool>,
+    master: Option<u32>,
+    mtu: Option<u32>,
+) -> LinkMessage {
+    let mut m = LinkMessage::default();
+    m.header.index = index;
+    if let Some(up) = up {
+        m.header.change_mask = LinkFlags::Up;
+        if up {
+            m.header.flags = LinkFlags::Up;
+        }
+    }
+    if let Some(x) = master {
+        m.attributes.push(LinkAttribute::Controller(x));
+    }
+    if let Some(x) = mtu {
+        m.attributes.push(LinkAttribute::Mtu(x));
+    }
+    m
+}
+
 /// A bridge's multicast snooping, on or off, as link info.
 fn snooping_info(on: bool) -> LinkAttribute {
     LinkAttribute::LinkInfo(vec![
@@ -32,21 +56,7 @@ impl Exec<'_> {
         master: Option<u32>,
         mtu: Option<u32>,
     ) -> Result<(), Failure> {
-        let mut m = LinkMessage::default();
-        m.header.index = index;
-        if let Some(up) = up {
-            m.header.change_mask = LinkFlags::Up;
-            if up {
-                m.header.flags = LinkFlags::Up;
-            }
-        }
-        if let Some(x) = master {
-            m.attributes.push(LinkAttribute::Controller(x));
-        }
-        if let Some(x) = mtu {
-            m.attributes.push(LinkAttribute::Mtu(x));
-        }
-        crate::nl::link::change(&self.pl.nl, s, m)
+        crate::nl::link::change(&self.pl.nl, s, link_message(index, up, master, mtu))
     }
 
     pub(super) fn del_route(
@@ -209,8 +219,10 @@ impl Exec<'_> {
         // three. (The peer cannot be born up: the kernel opens it before the pair is linked
         // and answers ENOTCONN.)
         let mut m = LinkMessage::default();
-        m.header.flags = LinkFlags::Up;
-        m.header.change_mask = LinkFlags::Up;
+        if !maker.quiet {
+            m.header.flags = LinkFlags::Up;
+            m.header.change_mask = LinkFlags::Up;
+        }
         m.attributes.push(LinkAttribute::IfName(maker.name.clone()));
         if let Some(mtu) = maker.mtu {
             m.attributes.push(LinkAttribute::Mtu(mtu));
@@ -254,6 +266,7 @@ impl Exec<'_> {
         up: bool,
         master: &Option<Option<String>>,
         mtu: Option<u32>,
+        quiet: bool,
     ) -> Result<(), Fail> {
         let s = self.sock(at)?;
         let ix = self.index(at, name)?;
@@ -262,8 +275,17 @@ impl Exec<'_> {
             Some(None) => Some(0),
             None => None,
         };
-        self.set_link(&s, ix, up.then_some(true), m, mtu)
-            .map_err(nl_fail(format!("configuring {name} ({})", place_name(at))))
+        let what = || format!("configuring {name} ({})", place_name(at));
+        if quiet {
+            // IPv6 off while the link is still down (a sysctl: rtnetlink cannot set it). The
+            // kernel then gives the port no link-local address, no DAD or MLD, and no
+            // fe80::/64 or ff00::/8 route: thousands of ports' routes of one prefix share the
+            // host's table, and adding each walks the others.
+            let key = format!("net.ipv6.conf.{name}.disable_ipv6");
+            self.pl.sysctl_set(at, &key, "1")?;
+        }
+        let msg = link_message(ix, up.then_some(true), m, mtu);
+        crate::nl::link::change(&self.pl.nl, &s, msg).map_err(nl_fail(what()))
     }
 
     pub(super) fn add_addr(&mut self, at: &Where, dev: &str, addr: &Prefix) -> Result<(), Fail> {

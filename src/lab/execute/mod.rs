@@ -134,15 +134,19 @@ impl<'a> Exec<'a> {
         let label = names.get(phase as usize).copied().unwrap_or("");
         for (k, a) in acts.iter().enumerate() {
             self.t.progress(label, k, acts.len());
-            // Places are configured one after the other: a namespace's socket is closed
-            // once its turn is over (a lab of thousands would otherwise hold thousands of
-            // sockets, their buffers and descriptors).
+            // Places are configured one after the other: a namespace's socket, and what was
+            // read of it, are dropped once its turn is over (a lab of thousands would
+            // otherwise hold thousands of sockets, their buffers and descriptors, and
+            // megabytes of link tables no later step reads).
             if let (Some(prev), Some(at)) = (
                 k.checked_sub(1).and_then(|p| acts[p].op.place()),
                 a.op.place(),
             ) {
                 if prev != at && prev.is_some() {
                     self.socks.remove(prev);
+                    if phase == 4 {
+                        self.obs.places.remove(prev);
+                    }
                 }
             }
             match self.one(a) {
@@ -394,7 +398,8 @@ impl<'a> Exec<'a> {
                 up,
                 master,
                 mtu,
-            } => self.configure_link(at, name, *up, master, *mtu),
+                quiet,
+            } => self.configure_link(at, name, *up, master, *mtu, *quiet),
             Op::AddAddr { at, dev, addr, .. } => self.add_addr(at, dev, addr),
             Op::SetRoute { at, route } => self.set_route(at, route),
             Op::Snooping { at, name } => self.snooping(a, at, name),

@@ -225,12 +225,13 @@ impl Planner<'_> {
                 name: e.name.clone(),
                 mtu: e.mtu,
                 bridge: e.bridge.clone(),
+                quiet: quiet(e),
             };
             self.build.push(Self::act(
                 Kind::Create,
                 Op::CreateVeth {
-                    maker: end(m),
-                    peer: end(p),
+                    maker: Box::new(end(m)),
+                    peer: Box::new(end(p)),
                     first: link_key(&v[0].at, &v[0].name),
                     second: link_key(&v[1].at, &v[1].name),
                 },
@@ -242,4 +243,10 @@ impl Planner<'_> {
             }
         }
     }
+}
+
+/// A veth end that only bridges: in a bridge, with no addresses of its own. It takes no part
+/// in IP, so it is brought up with IPv6 off.
+pub fn quiet(e: &IfSpec) -> bool {
+    e.bridge.is_some() && e.addrs.is_empty()
 }

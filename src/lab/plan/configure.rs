@@ -11,7 +11,8 @@ use crate::wiring::prefix::Prefix;
 
 impl Planner<'_> {
     fn push_config(&mut self, at: &Where, slot: usize, a: Action) {
-        self.config.entry(at.clone()).or_default()[slot].push(a);
+        let turn = self.turn.get(at).copied().unwrap_or(u32::MAX);
+        self.config.push((turn, slot as u8, a));
     }
 
     /// Loopback, sysctls, links, addresses, snooping and routes of one place.
@@ -108,9 +109,12 @@ impl Planner<'_> {
             return;
         }
         let adopted = self.adopted_of(at, &i.name).is_some();
-        // A made veth's maker end is born up, with its MTU, in its bridge.
+        // A new end that only bridges comes up with IPv6 off; a made veth's maker end is
+        // otherwise born up, with its MTU.
+        let quiet = fresh && !is_bridge && super::build::quiet(i);
         let maker_born = fresh
             && !is_bridge
+            && !quiet
             && self
                 .lab
                 .index
@@ -172,6 +176,7 @@ impl Planner<'_> {
                     up: want_up,
                     master: want_master,
                     mtu: want_mtu,
+                    quiet,
                 },
                 format!("set {} {} ({pn})", i.name, what.join(" ")),
                 why.join(", "),
@@ -200,7 +205,7 @@ impl Planner<'_> {
                     Op::SetQdisc {
                         at: at.clone(),
                         dev: i.name.clone(),
-                        q: *q,
+                        q: **q,
                     },
                     format!("shape {} {} ({pn})", i.name, crate::lab::shape::describe(q)),
                     why,
