@@ -152,6 +152,9 @@ $NSCTL apply {root}/examples/star100.toml || exit 1
 $NSCTL exec ns1 ping -c 1 -W 2 10.100.0.100 >/dev/null && echo "ns1 -> ns100"
 ip -d link show br-star | grep -o 'mcast_snooping [01]'
 ip -d link show vs1 | grep -o 'numtxqueues [0-9]* numrxqueues [0-9]*'
+# Bridge ports without addresses have IPv6 off: no address or route of theirs in the host;
+# the namespace ends and the bridge keep their link-local addresses.
+echo "ports: disable_ipv6=$(cat /proc/sys/net/ipv6/conf/vs1/disable_ipv6) $(ip -6 -o addr show | grep -c ' vs[0-9]') addresses $(ip -6 route show table all | grep -c 'dev vs[0-9]') routes; $(ip -n ns1 -6 -o addr show dev eth0 scope link | wc -l) in ns1, $(ip -6 -o addr show dev br-star scope link | wc -l) on the bridge"
 ip link set br-star type bridge mcast_snooping 0
 $NSCTL status {root}/examples/star100.toml > /tmp/st; echo "status rc=$?"; grep -e br-star -e '^status' /tmp/st
 $NSCTL apply {root}/examples/star100.toml | cut -d' ' -f3-8
@@ -171,6 +174,7 @@ $NSCTL destroy {root}/examples/star100.toml || exit 1
     // namespace name that is an empty file (an add killed before its bind) is reported, and
     // apply makes the namespace again (netns, veth pair with its address, route: 3 created).
     let want = "ns1 -> ns100\nmcast_snooping 1\nnumtxqueues 1 numrxqueues 1\n\
+                ports: disable_ipv6=1 0 addresses 0 routes; 1 in ns1, 1 on the bridge\n\
                 status rc=1\nturn multicast snooping on for br-star (host): off: an apply was interrupted\n\
                 status star100: not converged: 1 to do, 0 in the way (703 unchanged)\n\
                 0 created, 1 changed, 0 removed,\nmcast_snooping 1\n\
