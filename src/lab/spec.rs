@@ -69,9 +69,16 @@ pub struct Index {
 }
 
 /// The end of a pair that makes it: the host end when there is one (one socket serves a
-/// whole star), else the first.
-pub fn maker(v: &[IfSpec; 2]) -> (&IfSpec, &IfSpec) {
-    if v[0].at.is_some() && v[1].at.is_none() {
+/// whole star), else the end whose place holds more of the lab's interfaces (a switch
+/// namespace with a hundred ports makes its hundred pairs over one socket, instead of each
+/// pair opening a socket in its other namespace), else the first.
+pub fn maker(v: &[IfSpec; 2], ifs_in: impl Fn(&Where) -> usize) -> (&IfSpec, &IfSpec) {
+    let second = match (&v[0].at, &v[1].at) {
+        (Some(_), None) => true,
+        (None, _) => false,
+        (a, b) => ifs_in(b) > ifs_in(a),
+    };
+    if second {
         (&v[1], &v[0])
     } else {
         (&v[0], &v[1])
@@ -168,7 +175,7 @@ impl Lab {
             ix.bridges.insert((b.at.clone(), b.name.clone()));
         }
         for v in &self.veths {
-            let (m, _) = maker(v);
+            let (m, _) = maker(v, |at| ix.ifs.get(at).map_or(0, Vec::len));
             ix.makers.insert((m.at.clone(), m.name.clone()));
             ix.firsts.insert(
                 super::journal::link_key(&v[0].at, &v[0].name),
@@ -184,6 +191,11 @@ impl Lab {
         std::iter::once(None)
             .chain(self.namespaces.iter().map(|n| Some(n.name.clone())))
             .collect()
+    }
+
+    /// The end of veth pair `v` that makes it (see [`maker`]).
+    pub fn maker_of<'a>(&self, v: &'a [IfSpec; 2]) -> (&'a IfSpec, &'a IfSpec) {
+        maker(v, |at| self.index.ifs.get(at).map_or(0, Vec::len))
     }
 
     /// Every interface the lab puts in `at`: bridges first, then veth ends.

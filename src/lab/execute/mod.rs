@@ -139,8 +139,8 @@ impl<'a> Exec<'a> {
             // otherwise hold thousands of sockets, their buffers and descriptors, and
             // megabytes of link tables no later step reads).
             if let (Some(prev), Some(at)) = (
-                k.checked_sub(1).and_then(|p| acts[p].op.place()),
-                a.op.place(),
+                k.checked_sub(1).and_then(|p| acts[p].op.socket_place()),
+                a.op.socket_place(),
             ) {
                 if prev != at && prev.is_some() {
                     self.socks.remove(prev);

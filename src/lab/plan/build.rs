@@ -219,7 +219,7 @@ impl Planner<'_> {
             }
             // The host end makes the pair when there is one (one socket serves a whole
             // star), else the first end.
-            let (m, p) = crate::lab::spec::maker(v);
+            let (m, p) = self.lab.maker_of(v);
             let end = |e: &IfSpec| End {
                 at: e.at.clone(),
                 name: e.name.clone(),

@@ -189,6 +189,15 @@ impl Op {
         }
     }
 
+    /// The place whose netlink socket an action uses: a configuring action's place, or the
+    /// place a veth pair is made from.
+    pub fn socket_place(&self) -> Option<&Where> {
+        match self {
+            Op::CreateVeth { maker, .. } => Some(&maker.at),
+            o => o.place(),
+        }
+    }
+
     /// The executor's phases: intents are journaled once per phase, before it runs.
     pub fn phase(&self) -> u8 {
         match self {
