@@ -62,11 +62,6 @@ impl CheckSpec {
 /// The default time a check waits for an answer.
 pub const TIMEOUT: f64 = 2.0;
 
-/// The interfaces of the lab, in file order (bridges, then veth ends).
-fn all_ifs(lab: &Lab) -> impl Iterator<Item = &IfSpec> {
-    lab.bridges.iter().chain(lab.veths.iter().flatten())
-}
-
 /// One end of a check: the place, the interface when named, and the address when given.
 struct End<'l> {
     at: Where,
@@ -78,7 +73,9 @@ struct End<'l> {
 
 fn end<'l>(lab: &'l Lab, text: &str, from: bool) -> Result<End<'l>, String> {
     if let Ok(a) = text.parse::<IpAddr>() {
-        let holder = all_ifs(lab).find(|i| i.addrs.iter().any(|p| p.addr == Some(a)));
+        let holder = lab
+            .all_interfaces()
+            .find(|i| i.addrs.iter().any(|p| p.addr == Some(a)));
         return match holder {
             Some(i) => Ok(End {
                 at: i.at.clone(),
@@ -247,7 +244,8 @@ fn resolve(lab: &Lab, c: &Check) -> Result<CheckSpec, (usize, String)> {
             format!("{} and {dst} are not of one family", c.from.get_ref()),
         ));
     }
-    let owner = all_ifs(lab)
+    let owner = lab
+        .all_interfaces()
         .find(|i| i.addrs.iter().any(|p| p.addr == Some(dst)))
         .map(|i| i.at.clone());
     Ok(CheckSpec {

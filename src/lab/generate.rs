@@ -340,6 +340,58 @@ fn expand_keyed<T: Clone>(
     out
 }
 
+/// Every instance of each `for = "A..B"` entry of a list (`[[veth]]`, `[[nat]]`,
+/// `[[check]]`), or the entry itself; `labels` gets, per entry made, Some(`WHAT i=N`) for a
+/// generated one.
+fn expand_for<T: Clone>(
+    list: &[Spanned<T>],
+    range_of: impl Fn(&T) -> Option<&Spanned<String>>,
+    what: &str,
+    problems: &mut Vec<Problem>,
+    total: &mut u64,
+    labels: &mut Vec<Option<String>>,
+    make: impl Fn(&mut Filler, &T) -> T,
+) -> Vec<Spanned<T>> {
+    let mut out = Vec::new();
+    for x in list {
+        let Some(r) = range_of(x.get_ref()) else {
+            out.push(x.clone());
+            labels.push(None);
+            continue;
+        };
+        let (a, b) = match range(r.get_ref()) {
+            Ok(ab) => ab,
+            Err(e) => {
+                problems.push(Problem {
+                    at: r.span().start,
+                    msg: e,
+                });
+                continue;
+            }
+        };
+        *total += b - a + 1;
+        if *total > MAX_INSTANCES {
+            problems.push(Problem {
+                at: r.span().start,
+                msg: format!("the file makes more than {MAX_INSTANCES} entries"),
+            });
+            break;
+        }
+        for n in a..=b {
+            let label = format!("{what} i={n}");
+            let mut fl = Filler {
+                i: n as i64,
+                label: label.clone(),
+                problems,
+            };
+            let made = make(&mut fl, x.get_ref());
+            out.push(Spanned::new(x.span(), made));
+            labels.push(Some(label));
+        }
+    }
+    out
+}
+
 /// Expand every template of `f`; Err with every problem found.
 pub fn expand(f: LabFile) -> Result<(LabFile, Instances), Vec<Problem>> {
     let mut problems = Vec::new();
@@ -361,120 +413,53 @@ pub fn expand(f: LabFile) -> Result<(LabFile, Instances), Vec<Problem>> {
         &mut total,
         |fl, b| fl.bridge(b),
     );
-    let mut veth = Vec::new();
-    for v in &f.veth {
-        let Some(r) = &v.get_ref().r#for else {
-            veth.push(v.clone());
-            inst.veth.push(None);
-            continue;
-        };
-        let (a, b) = match range(r.get_ref()) {
-            Ok(x) => x,
-            Err(e) => {
-                problems.push(Problem {
-                    at: r.span().start,
-                    msg: e,
-                });
-                continue;
-            }
-        };
-        total += b - a + 1;
-        if total > MAX_INSTANCES {
-            problems.push(Problem {
-                at: r.span().start,
-                msg: format!("the file makes more than {MAX_INSTANCES} entries"),
-            });
-            break;
-        }
-        for n in a..=b {
-            let label = format!("veth i={n}");
-            let mut fl = Filler {
-                i: n as i64,
-                label: label.clone(),
-                problems: &mut problems,
-            };
-            let ends = v.get_ref().ends.get_ref().iter();
+    let veth = expand_for(
+        &f.veth,
+        |v| v.r#for.as_ref(),
+        "veth",
+        &mut problems,
+        &mut total,
+        &mut inst.veth,
+        |fl, v| {
+            let ends = v.ends.get_ref().iter();
             let ends: Vec<Spanned<End>> = ends
                 .map(|e| Spanned::new(e.span(), fl.end(e.get_ref())))
                 .collect();
-            let made = Veth {
+            Veth {
                 r#for: None,
-                ends: Spanned::new(v.get_ref().ends.span(), ends),
-            };
-            veth.push(Spanned::new(v.span(), made));
-            inst.veth.push(Some(label));
-        }
-    }
-    let mut nat = Vec::new();
-    for x in &f.nat {
-        let Some(r) = &x.get_ref().r#for else {
-            nat.push(x.clone());
-            continue;
-        };
-        match range(r.get_ref()) {
-            Ok((a, b)) => {
-                for n in a..=b {
-                    let mut fl = Filler {
-                        i: n as i64,
-                        label: format!("nat i={n}"),
-                        problems: &mut problems,
-                    };
-                    let made = Nat {
-                        r#for: None,
-                        source: fl.s(&x.get_ref().source),
-                        out: fl.opt(&x.get_ref().out),
-                    };
-                    nat.push(Spanned::new(x.span(), made));
-                }
+                ends: Spanned::new(v.ends.span(), ends),
             }
-            Err(e) => problems.push(Problem {
-                at: r.span().start,
-                msg: e,
-            }),
-        }
-    }
-    let mut check = Vec::new();
-    for x in &f.check {
-        let Some(r) = &x.get_ref().r#for else {
-            check.push(x.clone());
-            inst.check.push(None);
-            continue;
-        };
-        match range(r.get_ref()) {
-            Ok((a, b)) => {
-                total += b - a + 1;
-                if total > MAX_INSTANCES {
-                    problems.push(Problem {
-                        at: r.span().start,
-                        msg: format!("the file makes more than {MAX_INSTANCES} entries"),
-                    });
-                    break;
-                }
-                for n in a..=b {
-                    let label = format!("check i={n}");
-                    let mut fl = Filler {
-                        i: n as i64,
-                        label: label.clone(),
-                        problems: &mut problems,
-                    };
-                    let c = x.get_ref();
-                    let made = Check {
-                        r#for: None,
-                        from: fl.s(&c.from),
-                        to: fl.s(&c.to),
-                        expect: fl.opt(&c.expect),
-                        ..c.clone()
-                    };
-                    check.push(Spanned::new(x.span(), made));
-                    inst.check.push(Some(label));
-                }
-            }
-            Err(e) => problems.push(Problem {
-                at: r.span().start,
-                msg: e,
-            }),
-        }
-    }
+        },
+    );
+    // NAT rules are not named in messages: their labels are not kept.
+    let nat = expand_for(
+        &f.nat,
+        |x| x.r#for.as_ref(),
+        "nat",
+        &mut problems,
+        &mut total,
+        &mut Vec::new(),
+        |fl, x| Nat {
+            r#for: None,
+            source: fl.s(&x.source),
+            out: fl.opt(&x.out),
+        },
+    );
+    let check = expand_for(
+        &f.check,
+        |c| c.r#for.as_ref(),
+        "check",
+        &mut problems,
+        &mut total,
+        &mut inst.check,
+        |fl, c| Check {
+            r#for: None,
+            from: fl.s(&c.from),
+            to: fl.s(&c.to),
+            expect: fl.opt(&c.expect),
+            ..c.clone()
+        },
+    );
     if !problems.is_empty() {
         return Err(problems);
     }

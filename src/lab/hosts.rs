@@ -55,7 +55,9 @@ pub fn header(lab: &str, netns: &str) -> String {
     )
 }
 
-/// The text of `netns`'s hosts file: its header, then the body every namespace shares.
+/// The text of `netns`'s hosts file: its header, then the body every namespace shares
+/// (apply writes the two parts, with the body made once).
+#[cfg(test)]
 pub fn content(lab: &Lab, netns: &str) -> String {
     header(&lab.name, netns) + &body(lab)
 }

@@ -259,9 +259,7 @@ fn families(lab: &Lab, j: &Journal) -> HashMap<Where, Families> {
         }
     }
     let shaped = lab
-        .bridges
-        .iter()
-        .chain(lab.veths.iter().flatten())
+        .all_interfaces()
         .filter(|i| i.shape.is_some())
         .map(|i| &i.at);
     let journaled = j.objects.iter().filter_map(|o| match o {

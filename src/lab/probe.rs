@@ -47,7 +47,7 @@ fn seconds(d: Duration) -> String {
     }
 }
 
-/// A socket of `fam`, bound to `dev` and `src` when given.
+/// A non-blocking socket of `dst`'s family, bound to `dev` and `src` when given.
 fn open(
     dst: IpAddr,
     ty: SockType,

@@ -13,14 +13,20 @@ pub struct Written<'a> {
     pub loss: Option<&'a toml::Spanned<String>>,
 }
 
-/// `10mbit`, `1.5gbit`, `500kbit`, `100bit` (bits per second, SI), `kibit`... (binary), or
-/// tc's byte units `bps`, `kbps`, `mbps`, `gbps`: bytes per second.
-pub fn parse_rate(s: &str) -> Option<u64> {
+/// `1.5ms` as (1.5, "ms"): a decimal number and the (lower-cased) unit after it; None
+/// without a unit.
+fn number_and_unit(s: &str) -> Option<(f64, String)> {
     let t = s.trim().to_ascii_lowercase();
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
     let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let bits_per: f64 = match unit {
+    Some((num.parse().ok()?, unit.to_string()))
+}
+
+/// `10mbit`, `1.5gbit`, `500kbit`, `100bit` (bits per second, SI), `kibit`... (binary), or
+/// tc's byte units `bps`, `kbps`, `mbps`, `gbps`: bytes per second.
+pub fn parse_rate(s: &str) -> Option<u64> {
+    let (n, unit) = number_and_unit(s)?;
+    let bits_per: f64 = match unit.as_str() {
         "bit" => 1.0,
         "kbit" => 1e3,
         "mbit" => 1e6,
@@ -41,11 +47,8 @@ pub fn parse_rate(s: &str) -> Option<u64> {
 
 /// `10ms`, `1.5ms`, `250us`, `1s` as nanoseconds.
 pub fn parse_time(s: &str) -> Option<u64> {
-    let t = s.trim().to_ascii_lowercase();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let ns_per = match unit {
+    let (n, unit) = number_and_unit(s)?;
+    let ns_per = match unit.as_str() {
         "s" | "sec" => 1e9,
         "ms" | "msec" => 1e6,
         "us" | "usec" => 1e3,

@@ -163,12 +163,7 @@ impl Lab {
         for (k, n) in self.namespaces.iter().enumerate() {
             ix.ns.insert(n.name.clone(), k);
         }
-        for (k, i) in self
-            .bridges
-            .iter()
-            .chain(self.veths.iter().flatten())
-            .enumerate()
-        {
+        for (k, i) in self.all_interfaces().enumerate() {
             ix.ifs.entry(i.at.clone()).or_default().push(k as u32);
         }
         for b in &self.bridges {
@@ -206,6 +201,12 @@ impl Lab {
             .into_iter()
             .flatten()
             .filter_map(|&k| self.interface_at(k as usize))
+    }
+
+    /// Every interface of the lab, in the order [`Lab::interface_at`] numbers them: the
+    /// bridges, then both ends of each veth in order.
+    pub fn all_interfaces(&self) -> impl Iterator<Item = &IfSpec> {
+        self.bridges.iter().chain(self.veths.iter().flatten())
     }
 
     /// Interface `k` of the lab: the bridges, then both ends of each veth in order.
@@ -263,13 +264,16 @@ impl Lab {
             }
             _ => None,
         };
-        let ifs = || self.bridges.iter().chain(self.veths.iter().flatten());
-        let outside: Vec<Prefix> = ifs()
+        let outside: Vec<Prefix> = self
+            .all_interfaces()
             .filter(|i| i.at.is_none() && self.nat.iter().any(|(_, o)| o.as_ref() == Some(&i.name)))
             .flat_map(|i| i.addrs.iter().filter_map(net))
             .collect();
         let mut v: Vec<Prefix> = Vec::new();
-        for p in ifs().flat_map(|i| i.addrs.iter().filter_map(net)) {
+        for p in self
+            .all_interfaces()
+            .flat_map(|i| i.addrs.iter().filter_map(net))
+        {
             if !v.contains(&p) && !outside.contains(&p) {
                 v.push(p);
             }

@@ -195,6 +195,15 @@ fn expected(c: &CheckSpec) -> &'static str {
     }
 }
 
+/// How many checks did not hold.
+fn failed(lab: &Lab, runs: &[Run]) -> usize {
+    lab.checks
+        .iter()
+        .zip(runs)
+        .filter(|(c, r)| !r.ok(c))
+        .count()
+}
+
 fn table(lab: &Lab, runs: &[Run], secs: f64) -> String {
     let rows: Vec<[String; 5]> = lab
         .checks
@@ -235,12 +244,7 @@ fn table(lab: &Lab, runs: &[Run], secs: f64) -> String {
         s.push_str(line.trim_end());
         s.push('\n');
     }
-    let failed = lab
-        .checks
-        .iter()
-        .zip(runs)
-        .filter(|(c, r)| !r.ok(c))
-        .count();
+    let failed = failed(lab, runs);
     let n = runs.len();
     if failed == 0 {
         s.push_str(&format!(
@@ -277,12 +281,7 @@ fn json(lab: &Lab, runs: &[Run], secs: f64) -> String {
             })
         })
         .collect();
-    let failed = lab
-        .checks
-        .iter()
-        .zip(runs)
-        .filter(|(c, r)| !r.ok(c))
-        .count();
+    let failed = failed(lab, runs);
     let v = serde_json::json!({
         "lab": lab.name,
         "checks": checks,
@@ -318,6 +317,9 @@ pub fn run(path: &std::path::Path, o: &Opts) -> Result<i32, LabError> {
         table(&lab, &runs, secs)
     };
     out(text.as_bytes());
-    let all = lab.checks.iter().zip(&runs).all(|(c, r)| r.ok(c));
-    Ok(if all { exit::OK } else { exit::FAILED })
+    Ok(if failed(&lab, &runs) == 0 {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
 }

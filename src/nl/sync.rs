@@ -57,12 +57,7 @@ impl Dumper {
         mut f: impl FnMut(&[u8]) -> Result<(), Failure>,
     ) -> Result<(), Failure> {
         let seq = self.send(req, NLM_F_REQUEST | NLM_F_DUMP)?;
-        let mut rx: Vec<u8> = Vec::with_capacity(1 << 16);
-        loop {
-            if walk(self.recv(&mut rx)?, seq, &mut f)? {
-                return Ok(());
-            }
-        }
+        self.until_done(seq, &mut f)
     }
 
     /// One request answered by one message (`RTM_GETLINK` of a name): that message, decoded
@@ -91,9 +86,19 @@ impl Dumper {
     pub fn ack(&self, kind: u16, flags: u16, body: &[u8]) -> Result<(), Failure> {
         const NLM_F_ACK: u16 = 4;
         let seq = self.send_raw(kind, NLM_F_REQUEST | NLM_F_ACK | flags, body)?;
-        let mut rx: Vec<u8> = Vec::with_capacity(1 << 12);
+        self.until_done(seq, &mut |_| Ok(()))
+    }
+
+    /// Read the answers to request `seq`, each message to `f`, until it is done (NLMSG_DONE
+    /// or the ack), or the kernel's error.
+    fn until_done(
+        &self,
+        seq: u32,
+        f: &mut impl FnMut(&[u8]) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        let mut rx: Vec<u8> = Vec::with_capacity(1 << 16);
         loop {
-            if walk(self.recv(&mut rx)?, seq, &mut |_| Ok(()))? {
+            if walk(self.recv(&mut rx)?, seq, f)? {
                 return Ok(());
             }
         }
@@ -107,12 +112,7 @@ impl Dumper {
         mut f: impl FnMut(&[u8]) -> Result<(), Failure>,
     ) -> Result<(), Failure> {
         let seq = self.send_raw(kind, NLM_F_REQUEST | NLM_F_DUMP, body)?;
-        let mut rx: Vec<u8> = Vec::with_capacity(1 << 16);
-        loop {
-            if walk(self.recv(&mut rx)?, seq, &mut f)? {
-                return Ok(());
-            }
-        }
+        self.until_done(seq, &mut f)
     }
 
     fn send_raw(&self, kind: u16, flags: u16, body: &[u8]) -> Result<u32, Failure> {
