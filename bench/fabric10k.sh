@@ -15,7 +15,7 @@ avail() { awk '/MemAvailable/ {print $2}' /proc/meminfo; }
 before=$(avail)
 /usr/bin/time -f "apply: %e s, peak RSS %M KiB" $NSCTL apply examples/fabric10k.toml
 after=$(avail)
-echo "kernel memory per namespace: $(( (before - after) / 10000 )) KiB"
+echo "kernel memory per namespace: $(( (before - after) / 10100 )) KiB"
 echo "namespaces: $(ls /run/netns | wc -l)"
 $NSCTL exec n1 ping -c1 -W2 10.100.1.100 > /dev/null && echo "n1 -> n10000 through the host: ok"
 /usr/bin/time -f "no-op re-apply: %e s, peak RSS %M KiB" $NSCTL apply examples/fabric10k.toml > /dev/null

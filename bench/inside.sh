@@ -101,7 +101,7 @@ if [ "$SMOKE" = 0 ] && [ "${FABRIC:-1}" = 1 ]; then
 	t() { /usr/bin/time -f "$1 %e %M" "${@:2}" 2>&1 >/dev/null | tail -1 >> $OUT/fabric.txt; }
 	before=$(avail)
 	t apply $NSCTL apply $lab
-	echo "kmem $(( (before - $(avail)) / 10000 ))" >> $OUT/fabric.txt
+	echo "kmem $(( (before - $(avail)) / 10100 ))" >> $OUT/fabric.txt
 	sleep $OBS_SETTLE
 	t reapply $NSCTL apply $lab
 	t status $NSCTL status $lab

@@ -91,7 +91,7 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
         j.applied = Some(now());
     }
     let mut x = Exec::new(&lab, &pl, j, obs, t, false);
-    let res = x.run(&p);
+    let res = x.run(p);
     let mut t = std::mem::replace(&mut x.t, Tally::new("apply", &lab.name, 0));
     drop(x);
     match res {

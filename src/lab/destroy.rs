@@ -85,7 +85,7 @@ pub fn execute(
         return Ok((t, left));
     }
     let mut x = Exec::new(&empty, pl, j, obs, t, true);
-    let r = x.run(&p);
+    let r = x.run(p);
     let mut t = std::mem::replace(&mut x.t, Tally::new("destroy", name, 0));
     if let Err(e) = r {
         t.fail(e.msg);

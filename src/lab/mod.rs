@@ -316,8 +316,21 @@ fn finish(r: Result<i32, LabError>) -> Ret {
     }
 }
 
+/// Large buffers (a big lab's plan, its tables) are given back to the kernel when freed.
+/// glibc otherwise raises its mmap threshold to the size of the largest buffer freed so far,
+/// and serves everything below it from a heap it rarely shrinks: a 10,000-namespace apply
+/// then keeps the plan's freed vectors as resident memory while the journal grows.
+fn fixed_mmap_threshold() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only sets a malloc parameter; no allocation is in flight (one thread).
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
 /// Run `apply`, `destroy` or `status` with the words after it. `json` is the global `-j`.
 pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
+    fixed_mmap_threshold();
     let parse_err = |e: clap::Error| {
         let _ = e.print();
         Ok(if e.use_stderr() { -exit::BAD_INPUT } else { 0 })

@@ -224,6 +224,16 @@ impl Lab {
             .and_then(|&k| self.namespaces.get(k))
     }
 
+    /// Whether the file turns IPv6 off for the links made in `at` (it sets
+    /// `net.ipv6.conf.default.disable_ipv6 = 1` there, which is set before they are made).
+    pub fn ipv6_off_by_default(&self, at: &Where) -> bool {
+        at.as_ref().and_then(|n| self.netns(n)).is_some_and(|ns| {
+            ns.sysctls
+                .iter()
+                .any(|(k, v)| k == IPV6_OFF_DEFAULT && v.trim() == "1")
+        })
+    }
+
     pub fn routes(&self, at: &Where) -> &[RouteSpec] {
         match at {
             None => &self.host_routes,
@@ -284,6 +294,23 @@ impl Lab {
 
 /// The sysctl NAT needs in the host.
 pub const FORWARD: &str = "net.ipv4.ip_forward";
+const IPV6_OFF_DEFAULT: &str = "net.ipv6.conf.default.disable_ipv6";
+
+/// A namespace-wide default that links copy when they are made (`net.ipv4.conf.default.*`,
+/// `net.ipv6.conf.default.*`, `net.ipv4.neigh.default.*`, ...): the file means it for its own
+/// links, so it is set before they are made.
+pub fn is_link_default(key: &str) -> bool {
+    let mut parts = key.split('.');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (
+            Some("net"),
+            Some("ipv4" | "ipv6"),
+            Some("conf" | "neigh"),
+            Some("default")
+        )
+    )
+}
 
 pub fn valid_lab_name(n: &str) -> bool {
     !n.is_empty()

@@ -193,6 +193,60 @@ $NSCTL destroy {root}/examples/star100.toml || exit 1
     Ok(())
 }
 
+/// Switch namespaces (a small examples/fabric10k.toml): the file turns IPv6 off for the
+/// links made in each switch, and nsctl sets that default before it makes them, so every
+/// port is born with IPv6 off while the switch's loopback and the leaves keep theirs;
+/// traffic crosses the host between switches; a re-apply is a no-op; destroy leaves the
+/// host as it was.
+pub fn switch_namespaces() -> Result<(), String> {
+    let o = sandbox(&format!(
+        r#"{SNAP}
+before=$(snap)
+cat > /tmp/sw.toml <<'EOF'
+name = "sw"
+[host]
+sysctl = {{ "net.ipv4.ip_forward" = 1 }}
+[netns."s{{1..3}}"]
+sysctl = {{ "net.ipv6.conf.default.disable_ipv6" = 1 }}
+[bridge."br{{1..3}}"]
+netns = "s{{i}}"
+[[veth]]
+for = "1..3"
+ends = [{{ name = "up{{i}}", addresses = ["10.{{i}}.0.1/16"] }}, {{ netns = "s{{i}}", name = "up", bridge = "br{{i}}" }}]
+[netns."n{{1..12}}"]
+routes = ["default via 10.{{(i - 1) / 4 + 1}}.0.1"]
+[[veth]]
+for = "1..12"
+ends = [
+  {{ netns = "n{{i}}", name = "eth0", addresses = ["10.{{(i - 1) / 4 + 1}}.1.{{i}}/16"] }},
+  {{ netns = "s{{(i - 1) / 4 + 1}}", name = "v{{i}}", bridge = "br{{(i - 1) / 4 + 1}}" }},
+]
+EOF
+$NSCTL apply --dry-run /tmp/sw.toml | grep -n -e 'default.disable_ipv6=1 (netns s1)' -e 'create bridge br1 ' | cut -d: -f2-
+$NSCTL apply /tmp/sw.toml > /dev/null || exit 1
+for d in up v1 v4 br1 lo; do printf '%s=%s ' $d $(ip netns exec s1 cat /proc/sys/net/ipv6/conf/$d/disable_ipv6); done; echo
+echo "s1: $(ip -n s1 -6 -o addr show | grep -vc ' lo ') IPv6 addresses off lo; n1: $(ip -n n1 -6 -o addr show dev eth0 scope link | wc -l) link-local"
+$NSCTL exec n1 ping -c 1 -W 2 10.3.1.12 > /dev/null && echo "n1 -> n12 across the host"
+$NSCTL apply /tmp/sw.toml | cut -d' ' -f3-5
+$NSCTL status /tmp/sw.toml; echo "status rc=$?"
+$NSCTL destroy /tmp/sw.toml > /dev/null || exit 1
+[ "$before" = "$(snap)" ] && echo "clean"
+"#
+    ));
+    o.expect_rc(0, "switch namespaces")?;
+    let want = "set sysctl net.ipv6.conf.default.disable_ipv6=1 (netns s1)\n\
+                create bridge br1 (netns s1): missing\n\
+                up=1 v1=1 v4=1 br1=1 lo=0 \n\
+                s1: 0 IPv6 addresses off lo; n1: 1 link-local\n\
+                n1 -> n12 across the host\n\
+                nothing to do\n\
+                status sw: converged\nstatus rc=0\nclean\n";
+    if o.stdout != want {
+        return Err(format!("got:\n{}--- stderr\n{}", o.stdout, o.stderr));
+    }
+    Ok(())
+}
+
 /// A bridge nsctl did not create is foreign: apply refuses and changes nothing; --adopt uses
 /// it; destroy leaves it (and removes only the address nsctl added). An nft table of the
 /// lab's name that nsctl did not create is refused even with --adopt (NAT would replace its

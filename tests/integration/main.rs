@@ -85,6 +85,7 @@ const CASES: &[Case] = &[
     ("lab_missing_nft_and_dry_run", lab::missing_nft_and_dry_run),
     ("lab_kill_9_during_apply_converges", lab::kill_during_apply),
     ("lab_star100_apply_destroy", lab::star100),
+    ("lab_switch_namespaces", lab::switch_namespaces),
     ("lab_generated_entries", lab::generated_labs),
     ("lab_graph_pictures", lab::graph_pictures),
     ("lab_reachability_checks", checks::reachability_checks),

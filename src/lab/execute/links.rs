@@ -215,11 +215,14 @@ impl Exec<'_> {
         }
         p.attributes.push(LinkAttribute::NumTxQueues(1));
         p.attributes.push(LinkAttribute::NumRxQueues(1));
-        // The maker end is born up, with its MTU and in its bridge: one request instead of
-        // three. (The peer cannot be born up: the kernel opens it before the pair is linked
-        // and answers ENOTCONN.)
+        // The maker end is born up, with its MTU: one request instead of two. (The peer cannot
+        // be born up: the kernel opens it before the pair is linked and answers ENOTCONN.) A
+        // bridge port is born down and comes up as it joins its bridge, in its place's turn:
+        // its peer then has no carrier until the namespaces are configured, so their IPv6
+        // start (DAD, MLD, router solicitations, flooded to the bridge's other ports) does
+        // not compete with the rest of the apply for the kernel's locks.
         let mut m = LinkMessage::default();
-        if !maker.quiet {
+        if maker.bridge.is_none() {
             m.header.flags = LinkFlags::Up;
             m.header.change_mask = LinkFlags::Up;
         }

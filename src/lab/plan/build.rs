@@ -6,7 +6,7 @@
 use super::{End, Kind, Op, Place, Planner};
 use crate::lab::journal::link_key;
 use crate::lab::ownership::{self, Link, Netns};
-use crate::lab::spec::{place_name, IfSpec, Where};
+use crate::lab::spec::{place_name, IfSpec, Lab, Where};
 
 impl Planner<'_> {
     pub(super) fn namespaces(&mut self) {
@@ -225,7 +225,6 @@ impl Planner<'_> {
                 name: e.name.clone(),
                 mtu: e.mtu,
                 bridge: e.bridge.clone(),
-                quiet: quiet(e),
             };
             self.build.push(Self::act(
                 Kind::Create,
@@ -246,7 +245,8 @@ impl Planner<'_> {
 }
 
 /// A veth end that only bridges: in a bridge, with no addresses of its own. It takes no part
-/// in IP, so it is brought up with IPv6 off.
-pub fn quiet(e: &IfSpec) -> bool {
-    e.bridge.is_some() && e.addrs.is_empty()
+/// in IP, so it is brought up with IPv6 off (by a sysctl of its own, unless the file turns
+/// IPv6 off for all of its namespace's new links).
+pub fn quiet(lab: &Lab, e: &IfSpec) -> bool {
+    e.bridge.is_some() && e.addrs.is_empty() && !lab.ipv6_off_by_default(&e.at)
 }

@@ -12,7 +12,8 @@ use crate::wiring::prefix::Prefix;
 impl Planner<'_> {
     fn push_config(&mut self, at: &Where, slot: usize, a: Action) {
         let turn = self.turn.get(at).copied().unwrap_or(u32::MAX);
-        self.config.push((turn, slot as u8, a));
+        let seq = self.config.len() as u32;
+        self.config.push((turn, slot as u8, seq, a));
     }
 
     /// Loopback, sysctls, links, addresses, snooping and routes of one place.
@@ -58,7 +59,12 @@ impl Planner<'_> {
                     format!("set sysctl {k}={v} ({pn})"),
                     now.map(|n| format!("{n} now")).unwrap_or_default(),
                 );
-                self.push_config(at, 0, a);
+                if crate::lab::spec::is_link_default(k) {
+                    // Links copy it when they are made: set before the lab's are.
+                    self.early.push(a);
+                } else {
+                    self.push_config(at, 0, a);
+                }
             }
         }
         let ifs: Vec<&IfSpec> = lab.interfaces(at).collect();
@@ -111,10 +117,10 @@ impl Planner<'_> {
         let adopted = self.adopted_of(at, &i.name).is_some();
         // A new end that only bridges comes up with IPv6 off; a made veth's maker end is
         // otherwise born up, with its MTU.
-        let quiet = fresh && !is_bridge && super::build::quiet(i);
+        let quiet = fresh && !is_bridge && super::build::quiet(self.lab, i);
         let maker_born = fresh
             && !is_bridge
-            && !quiet
+            && i.bridge.is_none()
             && self
                 .lab
                 .index
