@@ -24,8 +24,7 @@ pub fn now() -> u64 {
         .unwrap_or(0)
 }
 
-pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
-    let lab = super::load(path)?;
+pub fn run(lab: &super::spec::Lab, path: &Path, o: Opts) -> Result<i32, LabError> {
     let shown = path.display();
     if !lab.nat.is_empty() && !nat::nft_available() {
         return Err(LabError::new(
@@ -33,7 +32,7 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
             format!("apply {shown}: the lab asks for NAT, which needs nft, and nft is not installed; install nftables (apt-get install nftables) and run apply again. Nothing was changed."),
         ));
     }
-    if let Some(why) = super::shape::missing(&lab) {
+    if let Some(why) = super::shape::missing(lab) {
         return Err(LabError::new(
             exit::MISSING_TOOL,
             format!("apply {shown}: {why}. Nothing was changed."),
@@ -45,14 +44,15 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
         Some(super::lock(&lab.name)?)
     };
     let j = super::journal(&lab.name)?;
+    super::same_share(&j, lab, &format!("apply {shown}"))?;
     let pl = Places::new()?;
-    let obs = super::observe::observe(&lab, &j, false).map_err(|m| {
+    let obs = super::observe::observe(lab, &j, false).map_err(|m| {
         LabError::new(
             exit::FAILED,
             format!("apply {shown}: {m}; nothing was changed"),
         )
     })?;
-    let p = plan::plan(&lab, &obs, &j, plan::Opts { adopt: o.adopt });
+    let p = plan::plan(lab, &obs, &j, plan::Opts { adopt: o.adopt });
     if !p.conflicts.is_empty() {
         return Err(LabError::new(
             exit::REFUSED,
@@ -85,12 +85,15 @@ pub fn run(path: &Path, o: Opts) -> Result<i32, LabError> {
     let was_empty = j.is_empty();
     let mut j = j;
     if !p.actions.is_empty() || j.file.is_none() {
-        j.file = std::fs::canonicalize(path)
-            .ok()
+        // A file read from standard input has no path to record.
+        j.file = (!super::file::is_stdin(path))
+            .then(|| std::fs::canonicalize(path).ok())
+            .flatten()
             .map(|p| p.to_string_lossy().into_owned());
         j.applied = Some(now());
     }
-    let mut x = Exec::new(&lab, &pl, j, obs, t, false);
+    j.host = lab.share_name().map(str::to_string);
+    let mut x = Exec::new(lab, &pl, j, obs, t, false);
     let res = x.run(p);
     let mut t = std::mem::replace(&mut x.t, Tally::new("apply", &lab.name, 0));
     drop(x);

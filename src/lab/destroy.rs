@@ -15,12 +15,15 @@ use super::{exit, LabError};
 pub fn run(
     file: Option<&Path>,
     name: Option<&str>,
+    host: Option<&str>,
     dry: bool,
     json: bool,
 ) -> Result<i32, LabError> {
     let (name, desired) = match (file, name) {
         (Some(f), _) => {
-            let lab = super::load(f)?;
+            let lab = super::load_share(f, host)?;
+            let j = super::journal(&lab.name)?;
+            super::same_share(&j, &lab, &format!("destroy {}", f.display()))?;
             (lab.name.clone(), Some(lab))
         }
         (None, Some(n)) if valid_lab_name(n) => (n.to_string(), None),

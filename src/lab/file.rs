@@ -15,7 +15,14 @@ pub struct LabFile {
     pub name: Option<Spanned<String>>,
     /// Write /etc/netns/NAME/hosts for each namespace (hosts.rs); default: up to 1,000
     /// namespaces.
-    pub hosts: Option<Spanned<bool>>,
+    pub etc_hosts: Option<Spanned<bool>>,
+    /// The machines of a lab across hosts (`[hosts.NAME]`, machines.rs). `hosts = true|false`
+    /// (the hosts files' switch before `etc_hosts`) reads as none here; [`precheck`] says
+    /// what to write instead.
+    #[serde(default, deserialize_with = "machines_or_old_switch")]
+    pub hosts: BTreeMap<String, Spanned<Machine>>,
+    /// `vni = "A..B"`: the VXLAN ids the links between hosts are given (machines.rs).
+    pub vni: Option<Spanned<String>>,
     #[serde(default)]
     pub host: Place,
     #[serde(default)]
@@ -31,9 +38,39 @@ pub struct LabFile {
     pub check: Vec<Spanned<Check>>,
 }
 
+type Machines = BTreeMap<String, Spanned<Machine>>;
+
+fn machines_or_old_switch<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Machines, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Machines;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("[hosts.NAME] tables")
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Machines, E> {
+            Ok(Machines::new())
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<Machines, A::Error> {
+            Machines::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// One machine of a lab across hosts.
+#[derive(Deserialize, Debug, Clone)]
+pub struct Machine {
+    /// The address the other hosts reach this one at (IPv4 or IPv6).
+    pub underlay: Spanned<String>,
+    /// How `--all-hosts` reaches it (default `root@UNDERLAY`).
+    pub ssh: Option<Spanned<String>>,
+}
+
 /// A namespace's (or the host's) own settings.
 #[derive(Deserialize, Debug, Default, Clone)]
 pub struct Place {
+    /// Which machine runs the namespace (`[hosts.NAME]`; not in `[host]`).
+    pub host: Option<Spanned<String>>,
     /// Bring `lo` up (namespaces only; default true).
     pub lo: Option<bool>,
     #[serde(default)]
@@ -45,6 +82,8 @@ pub struct Place {
 #[derive(Deserialize, Debug, Clone)]
 pub struct Bridge {
     pub netns: Option<Spanned<String>>,
+    /// Which machine holds a bridge of the host namespace (`[hosts.NAME]`).
+    pub host: Option<Spanned<String>>,
     #[serde(default)]
     pub addresses: Vec<Spanned<String>>,
     pub mtu: Option<Spanned<u32>>,
@@ -60,6 +99,8 @@ pub struct Veth {
 #[derive(Deserialize, Debug, Clone)]
 pub struct End {
     pub netns: Option<Spanned<String>>,
+    /// Which machine's host namespace an end with no netns and no bridge lies in.
+    pub host: Option<Spanned<String>>,
     pub name: Spanned<String>,
     pub bridge: Option<Spanned<String>>,
     #[serde(default)]
@@ -136,13 +177,20 @@ pub fn clean(s: &str) -> bool {
 }
 
 /// The file's text, or a problem: unreadable, too large, or not UTF-8 (at the bad byte).
-pub fn read(path: &std::path::Path) -> Result<String, Result<Problem, String>> {
+/// `-` is standard input (`nsctl apply --host h1 -`, as `--all-hosts` sends the file).
+pub fn read(path: &std::path::Path) -> Result<String, Result<(Problem, Vec<u8>), String>> {
     use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| Err(crate::error::io_errstr(&e)))?;
     let mut b = Vec::new();
-    f.take(MAX_SIZE + 1)
-        .read_to_end(&mut b)
-        .map_err(|e| Err(crate::error::io_errstr(&e)))?;
+    let r = if is_stdin(path) {
+        std::io::stdin()
+            .lock()
+            .take(MAX_SIZE + 1)
+            .read_to_end(&mut b)
+    } else {
+        let f = std::fs::File::open(path).map_err(|e| Err(crate::error::io_errstr(&e)))?;
+        f.take(MAX_SIZE + 1).read_to_end(&mut b)
+    };
+    r.map_err(|e| Err(crate::error::io_errstr(&e)))?;
     if b.len() as u64 > MAX_SIZE {
         return Err(Err(format!(
             "larger than {} MiB; a lab file is text describing a lab",
@@ -152,11 +200,17 @@ pub fn read(path: &std::path::Path) -> Result<String, Result<Problem, String>> {
     String::from_utf8(b).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let byte = e.as_bytes()[at];
-        Ok(Problem {
+        let p = Problem {
             at,
             msg: format!("the file is not UTF-8 text (byte 0x{byte:02x}); lab files are TOML, which is UTF-8"),
-        })
+        };
+        Ok((p, e.into_bytes()))
     })
+}
+
+/// Whether a lab file argument means standard input.
+pub fn is_stdin(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
 }
 
 /// What a part of the file may hold, for [`precheck`].
@@ -169,6 +223,9 @@ enum Shape {
     MapOf(&'static Shape),
     /// An array of these.
     ArrayOf(&'static Shape),
+    /// `[hosts.NAME]` tables of machines; `hosts = true|false` was the hosts files' switch,
+    /// now `etc_hosts`.
+    Hosts,
 }
 
 const PLACE: Shape = Shape::Table(&[
@@ -176,13 +233,22 @@ const PLACE: Shape = Shape::Table(&[
     ("sysctl", Shape::Leaf),
     ("routes", Shape::Leaf),
 ]);
+const NETNS: Shape = Shape::Table(&[
+    ("host", Shape::Leaf),
+    ("lo", Shape::Leaf),
+    ("sysctl", Shape::Leaf),
+    ("routes", Shape::Leaf),
+]);
+const MACHINE: Shape = Shape::Table(&[("underlay", Shape::Leaf), ("ssh", Shape::Leaf)]);
 const BRIDGE: Shape = Shape::Table(&[
     ("netns", Shape::Leaf),
+    ("host", Shape::Leaf),
     ("addresses", Shape::Leaf),
     ("mtu", Shape::Leaf),
 ]);
 const END: Shape = Shape::Table(&[
     ("netns", Shape::Leaf),
+    ("host", Shape::Leaf),
     ("name", Shape::Leaf),
     ("bridge", Shape::Leaf),
     ("addresses", Shape::Leaf),
@@ -209,9 +275,11 @@ const CHECK: Shape = Shape::Table(&[
 ]);
 const TOP: Shape = Shape::Table(&[
     ("name", Shape::Leaf),
-    ("hosts", Shape::Leaf),
+    ("etc_hosts", Shape::Leaf),
+    ("hosts", Shape::Hosts),
+    ("vni", Shape::Leaf),
     ("host", PLACE),
-    ("netns", Shape::MapOf(&PLACE)),
+    ("netns", Shape::MapOf(&NETNS)),
     ("bridge", Shape::MapOf(&BRIDGE)),
     ("veth", Shape::ArrayOf(&VETH)),
     ("nat", Shape::ArrayOf(&NAT)),
@@ -224,6 +292,12 @@ fn walk(v: &toml::de::DeValue<'_>, shape: &Shape, out: &mut Vec<Problem>) {
         (Shape::Table(fields), DeValue::Table(t)) => {
             for (k, v) in t.iter() {
                 match fields.iter().find(|(f, _)| *f == k.get_ref().as_ref()) {
+                    Some((_, Shape::Hosts)) if matches!(v.get_ref(), DeValue::Boolean(_)) => {
+                        out.push(Problem {
+                            at: k.span().start,
+                            msg: "`hosts = true|false` is now `etc_hosts = true|false` ([hosts.NAME] tables name the machines of a lab across hosts)".into(),
+                        })
+                    }
                     Some((_, s)) => walk(v.get_ref(), s, out),
                     None => out.push(Problem {
                         at: k.span().start,
@@ -243,6 +317,11 @@ fn walk(v: &toml::de::DeValue<'_>, shape: &Shape, out: &mut Vec<Problem>) {
         (Shape::MapOf(s), DeValue::Table(t)) => {
             for (_, v) in t.iter() {
                 walk(v.get_ref(), s, out);
+            }
+        }
+        (Shape::Hosts, DeValue::Table(t)) => {
+            for (_, v) in t.iter() {
+                walk(v.get_ref(), &MACHINE, out);
             }
         }
         (Shape::ArrayOf(s), DeValue::Array(a)) => {

@@ -262,6 +262,7 @@ impl Filler<'_> {
             })
             .collect();
         Place {
+            host: self.opt(&p.host),
             lo: p.lo,
             sysctl,
             routes: self.list(&p.routes),
@@ -271,6 +272,7 @@ impl Filler<'_> {
     fn bridge(&mut self, b: &Bridge) -> Bridge {
         Bridge {
             netns: self.opt(&b.netns),
+            host: self.opt(&b.host),
             addresses: self.list(&b.addresses),
             mtu: b.mtu.clone(),
         }
@@ -279,6 +281,7 @@ impl Filler<'_> {
     fn end(&mut self, e: &End) -> End {
         End {
             netns: self.opt(&e.netns),
+            host: self.opt(&e.host),
             name: self.s(&e.name),
             bridge: self.opt(&e.bridge),
             addresses: self.list(&e.addresses),
@@ -465,7 +468,9 @@ pub fn expand(f: LabFile) -> Result<(LabFile, Instances), Vec<Problem>> {
     }
     let out = LabFile {
         name: f.name,
+        etc_hosts: f.etc_hosts,
         hosts: f.hosts,
+        vni: f.vni,
         host: f.host,
         netns,
         bridge,

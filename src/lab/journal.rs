@@ -91,6 +91,9 @@ pub struct Journal {
     /// When it was last applied (seconds since the epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied: Option<u64>,
+    /// The machine whose share of a lab across hosts this is (`apply --host`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     pub objects: Vec<Owned>,
     /// The cookie (SO_NETNS_COOKIE) of each namespace nsctl made, recorded once it exists: a
     /// namespace that someone deleted and made again under the same name is then not taken
@@ -363,6 +366,11 @@ impl Journal {
                 Err(format!("\"{}\" is not a net.* sysctl", k.escape_debug()))
             }
         };
+        if let Some(h) = &self.host {
+            if !super::spec::valid_lab_name(h) {
+                return Err(format!("bad host name \"{}\"", h.escape_debug()));
+            }
+        }
         for o in &self.objects {
             match o {
                 Owned::Netns { name }

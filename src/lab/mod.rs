@@ -17,6 +17,7 @@ pub mod generate;
 pub mod graph;
 pub mod hosts;
 pub mod journal;
+pub mod machines;
 pub mod nat;
 pub mod observe;
 pub mod ownership;
@@ -96,6 +97,11 @@ struct ApplyArgs {
     /// Then run the lab's reachability checks (as nsctl test does).
     #[arg(long, conflicts_with = "dry_run")]
     test: bool,
+    /// Build this host's share of a lab across hosts (default: the host whose underlay
+    /// address is configured here).
+    #[arg(long, value_name = "NAME")]
+    host: Option<String>,
+    /// The lab file; - reads it from standard input.
     file: std::path::PathBuf,
 }
 
@@ -108,6 +114,10 @@ struct TestArgs {
     /// Run at most N checks at once.
     #[arg(long, value_name = "N", default_value_t = test::JOBS as u16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     jobs: u16,
+    /// Run the checks that start on this host of a lab across hosts.
+    #[arg(long, value_name = "NAME")]
+    host: Option<String>,
+    /// The lab file; - reads it from standard input.
     file: std::path::PathBuf,
 }
 
@@ -123,6 +133,11 @@ struct DestroyArgs {
     /// The lab by its name alone (see `nsctl status`), instead of its file.
     #[arg(long, value_name = "NAME", conflicts_with = "file")]
     lab: Option<String>,
+    /// This host's share of a lab across hosts (default: the host whose underlay address is
+    /// configured here).
+    #[arg(long, value_name = "NAME", conflicts_with = "lab")]
+    host: Option<String>,
+    /// The lab file; - reads it from standard input.
     #[arg(required_unless_present = "lab")]
     file: Option<std::path::PathBuf>,
 }
@@ -133,6 +148,11 @@ struct StatusArgs {
     /// Print the report as JSON.
     #[arg(short, long)]
     json: bool,
+    /// This host's share of a lab across hosts (default: the host whose underlay address is
+    /// configured here).
+    #[arg(long, value_name = "NAME", requires = "file")]
+    host: Option<String>,
+    /// The lab file; - reads it from standard input.
     file: Option<std::path::PathBuf>,
 }
 
@@ -211,6 +231,68 @@ fn parse<T: clap::FromArgMatches>(verb: &str, args: &[Vec<u8>]) -> Result<T, cla
     T::from_arg_matches(&m)
 }
 
+/// The lab of `path` as this machine builds it: the whole lab, or for a lab across hosts
+/// the share of the machine `host` names, or else of the machine whose underlay address is
+/// configured here (machines.rs).
+pub fn load_share(path: &std::path::Path, host: Option<&str>) -> Result<spec::Lab, LabError> {
+    let lab = load(path)?;
+    let shown = path.display();
+    let bad = |m: String| LabError::new(exit::BAD_INPUT, format!("{shown}: {m}"));
+    if lab.machines.is_empty() {
+        return match host {
+            Some(h) => Err(bad(format!(
+                "--host {h}, but the file names no hosts ([hosts.NAME] tables)"
+            ))),
+            None => Ok(lab),
+        };
+    }
+    let m = match host {
+        Some(h) => match lab.machines.iter().position(|m| m.name == h) {
+            Some(k) => k as u16,
+            None => {
+                return Err(bad(format!(
+                    "--host {h} is not one of the file's hosts ({})",
+                    lab.machines
+                        .iter()
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+            }
+        },
+        None => {
+            let here = observe::local_addresses()
+                .map_err(|m| LabError::new(exit::FAILED, format!("{shown}: {m}")))?;
+            machines::pick(&lab.machines, &here).map_err(bad)?
+        }
+    };
+    Ok(machines::share(&lab, m))
+}
+
+/// A journal holds one machine's share of a lab (or the whole lab of one machine): a run
+/// for another share is refused before anything changes.
+pub fn same_share(j: &journal::Journal, lab: &spec::Lab, what: &str) -> Result<(), LabError> {
+    let want = lab.share_name();
+    if j.is_empty() || j.host.as_deref() == want {
+        return Ok(());
+    }
+    let held = match &j.host {
+        Some(h) => format!("host {h}'s share"),
+        None => "a lab of one machine".to_string(),
+    };
+    let asked = match want {
+        Some(h) => format!("host {h}'s share"),
+        None => "a lab of one machine".to_string(),
+    };
+    Err(LabError::new(
+        exit::REFUSED,
+        format!(
+            "{what}: lab {} on this machine is {held}, and this run is for {asked}; run nsctl destroy --lab {} here first. Nothing was changed.",
+            lab.name, lab.name
+        ),
+    ))
+}
+
 /// Take the lab's lock, or a one-line error.
 pub fn lock(lab: &str) -> Result<std::fs::File, LabError> {
     journal::lock(lab).map_err(|e| {
@@ -246,17 +328,20 @@ pub fn load(path: &std::path::Path) -> Result<spec::Lab, LabError> {
     let text = match file::read(path) {
         Ok(t) => t,
         Err(Err(why)) => return Err(bad(format!("{shown}: cannot read the lab file: {why}"))),
-        Err(Ok(p)) => {
-            // Not UTF-8: the position is in the bytes, which are read again for it.
-            let bytes = std::fs::read(path).unwrap_or_default();
+        Err(Ok((p, bytes))) => {
+            // Not UTF-8: the position is in the bytes.
             let (l, c) = file::line_col(&bytes, p.at);
             return Err(bad(format!("{shown}:{l}:{c}: {}", p.msg)));
         }
     };
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    // A file read from standard input has no name to default the lab's to.
+    let stem = if file::is_stdin(path) {
+        String::new()
+    } else {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
     let at = |p: &file::Problem| {
         let (l, c) = file::line_col(text.as_bytes(), p.at);
         format!("{shown}:{l}:{c}: {}", p.msg)
@@ -343,9 +428,14 @@ pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
                     adopt: a.adopt,
                     json: a.json || json,
                 };
-                let r = apply::run(&a.file, o);
+                let lab = match load_share(&a.file, a.host.as_deref()) {
+                    Ok(l) => l,
+                    Err(e) => return finish(Err(e)),
+                };
+                let r = apply::run(&lab, &a.file, o);
                 finish(match r {
                     Ok(exit::OK) if a.test => test::run(
+                        &lab,
                         &a.file,
                         &test::Opts {
                             json: a.json || json,
@@ -358,19 +448,23 @@ pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
             Err(e) => parse_err(e),
         },
         b"test" => match parse::<TestArgs>("test", args) {
-            Ok(a) => finish(test::run(
-                &a.file,
-                &test::Opts {
-                    json: a.json || json,
-                    jobs: a.jobs.into(),
-                },
-            )),
+            Ok(a) => finish(load_share(&a.file, a.host.as_deref()).and_then(|lab| {
+                test::run(
+                    &lab,
+                    &a.file,
+                    &test::Opts {
+                        json: a.json || json,
+                        jobs: a.jobs.into(),
+                    },
+                )
+            })),
             Err(e) => parse_err(e),
         },
         b"destroy" => match parse::<DestroyArgs>("destroy", args) {
             Ok(a) => finish(destroy::run(
                 a.file.as_deref(),
                 a.lab.as_deref(),
+                a.host.as_deref(),
                 a.dry_run,
                 a.json || json,
             )),
@@ -382,7 +476,7 @@ pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
         },
         _ => match parse::<StatusArgs>("status", args) {
             Ok(a) => finish(match &a.file {
-                Some(f) => status::run(f, a.json || json),
+                Some(f) => status::run(f, a.host.as_deref(), a.json || json),
                 None => status::list(a.json || json),
             }),
             Err(e) => parse_err(e),

@@ -30,6 +30,73 @@ pub struct LinkObs {
     pub mtu: Option<u32>,
     /// A bridge's multicast snooping (None: not a bridge).
     pub snooping: Option<bool>,
+    /// A vxlan link's settings (None: not a vxlan link); boxed, as few links are.
+    pub vxlan: Option<Box<VxlanObs>>,
+}
+
+/// What a lab checks of a vxlan link (machines.rs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VxlanObs {
+    pub vni: Option<u32>,
+    pub local: Option<IpAddr>,
+    pub remote: Option<IpAddr>,
+    pub port: Option<u16>,
+}
+
+/// IFLA_VXLAN_* of a vxlan link's info.
+fn vxlan(info: &[LinkInfo]) -> Option<Box<VxlanObs>> {
+    use netlink_packet_route::link::{InfoKind, InfoVxlan};
+    if !info
+        .iter()
+        .any(|i| matches!(i, LinkInfo::Kind(InfoKind::Vxlan)))
+    {
+        return None;
+    }
+    let mut v = VxlanObs::default();
+    for i in info {
+        if let LinkInfo::Data(InfoData::Vxlan(x)) = i {
+            for a in x {
+                match a {
+                    InfoVxlan::Id(n) => v.vni = Some(*n),
+                    InfoVxlan::Group(a) => v.remote = Some(IpAddr::V4(*a)),
+                    InfoVxlan::Group6(a) => v.remote = Some(IpAddr::V6(*a)),
+                    InfoVxlan::Local(a) => v.local = Some(IpAddr::V4(*a)),
+                    InfoVxlan::Local6(a) => v.local = Some(IpAddr::V6(*a)),
+                    InfoVxlan::Port(p) => v.port = Some(*p),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Some(Box::new(v))
+}
+
+/// The addresses configured in the calling thread's namespace (to find which of a lab's
+/// machines this is).
+pub fn local_addresses() -> Result<Vec<IpAddr>, String> {
+    let d = Dumper::open().map_err(|e| {
+        format!(
+            "cannot open a netlink socket: {}",
+            crate::error::io_errstr(&e)
+        )
+    })?;
+    let mut seen = PlaceObs::default();
+    read_addrs(&d, &mut seen)?;
+    Ok(seen.addrs.into_values().flatten().map(|(a, _)| a).collect())
+}
+
+/// Every address of the dumper's namespace into `seen`, each message read as it arrives: no
+/// place's whole dump is ever held decoded.
+fn read_addrs(d: &Dumper, seen: &mut PlaceObs) -> Result<(), Fail> {
+    d.each(
+        RouteNetlinkMessage::GetAddress(AddressMessage::default()),
+        |m, _| {
+            if let RouteNetlinkMessage::NewAddress(a) = m {
+                parse_addr(a, seen);
+            }
+        },
+    )
+    .map_err(why)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +203,7 @@ pub(crate) fn link_obs(msg: &[u8]) -> Option<(String, LinkObs)> {
                     LinkAttribute::parse_with_param(&nla, h.interface_family)
                 {
                     st.snooping = snooping(&info);
+                    st.vxlan = vxlan(&info);
                 }
             }
             _ => {}
@@ -278,16 +346,7 @@ pub fn read_place(d: &Dumper, fam: Families) -> Result<PlaceObs, Fail> {
         links: read_links(d).map_err(why)?,
         ..Default::default()
     };
-    // Each message is read as it arrives: no place's whole dump is ever held decoded.
-    d.each(
-        RouteNetlinkMessage::GetAddress(AddressMessage::default()),
-        |m, _| {
-            if let RouteNetlinkMessage::NewAddress(a) = m {
-                parse_addr(a, &mut seen);
-            }
-        },
-    )
-    .map_err(why)?;
+    read_addrs(d, &mut seen)?;
     for (want, family) in [
         (fam.v4, AddressFamily::Inet),
         (fam.v6, AddressFamily::Inet6),

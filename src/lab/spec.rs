@@ -22,6 +22,8 @@ pub fn place_name(at: &Where) -> String {
 #[derive(Debug, Clone)]
 pub struct NsSpec {
     pub name: String,
+    /// The machine that runs it (an index into [`Lab::machines`]; None: no `[hosts]`).
+    pub host: Option<u16>,
     pub lo: bool,
     pub sysctls: Vec<(String, String)>,
     pub routes: Vec<RouteSpec>,
@@ -36,6 +38,11 @@ pub struct IfSpec {
     pub mtu: Option<u32>,
     /// The root qdisc of a shaped veth end (shape.rs); boxed, as few ends have one.
     pub shape: Option<Box<crate::nl::qdisc::Qdisc>>,
+    /// The machine it is on (an index into [`Lab::machines`]; None: no `[hosts]`).
+    pub host: Option<u16>,
+    /// Set on an end of a veth that crosses to another machine, in that machine's share:
+    /// the end is a vxlan link (machines.rs).
+    pub tunnel: Option<Box<super::machines::Tunnel>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -46,11 +53,20 @@ pub struct Lab {
     pub host_routes: Vec<RouteSpec>,
     pub bridges: Vec<IfSpec>,
     pub veths: Vec<[IfSpec; 2]>,
+    /// The ends this machine holds of veths that cross to another (a share's only).
+    pub tunnels: Vec<IfSpec>,
     pub nat: Vec<(Prefix, Option<String>)>,
     /// Reachability checks (`nsctl test`).
     pub checks: Vec<super::check::CheckSpec>,
     /// Whether each namespace gets /etc/netns/NAME/hosts (hosts.rs).
     pub hosts: bool,
+    /// `[hosts.NAME]`: the machines of a lab across hosts (machines.rs); empty for a lab of
+    /// one machine.
+    pub machines: Vec<super::machines::Machine>,
+    /// (veth position, VNI) of each veth whose ends are on two machines.
+    pub vnis: Vec<(u32, u32)>,
+    /// The machine whose share this is (machines.rs).
+    pub share: Option<u16>,
     /// Look-ups by name, so a 1,000-namespace lab is planned in linear time.
     pub index: Index,
 }
@@ -66,6 +82,8 @@ pub struct Index {
     /// The journal key of each pair's first end -> its second end's.
     pub firsts: HashMap<String, String>,
     pub bridges: HashSet<(Where, String)>,
+    /// (place, name) of each vxlan link that stands for a crossing veth's end.
+    pub tunnels: HashSet<(Where, String)>,
 }
 
 /// The end of a pair that makes it: the host end when there is one (one socket serves a
@@ -169,6 +187,9 @@ impl Lab {
         for b in &self.bridges {
             ix.bridges.insert((b.at.clone(), b.name.clone()));
         }
+        for t in &self.tunnels {
+            ix.tunnels.insert((t.at.clone(), t.name.clone()));
+        }
         for v in &self.veths {
             let (m, _) = maker(v, |at| ix.ifs.get(at).map_or(0, Vec::len));
             ix.makers.insert((m.at.clone(), m.name.clone()));
@@ -179,6 +200,13 @@ impl Lab {
         }
         self.index = ix;
         self
+    }
+
+    /// The name of the machine whose share this is.
+    pub fn share_name(&self) -> Option<&str> {
+        self.share
+            .and_then(|m| self.machines.get(m as usize))
+            .map(|m| m.name.as_str())
     }
 
     /// All places of the lab: the host, then each namespace in file order.
@@ -204,16 +232,22 @@ impl Lab {
     }
 
     /// Every interface of the lab, in the order [`Lab::interface_at`] numbers them: the
-    /// bridges, then both ends of each veth in order.
+    /// bridges, both ends of each veth in order, then the tunnels.
     pub fn all_interfaces(&self) -> impl Iterator<Item = &IfSpec> {
-        self.bridges.iter().chain(self.veths.iter().flatten())
+        self.bridges
+            .iter()
+            .chain(self.veths.iter().flatten())
+            .chain(self.tunnels.iter())
     }
 
-    /// Interface `k` of the lab: the bridges, then both ends of each veth in order.
+    /// Interface `k` of the lab: the bridges, both ends of each veth in order, the tunnels.
     fn interface_at(&self, k: usize) -> Option<&IfSpec> {
-        match k.checked_sub(self.bridges.len()) {
-            None => self.bridges.get(k),
-            Some(v) => self.veths.get(v / 2).map(|p| &p[v % 2]),
+        let Some(v) = k.checked_sub(self.bridges.len()) else {
+            return self.bridges.get(k);
+        };
+        match v.checked_sub(2 * self.veths.len()) {
+            None => self.veths.get(v / 2).map(|p| &p[v % 2]),
+            Some(t) => self.tunnels.get(t),
         }
     }
 
@@ -389,8 +423,12 @@ type Spanned<T> = toml::Spanned<T>;
 struct Checker<'f> {
     file: &'f LabFile,
     problems: Vec<Problem>,
-    /// (place, interface name) pairs seen so far, to catch duplicates.
-    ifnames: BTreeSet<(Where, String)>,
+    /// (machine, place, interface name) of each interface so far, to catch duplicates (the
+    /// machine tells the host namespaces of a lab across hosts apart).
+    ifnames: BTreeSet<(Option<u16>, Where, String)>,
+    /// `[hosts.NAME]`, and the machine of each namespace.
+    machines: Vec<super::machines::Machine>,
+    ns_host: HashMap<String, Option<u16>>,
     /// Whether sysctl keys are checked against /proc/sys (off in unit tests).
     probe: bool,
     /// Which entries a template made (generate.rs), and the one being checked: its name
@@ -442,10 +480,129 @@ impl<'f> Checker<'f> {
         }
     }
 
+    /// `[hosts.NAME]`: names, underlay addresses (each machine its own), ssh targets.
+    fn machines(&mut self) {
+        let file = self.file;
+        let mut out: Vec<super::machines::Machine> = Vec::with_capacity(file.hosts.len());
+        for (name, m) in &file.hosts {
+            if !valid_lab_name(name) {
+                self.bad(
+                    m.span().start,
+                    format!(
+                        "host name \"{}\" must be 1-32 letters, digits, '-' or '_'",
+                        name.escape_debug()
+                    ),
+                );
+            }
+            let u = &m.get_ref().underlay;
+            let underlay = match u.get_ref().trim().parse::<IpAddr>() {
+                Ok(a) if !a.is_unspecified() && !a.is_multicast() => a,
+                _ => {
+                    self.bad(
+                        u.span().start,
+                        format!(
+                            "underlay \"{}\" of host {name} is not a unicast IPv4 or IPv6 address",
+                            u.get_ref().escape_debug()
+                        ),
+                    );
+                    IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+                }
+            };
+            if let Some(o) = out
+                .iter()
+                .find(|o| o.underlay == underlay && !underlay.is_unspecified())
+            {
+                self.bad(
+                    u.span().start,
+                    format!(
+                        "hosts {} and {name} have the same underlay {underlay}; each machine needs its own",
+                        o.name
+                    ),
+                );
+            }
+            let ssh = match &m.get_ref().ssh {
+                Some(s) => {
+                    let t = s.get_ref();
+                    if self.text(s.span().start, "ssh", t)
+                        && (t.is_empty() || t.starts_with('-') || t.contains(char::is_whitespace))
+                    {
+                        self.bad(
+                            s.span().start,
+                            format!("ssh \"{t}\" of host {name} must be [USER@]HOST, with no spaces, not starting with '-'"),
+                        );
+                    }
+                    t.clone()
+                }
+                None => format!("root@{underlay}"),
+            };
+            out.push(super::machines::Machine {
+                name: name.clone(),
+                underlay,
+                ssh,
+            });
+        }
+        self.machines = out;
+    }
+
+    /// The machine `h` names; without a `host` key, the only machine (None when the file
+    /// names none, or several: see [`Checker::needs_host`]).
+    fn host(&mut self, h: &Option<Spanned<String>>) -> Option<u16> {
+        let Some(s) = h else {
+            return (self.machines.len() == 1).then_some(0);
+        };
+        match self.machines.iter().position(|m| &m.name == s.get_ref()) {
+            Some(k) => Some(k as u16),
+            None => {
+                self.bad(
+                    s.span().start,
+                    format!(
+                        "host \"{0}\" is not declared (add a [hosts.{0}] table with its underlay address)",
+                        s.get_ref().escape_debug()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// With several machines, what does not say which one it is on is refused.
+    fn needs_host(&mut self, pos: usize, what: &str) {
+        if self.machines.len() > 1 {
+            self.bad(
+                pos,
+                format!(
+                    "{what} needs host = \"...\": the file names {} hosts",
+                    self.machines.len()
+                ),
+            );
+        }
+    }
+
+    /// A `host` key on what already has a machine (its namespace's, or its bridge's) must
+    /// name that machine.
+    fn same_host(&mut self, key: &Option<Spanned<String>>, has: Option<u16>, of: &str) {
+        let Some(k) = key else { return };
+        let said = self.host(key);
+        if said.is_some() && said != has {
+            let on = has
+                .and_then(|h| self.machines.get(h as usize))
+                .map_or("another host".to_string(), |m| format!("host {}", m.name));
+            self.bad(
+                k.span().start,
+                format!("host = \"{}\", but {of} is on {on}", k.get_ref()),
+            );
+        }
+    }
+
     fn namespaces_named(&mut self) {
         let file = self.file;
         for (name, ns) in &file.netns {
             self.label = self.instances.netns.get(name).cloned();
+            let h = self.host(&ns.get_ref().host);
+            if ns.get_ref().host.is_none() {
+                self.needs_host(ns.span().start, &format!("netns \"{name}\""));
+            }
+            self.ns_host.insert(name.clone(), h);
             if self.text(ns.span().start, "netns name", name)
                 && !crate::netns::is_valid_name(name.as_bytes())
             {
@@ -509,7 +666,7 @@ impl<'f> Checker<'f> {
         Some(*m.get_ref())
     }
 
-    fn ifname(&mut self, at: &Where, pos: usize, n: &str) {
+    fn ifname(&mut self, at: &Where, host: Option<u16>, pos: usize, n: &str) {
         if !self.text(pos, "interface name", n) {
         } else if !crate::wiring::valid_ifname(n.as_bytes()) {
             self.bad(
@@ -522,7 +679,8 @@ impl<'f> Checker<'f> {
                 "\"lo\" exists in every namespace; choose another name".into(),
             );
         }
-        if !self.ifnames.insert((at.clone(), n.to_string())) {
+        let machine = if at.is_none() { host } else { None };
+        if !self.ifnames.insert((machine, at.clone(), n.to_string())) {
             self.bad(
                 pos,
                 format!(
@@ -541,7 +699,24 @@ impl<'f> Checker<'f> {
         for (name, b) in &file.bridge {
             self.label = self.instances.bridge.get(name).cloned();
             let at = self.place(&b.get_ref().netns);
-            self.ifname(&at, b.span().start, name);
+            let key = &b.get_ref().host;
+            let host = match &at {
+                Some(n) => {
+                    let h = self.ns_host.get(n).copied().flatten();
+                    self.same_host(key, h, &format!("its netns {n}"));
+                    h
+                }
+                None => {
+                    if key.is_none() {
+                        self.needs_host(
+                            b.span().start,
+                            &format!("bridge \"{name}\" of a host namespace"),
+                        );
+                    }
+                    self.host(key)
+                }
+            };
+            self.ifname(&at, host, b.span().start, name);
             let addrs = self.addrs(&b.get_ref().addresses);
             let mtu = self.mtu(&b.get_ref().mtu);
             out.push(IfSpec {
@@ -551,6 +726,8 @@ impl<'f> Checker<'f> {
                 addrs,
                 mtu,
                 shape: None,
+                host,
+                tunnel: None,
             });
         }
         self.label = None;
@@ -571,9 +748,31 @@ impl<'f> Checker<'f> {
                 continue;
             };
             let mut end = |e: &Spanned<super::file::End>| {
+                let pos = e.span().start;
                 let e = e.get_ref();
                 let at = self.place(&e.netns);
-                self.ifname(&at, e.name.span().start, e.name.get_ref());
+                let of_bridge = e
+                    .bridge
+                    .as_ref()
+                    .and_then(|br| bridges.iter().find(|b| &b.name == br.get_ref()));
+                let host = match (&at, of_bridge) {
+                    (Some(n), _) => {
+                        let h = self.ns_host.get(n).copied().flatten();
+                        self.same_host(&e.host, h, &format!("its netns {n}"));
+                        h
+                    }
+                    (None, Some(b)) if b.at.is_none() => {
+                        self.same_host(&e.host, b.host, &format!("its bridge {}", b.name));
+                        b.host
+                    }
+                    _ => {
+                        if e.host.is_none() {
+                            self.needs_host(pos, "a veth end in a host namespace");
+                        }
+                        self.host(&e.host)
+                    }
+                };
+                self.ifname(&at, host, e.name.span().start, e.name.get_ref());
                 if let Some(br) = &e.bridge {
                     match bridges.iter().find(|b| &b.name == br.get_ref()) {
                         None => self.bad(
@@ -616,6 +815,8 @@ impl<'f> Checker<'f> {
                     addrs: self.addrs(&e.addresses),
                     mtu: self.mtu(&e.mtu),
                     shape,
+                    host,
+                    tunnel: None,
                 }
             };
             let (a, b) = (end(a), end(b));
@@ -707,6 +908,53 @@ impl<'f> Checker<'f> {
         v
     }
 
+    /// The VNI of each veth whose ends are on two machines (machines.rs), from the file's
+    /// `vni = "A..B"` or the default range.
+    fn vnis(&mut self, veths: &[[IfSpec; 2]], lab: &str) -> Vec<(u32, u32)> {
+        let file = self.file;
+        let range = match &file.vni {
+            Some(v) if self.machines.is_empty() => {
+                self.bad(
+                    v.span().start,
+                    "vni is for the links between hosts; the file names no [hosts]".into(),
+                );
+                return Vec::new();
+            }
+            Some(v) => match super::machines::parse_vnis(v.get_ref()) {
+                Ok(r) => r,
+                Err(m) => {
+                    self.bad(v.span().start, m);
+                    return Vec::new();
+                }
+            },
+            None => super::machines::DEFAULT_VNIS,
+        };
+        let key = |e: &IfSpec| super::journal::link_key(&e.at, &e.name);
+        let crossing: Vec<(u32, (String, String))> = veths
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v[0].host.is_some() && v[1].host.is_some() && v[0].host != v[1].host)
+            .map(|(k, v)| (k as u32, (key(&v[0]), key(&v[1]))))
+            .collect();
+        let links: Vec<(String, String)> = crossing.iter().map(|(_, l)| l.clone()).collect();
+        match super::machines::allocate(lab, &links, range) {
+            Some(ids) => crossing.iter().map(|(k, _)| *k).zip(ids).collect(),
+            None => {
+                self.bad(
+                    file.vni.as_ref().map_or(0, |v| v.span().start),
+                    format!(
+                        "the VNI range {}..{} holds {} ids, and the file has {} links between hosts; widen it",
+                        range.0,
+                        range.1,
+                        range.1 - range.0 + 1,
+                        links.len()
+                    ),
+                );
+                Vec::new()
+            }
+        }
+    }
+
     fn nat(&mut self) -> Vec<(Prefix, Option<String>)> {
         let file = self.file;
         let mut nat = Vec::new();
@@ -792,6 +1040,8 @@ pub fn build_generated(
         file: &file,
         problems: Vec::new(),
         ifnames: BTreeSet::new(),
+        machines: Vec::new(),
+        ns_host: HashMap::new(),
         probe,
         instances,
         label: None,
@@ -799,37 +1049,41 @@ pub fn build_generated(
     let mut name = c.name();
     if file.name.is_none() {
         name = default_name.to_string();
-        if !valid_lab_name(&name) {
+        if name.is_empty() {
+            c.bad(
+                0,
+                "a lab file read from standard input needs name = \"...\"".into(),
+            );
+        } else if !valid_lab_name(&name) {
             c.bad(0, format!("the file name gives the lab name \"{}\", which is not 1-32 letters, digits, '-' or '_'; set name = \"...\"", name.escape_debug()));
         }
     }
+    c.machines();
     c.namespaces_named();
     let bridges = c.bridges();
     let veths = c.veths(&bridges);
-    let ifs_in = |at: &Where| -> Vec<IfSpec> {
-        bridges
-            .iter()
-            .chain(veths.iter().flatten())
-            .filter(|i| &i.at == at)
-            .cloned()
-            .collect()
-    };
+    let vnis = c.vnis(&veths, &name);
+    // Each place's interfaces, grouped once (a lab of 10,000 namespaces would otherwise walk
+    // every interface for each namespace).
+    let mut by_place: HashMap<&Where, Vec<&IfSpec>> = HashMap::new();
+    for i in bridges.iter().chain(veths.iter().flatten()) {
+        by_place.entry(&i.at).or_default().push(i);
+    }
     let mut namespaces = Vec::with_capacity(file.netns.len());
     for (name, ns) in &file.netns {
         c.label = instances.netns.get(name).cloned();
         let at = Some(name.clone());
-        let ifs = ifs_in(&at);
-        let refs: Vec<&IfSpec> = ifs.iter().collect();
+        let refs: Vec<&IfSpec> = by_place.get(&at).cloned().unwrap_or_default();
         namespaces.push(NsSpec {
             name: name.clone(),
+            host: c.ns_host.get(name).copied().flatten(),
             lo: ns.get_ref().lo.unwrap_or(true),
             routes: c.routes(ns.get_ref(), &at, &refs),
             sysctls: c.sysctls(ns.get_ref(), &refs),
         });
     }
     c.label = None;
-    let host_ifs = ifs_in(&None);
-    let refs: Vec<&IfSpec> = host_ifs.iter().collect();
+    let refs: Vec<&IfSpec> = by_place.get(&None).cloned().unwrap_or_default();
     let host_routes = c.routes(&file.host, &None, &refs);
     let host_sysctls = c.sysctls(&file.host, &refs);
     if file.host.lo.is_some() {
@@ -839,12 +1093,12 @@ pub fn build_generated(
         );
     }
     let nat = c.nat();
-    let hosts = match &file.hosts {
+    let hosts = match &file.etc_hosts {
         Some(h) if *h.get_ref() && namespaces.len() > super::hosts::MAX => {
             c.bad(
                 h.span().start,
                 format!(
-                    "hosts = true for {} namespaces: each hosts file lists every namespace, so that is {} lines; at most {} namespaces get them (set hosts = false)",
+                    "etc_hosts = true for {} namespaces: each hosts file lists every namespace, so that is {} lines; at most {} namespaces get them (set etc_hosts = false)",
                     namespaces.len(),
                     namespaces.len() * namespaces.len(),
                     super::hosts::MAX
@@ -855,7 +1109,9 @@ pub fn build_generated(
         Some(h) => *h.get_ref(),
         None => namespaces.len() <= super::hosts::DEFAULT_MAX,
     };
+    let machines = std::mem::take(&mut c.machines);
     let mut problems = c.problems;
+    drop(by_place);
     let mut lab = Lab {
         name,
         namespaces,
@@ -863,9 +1119,13 @@ pub fn build_generated(
         host_routes,
         bridges,
         veths,
+        tunnels: Vec::new(),
         nat,
         checks: Vec::new(),
         hosts,
+        machines,
+        vnis,
+        share: None,
         index: Index::default(),
     }
     .indexed();

@@ -10,16 +10,17 @@ use crate::json::{Array, Val};
 use crate::output::out;
 
 /// Observe and plan `path`'s lab, read-only.
-fn plan_of(path: &Path) -> Result<(super::spec::Lab, Plan), LabError> {
-    let lab = super::load(path)?;
+fn plan_of(path: &Path, host: Option<&str>) -> Result<(super::spec::Lab, Plan), LabError> {
+    let lab = super::load_share(path, host)?;
     let j = super::journal(&lab.name)?;
+    super::same_share(&j, &lab, &format!("status {}", path.display()))?;
     let obs = super::observe::observe(&lab, &j, false)?;
     let p = plan::plan(&lab, &obs, &j, plan::Opts { adopt: false });
     Ok((lab, p))
 }
 
-pub fn run(path: &Path, json: bool) -> Result<i32, LabError> {
-    let (lab, p) = plan_of(path)?;
+pub fn run(path: &Path, host: Option<&str>, json: bool) -> Result<i32, LabError> {
+    let (lab, p) = plan_of(path, host)?;
     if json {
         let mut a = Array::new(false);
         let w = a.writer();
@@ -132,7 +133,7 @@ pub fn list(json: bool) -> Result<i32, LabError> {
         };
         let state = match &j.file {
             None => "unknown (no file recorded)".to_string(),
-            Some(f) => match plan_of(Path::new(f)) {
+            Some(f) => match plan_of(Path::new(f), j.host.as_deref()) {
                 Ok((lab, _)) if lab.name != n => {
                     format!("unknown ({f} now describes lab {})", lab.name)
                 }

@@ -292,9 +292,8 @@ fn json(lab: &Lab, runs: &[Run], secs: f64) -> String {
     format!("{v}\n")
 }
 
-/// `nsctl test FILE`.
-pub fn run(path: &std::path::Path, o: &Opts) -> Result<i32, LabError> {
-    let lab = super::load(path)?;
+/// `nsctl test FILE`: the checks of `lab`, read from `path`.
+pub fn run(lab: &super::spec::Lab, path: &std::path::Path, o: &Opts) -> Result<i32, LabError> {
     let shown = path.display();
     if lab.checks.is_empty() {
         return Err(LabError::new(
@@ -312,12 +311,12 @@ pub fn run(path: &std::path::Path, o: &Opts) -> Result<i32, LabError> {
     let runs = run_all(&lab.checks, o.jobs);
     let secs = start.elapsed().as_secs_f64();
     let text = if o.json {
-        json(&lab, &runs, secs)
+        json(lab, &runs, secs)
     } else {
-        table(&lab, &runs, secs)
+        table(lab, &runs, secs)
     };
     out(text.as_bytes());
-    Ok(if failed(&lab, &runs) == 0 {
+    Ok(if failed(lab, &runs) == 0 {
         exit::OK
     } else {
         exit::FAILED

@@ -173,8 +173,8 @@ mkdir -p /etc/netns/B/extra; echo "192.0.2.1 mine" > /etc/netns/B/hosts
 $NSCTL apply $lab; echo "rc=$?"
 ls /run/netns 2>/dev/null | wc -l
 cat /etc/netns/B/hosts
-printf 'hosts = false\n' | cat - $lab > /tmp/nohosts.toml
-$NSCTL apply /tmp/nohosts.toml > /dev/null; echo "hosts = false rc=$?"
+printf 'etc_hosts = false\n' | cat - $lab > /tmp/nohosts.toml
+$NSCTL apply /tmp/nohosts.toml > /dev/null; echo "etc_hosts = false rc=$?"
 ls /etc/netns | paste -sd' '; cat /etc/netns/B/hosts
 $NSCTL destroy /tmp/nohosts.toml > /dev/null
 echo "-- a directory with someone's file in it stays"
@@ -200,7 +200,7 @@ No such file or directory\n\
 rc=3\n\
 0\n\
 192.0.2.1 mine\n\
-hosts = false rc=0\n\
+etc_hosts = false rc=0\n\
 B\n\
 192.0.2.1 mine\n\
 -- a directory with someone's file in it stays\n\

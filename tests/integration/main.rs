@@ -11,6 +11,7 @@ mod front;
 mod golden;
 mod lab;
 mod lifecycle;
+mod machines;
 mod routes;
 mod shaping;
 mod show;
@@ -86,6 +87,8 @@ const CASES: &[Case] = &[
     ("lab_kill_9_during_apply_converges", lab::kill_during_apply),
     ("lab_star100_apply_destroy", lab::star100),
     ("lab_switch_namespaces", lab::switch_namespaces),
+    ("lab_across_two_machines", machines::two_machines),
+    ("lab_across_hosts_bad_files", machines::bad_files),
     ("lab_generated_entries", lab::generated_labs),
     ("lab_graph_pictures", lab::graph_pictures),
     ("lab_reachability_checks", checks::reachability_checks),

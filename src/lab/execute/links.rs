@@ -254,6 +254,78 @@ impl Exec<'_> {
         )))
     }
 
+    /// A vxlan link for a veth end whose peer is on another machine. It is made over the
+    /// host's socket, so its UDP socket lives in the host namespace (on the underlay link,
+    /// which the lab's namespace needs no route to), and is born in its own place.
+    pub(super) fn create_vxlan(
+        &mut self,
+        at: &Where,
+        name: &str,
+        mtu: Option<u32>,
+        t: &crate::lab::machines::Tunnel,
+    ) -> Result<(), Fail> {
+        use netlink_packet_route::link::InfoVxlan;
+        use std::net::IpAddr;
+        let what = || format!("creating vxlan {name} ({})", place_name(at));
+        let underlay = self
+            .obs
+            .places
+            .get(&None)
+            .and_then(|p| {
+                p.addrs
+                    .iter()
+                    .find(|(_, v)| v.iter().any(|(a, _)| *a == t.local))
+            })
+            .map(|(ix, _)| *ix)
+            .ok_or_else(|| {
+                format!(
+                    "{}: the underlay address {} is not configured on this machine",
+                    what(),
+                    t.local
+                )
+            })?;
+        let fd = match at {
+            Some(n) => Some(open_netns(n)?),
+            None => None,
+        };
+        let mut m = LinkMessage::default();
+        m.attributes.push(LinkAttribute::IfName(name.to_string()));
+        m.attributes.push(LinkAttribute::Address(t.mac.to_vec()));
+        if let Some(mtu) = mtu {
+            m.attributes.push(LinkAttribute::Mtu(mtu));
+        }
+        if let Some(fd) = &fd {
+            m.attributes.push(LinkAttribute::NetNsFd(fd.as_raw_fd()));
+        }
+        let mut data = vec![InfoVxlan::Id(t.vni)];
+        data.push(match t.remote {
+            IpAddr::V4(a) => InfoVxlan::Group(a),
+            IpAddr::V6(a) => InfoVxlan::Group6(a),
+        });
+        data.push(match t.local {
+            IpAddr::V4(a) => InfoVxlan::Local(a),
+            IpAddr::V6(a) => InfoVxlan::Local6(a),
+        });
+        // The underlay link: the kernel sends from it and sizes the link's MTU to leave room
+        // for the encapsulation (50 bytes over IPv4, 70 over IPv6).
+        data.push(InfoVxlan::Link(underlay));
+        data.push(InfoVxlan::Port(crate::lab::machines::VXLAN_PORT));
+        m.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Vxlan),
+            LinkInfo::Data(InfoData::Vxlan(data)),
+        ]));
+        let host = self.pl.host().clone();
+        let r = crate::nl::link::create(&self.pl.nl, &host, m);
+        self.dirty.insert(at.clone());
+        r.map_err(|f| {
+            self.unintend(&Owned::Link {
+                netns: at.clone(),
+                name: name.to_string(),
+            });
+            nl_fail(what())(f)
+        })
+    }
+
     pub(super) fn lo_up(&mut self, a: &Action, at: &Where) -> Result<(), Fail> {
         let s = self.sock(at)?;
         let ix = self.index(at, "lo")?;

@@ -200,10 +200,12 @@ impl<'a> Exec<'a> {
             match &a.op {
                 Op::CreateNetns { name, .. } => out.push(Owned::Netns { name: name.clone() }),
                 Op::AdoptNetns { name } => out.push(Owned::AdoptedNetns { name: name.clone() }),
-                Op::CreateBridge { at, name, .. } => out.push(Owned::Link {
-                    netns: at.clone(),
-                    name: name.clone(),
-                }),
+                Op::CreateBridge { at, name, .. } | Op::CreateVxlan { at, name, .. } => {
+                    out.push(Owned::Link {
+                        netns: at.clone(),
+                        name: name.clone(),
+                    })
+                }
                 Op::AdoptLink { at, name, up, mtu } => out.push(Owned::Adopted {
                     netns: at.clone(),
                     name: name.clone(),
@@ -332,7 +334,9 @@ impl<'a> Exec<'a> {
         let mut made: Vec<(Where, String)> = Vec::new();
         for a in acts {
             match &a.op {
-                Op::CreateBridge { at, name, .. } => made.push((at.clone(), name.clone())),
+                Op::CreateBridge { at, name, .. } | Op::CreateVxlan { at, name, .. } => {
+                    made.push((at.clone(), name.clone()))
+                }
                 Op::CreateVeth { maker, peer, .. } => {
                     made.push((maker.at.clone(), maker.name.clone()));
                     made.push((peer.at.clone(), peer.name.clone()));
@@ -384,6 +388,12 @@ impl<'a> Exec<'a> {
             Op::CreateNetns { name, clear } => self.create_netns(name, *clear),
             Op::AdoptNetns { .. } | Op::AdoptLink { .. } => Ok(()),
             Op::CreateBridge { at, name, mtu } => self.create_bridge(at, name, *mtu),
+            Op::CreateVxlan {
+                at,
+                name,
+                mtu,
+                tunnel,
+            } => self.create_vxlan(at, name, *mtu, tunnel),
             Op::CreateVeth {
                 maker, peer, first, ..
             } => self.create_veth(maker, peer).inspect_err(|_| {

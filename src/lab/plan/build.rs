@@ -154,6 +154,7 @@ impl Planner<'_> {
                 }
             }
         }
+        self.tunnels();
         for v in &lab.veths {
             if v.iter().any(|e| self.place(&e.at) == Place::Closed) {
                 continue;
@@ -240,6 +241,85 @@ impl Planner<'_> {
             for e in v.iter() {
                 self.fresh.insert((e.at.clone(), e.name.clone()));
             }
+        }
+    }
+}
+
+impl Planner<'_> {
+    /// The vxlan links of a machine's share (machines.rs): made when missing, made again
+    /// when they differ from the file (another VNI, remote or local address).
+    fn tunnels(&mut self) {
+        let lab = self.lab;
+        for t in &lab.tunnels {
+            let Some(tun) = t.tunnel.as_deref() else {
+                continue;
+            };
+            if self.place(&t.at) == Place::Closed {
+                continue;
+            }
+            let create = |why: String| {
+                Self::act(
+                    Kind::Create,
+                    Op::CreateVxlan {
+                        at: t.at.clone(),
+                        name: t.name.clone(),
+                        mtu: t.mtu,
+                        tunnel: Box::new(tun.clone()),
+                    },
+                    format!(
+                        "create vxlan {} ({}) to {}, vni {}",
+                        t.name,
+                        place_name(&t.at),
+                        tun.peer,
+                        tun.vni
+                    ),
+                    why,
+                )
+            };
+            let Some(l) = self.seen(&t.at).and_then(|p| p.links.get(&t.name)).cloned() else {
+                self.build.push(create("missing".into()));
+                self.fresh.insert((t.at.clone(), t.name.clone()));
+                continue;
+            };
+            if !self.claim(&t.at, &t.name, &l, "interface") {
+                continue;
+            }
+            if self.adopted_of(&t.at, &t.name).is_some() {
+                self.plan.unchanged += 1;
+                continue;
+            }
+            let why = match l.vxlan.as_deref() {
+                None => "not a vxlan link".to_string(),
+                Some(x)
+                    if x.vni == Some(tun.vni)
+                        && x.remote == Some(tun.remote)
+                        && x.local == Some(tun.local)
+                        && x.port == Some(crate::lab::machines::VXLAN_PORT) =>
+                {
+                    self.plan.unchanged += 1;
+                    continue;
+                }
+                Some(x) => format!(
+                    "vni {}, remote {}, local {} now",
+                    x.vni.map_or("none".into(), |v| v.to_string()),
+                    x.remote.map_or("none".into(), |a| a.to_string()),
+                    x.local.map_or("none".into(), |a| a.to_string())
+                ),
+            };
+            // A link cannot become another kind, nor change its VNI or addresses: it is
+            // deleted and made again.
+            self.down[5].push(Self::act(
+                Kind::Part,
+                Op::DelLink {
+                    at: t.at.clone(),
+                    name: t.name.clone(),
+                    index: l.index,
+                },
+                format!("delete link {} ({})", t.name, place_name(&t.at)),
+                format!("made again as the file's vxlan: {why}"),
+            ));
+            self.build.push(create(why));
+            self.fresh.insert((t.at.clone(), t.name.clone()));
         }
     }
 }

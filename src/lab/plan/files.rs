@@ -24,7 +24,7 @@ impl Planner<'_> {
                 File::Foreign => {
                     self.plan.strangers.push(path.clone());
                     self.plan.conflicts.push(format!(
-                        "{path} exists and nsctl did not write it (nsctl exec would show it as /etc/hosts in {n}); remove it, or set hosts = false in the lab file"
+                        "{path} exists and nsctl did not write it (nsctl exec would show it as /etc/hosts in {n}); remove it, or set etc_hosts = false in the lab file"
                     ));
                     continue;
                 }

@@ -105,6 +105,14 @@ pub enum Op {
         first: String,
         second: String,
     },
+    /// A vxlan link standing for a veth end whose peer is on another machine (machines.rs):
+    /// made from the host namespace, where its UDP socket stays, and born in `at`.
+    CreateVxlan {
+        at: Where,
+        name: String,
+        mtu: Option<u32>,
+        tunnel: Box<crate::lab::machines::Tunnel>,
+    },
     LoUp {
         at: Where,
     },
@@ -217,7 +225,7 @@ impl Op {
                 at: Some(_), key, ..
             } if crate::lab::spec::is_link_default(key) => 2,
             Op::CreateBridge { .. } | Op::AdoptLink { .. } => 2,
-            Op::CreateVeth { .. } => 3,
+            Op::CreateVeth { .. } | Op::CreateVxlan { .. } => 3,
             Op::LoUp { .. }
             | Op::SetSysctl { .. }
             | Op::SetLink { .. }
@@ -480,7 +488,8 @@ impl Planner<'_> {
     /// Whether the file still wants the link journaled as `Link { at, name }`.
     fn link_wanted(&self, at: &Where, name: &str) -> bool {
         let ix = &self.lab.index;
-        if ix.bridges.contains(&(at.clone(), name.to_string())) {
+        let k = (at.clone(), name.to_string());
+        if ix.bridges.contains(&k) || ix.tunnels.contains(&k) {
             return true;
         }
         let key = link_key(at, name);
