@@ -12,6 +12,7 @@ pub mod apply;
 pub mod check;
 pub mod destroy;
 pub mod execute;
+pub mod fanout;
 pub mod file;
 pub mod generate;
 pub mod graph;
@@ -101,6 +102,9 @@ struct ApplyArgs {
     /// address is configured here).
     #[arg(long, value_name = "NAME")]
     host: Option<String>,
+    /// Apply on every host of the file at once, over ssh (each host builds its share).
+    #[arg(long, conflicts_with = "host")]
+    all_hosts: bool,
     /// The lab file; - reads it from standard input.
     file: std::path::PathBuf,
 }
@@ -117,6 +121,9 @@ struct TestArgs {
     /// Run the checks that start on this host of a lab across hosts.
     #[arg(long, value_name = "NAME")]
     host: Option<String>,
+    /// Run every host's checks, each on its host, over ssh.
+    #[arg(long, conflicts_with = "host")]
+    all_hosts: bool,
     /// The lab file; - reads it from standard input.
     file: std::path::PathBuf,
 }
@@ -137,6 +144,9 @@ struct DestroyArgs {
     /// configured here).
     #[arg(long, value_name = "NAME", conflicts_with = "lab")]
     host: Option<String>,
+    /// Destroy every host's share, over ssh.
+    #[arg(long, conflicts_with_all = ["host", "lab"])]
+    all_hosts: bool,
     /// The lab file; - reads it from standard input.
     #[arg(required_unless_present = "lab")]
     file: Option<std::path::PathBuf>,
@@ -152,6 +162,9 @@ struct StatusArgs {
     /// configured here).
     #[arg(long, value_name = "NAME", requires = "file")]
     host: Option<String>,
+    /// The status of every host's share, over ssh.
+    #[arg(long, conflicts_with = "host", requires = "file")]
+    all_hosts: bool,
     /// The lab file; - reads it from standard input.
     file: Option<std::path::PathBuf>,
 }
@@ -269,6 +282,33 @@ pub fn load_share(path: &std::path::Path, host: Option<&str>) -> Result<spec::La
     Ok(machines::share(&lab, m))
 }
 
+/// `VERB --all-hosts FILE`: the command on every machine of a lab across hosts (fanout.rs).
+fn all_hosts(
+    verb: &'static str,
+    flags: Vec<&'static str>,
+    path: &std::path::Path,
+    json: bool,
+) -> Result<i32, LabError> {
+    let (text, lab) = load_with_text(path)?;
+    if lab.machines.is_empty() {
+        return Err(LabError::new(
+            exit::BAD_INPUT,
+            format!(
+                "{}: --all-hosts, but the file names no hosts ([hosts.NAME] tables)",
+                path.display()
+            ),
+        ));
+    }
+    fanout::run(&fanout::Fanout {
+        verb,
+        flags,
+        lab: &lab.name,
+        machines: &lab.machines,
+        text: &text,
+        json,
+    })
+}
+
 /// A journal holds one machine's share of a lab (or the whole lab of one machine): a run
 /// for another share is refused before anything changes.
 pub fn same_share(j: &journal::Journal, lab: &spec::Lab, what: &str) -> Result<(), LabError> {
@@ -323,6 +363,11 @@ pub fn journal(lab: &str) -> Result<journal::Journal, LabError> {
 
 /// Load and check a lab file; every problem is reported as FILE:LINE:COL: message.
 pub fn load(path: &std::path::Path) -> Result<spec::Lab, LabError> {
+    load_with_text(path).map(|(_, lab)| lab)
+}
+
+/// [`load`], with the file's text (which `--all-hosts` sends to every machine).
+pub fn load_with_text(path: &std::path::Path) -> Result<(String, spec::Lab), LabError> {
     let shown = path.display().to_string();
     let bad = |m: String| LabError::new(exit::BAD_INPUT, m);
     let text = match file::read(path) {
@@ -371,7 +416,7 @@ pub fn load(path: &std::path::Path) -> Result<spec::Lab, LabError> {
         }
     };
     match spec::build_generated(f, &instances, &stem, true) {
-        Ok(lab) if problems.is_empty() => Ok(lab),
+        Ok(lab) if problems.is_empty() => Ok((text, lab)),
         Ok(_) => Err(report(&mut problems)),
         Err(ps) => {
             problems.extend(ps);
@@ -423,6 +468,20 @@ pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
     match verb {
         b"apply" => match parse::<ApplyArgs>("apply", args) {
             Ok(a) => {
+                if a.all_hosts {
+                    let mut flags = Vec::new();
+                    if a.dry_run {
+                        flags.push("--dry-run");
+                    }
+                    if a.adopt {
+                        flags.push("--adopt");
+                    }
+                    let j = a.json || json;
+                    return finish(match all_hosts("apply", flags, &a.file, j) {
+                        Ok(exit::OK) if a.test => all_hosts("test", Vec::new(), &a.file, j),
+                        r => r,
+                    });
+                }
                 let o = apply::Opts {
                     dry_run: a.dry_run,
                     adopt: a.adopt,
@@ -448,6 +507,7 @@ pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
             Err(e) => parse_err(e),
         },
         b"test" => match parse::<TestArgs>("test", args) {
+            Ok(a) if a.all_hosts => finish(all_hosts("test", Vec::new(), &a.file, a.json || json)),
             Ok(a) => finish(load_share(&a.file, a.host.as_deref()).and_then(|lab| {
                 test::run(
                     &lab,
@@ -461,6 +521,20 @@ pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
             Err(e) => parse_err(e),
         },
         b"destroy" => match parse::<DestroyArgs>("destroy", args) {
+            Ok(DestroyArgs {
+                all_hosts: true,
+                file: Some(f),
+                dry_run,
+                json: j,
+                ..
+            }) => {
+                let flags = if dry_run {
+                    vec!["--dry-run"]
+                } else {
+                    Vec::new()
+                };
+                finish(all_hosts("destroy", flags, &f, j || json))
+            }
             Ok(a) => finish(destroy::run(
                 a.file.as_deref(),
                 a.lab.as_deref(),
@@ -476,6 +550,7 @@ pub fn run(verb: &[u8], args: &[Vec<u8>], json: bool) -> Ret {
         },
         _ => match parse::<StatusArgs>("status", args) {
             Ok(a) => finish(match &a.file {
+                Some(f) if a.all_hosts => all_hosts("status", Vec::new(), f, a.json || json),
                 Some(f) => status::run(f, a.host.as_deref(), a.json || json),
                 None => status::list(a.json || json),
             }),

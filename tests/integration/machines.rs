@@ -11,7 +11,9 @@ const MACHINES: &str = r#"
 set -u
 ip link add ul type bridge && ip link set ul up
 mkhost() {
-  unshare --net --mount --propagation private bash -c "mount -t tmpfs tmpfs /run && touch /tmp/ready$1 && exec sleep 600" > /dev/null 2>&1 &
+  # Its own /run, and its own /etc/netns (machines do not share /etc).
+  mkdir -p /etc/netns
+  unshare --net --mount --propagation private bash -c "mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /etc/netns && touch /tmp/ready$1 && exec sleep 600" > /dev/null 2>&1 &
   eval "H$1=$!"
   for _ in $(seq 100); do [ -e /tmp/ready$1 ] && break; sleep 0.05; done
   ip link add u$1 type veth peer name eth0 netns $!
@@ -54,9 +56,39 @@ ends = [{ netns = "A2", name = "eth0", addresses = ["10.1.0.1/24"], mtu = 1450 }
 [[veth]]                       # B2 on h2 joins lan on h1: a tunnel that is a port of lan
 ends = [{ netns = "B2", name = "eth0", addresses = ["10.1.0.2/24"] },
         { name = "vb2", bridge = "lan" }]
+
+[[check]]
+from = "A"
+to = "B"
+ping = true
+
+[[check]]
+from = "B2"
+to = "10.1.0.1"
+ping = true
 EOF
 mkhost 1
 mkhost 2
+"#;
+
+/// An OpenSSH server on each machine, on its underlay address, taking a key made here; the
+/// outer sandbox reaches the underlay at 192.0.2.254 and drives the machines through ssh.
+const SSHD: &str = r#"
+ip addr add 192.0.2.254/24 dev ul
+# sshd refuses keys for an account whose password is locked ('!'): unlock root in the
+# sandbox's own /etc (an overlay; the host's is untouched).
+sed -i -E 's/^root:[^:]*:/root:*:/' /etc/shadow
+ssh-keygen -q -t ed25519 -N '' -f /tmp/id && cp /tmp/id.pub /tmp/authorized_keys
+printf 'Host *\n  IdentityFile /tmp/id\n  UserKnownHostsFile /tmp/known_hosts\n  StrictHostKeyChecking no\n  LogLevel ERROR\n' > /tmp/ssh_config
+export NSCTL_SSH="ssh -F /tmp/ssh_config" NSCTL_REMOTE=$NSCTL
+sshd_on() {
+  mkdir -p /tmp/h$1 && ssh-keygen -q -t ed25519 -N '' -f /tmp/h$1/hostkey
+  printf 'ListenAddress 192.0.2.%s\nHostKey /tmp/h%s/hostkey\nPermitRootLogin prohibit-password\nAuthorizedKeysFile /tmp/authorized_keys\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile /run/sshd.pid\n' $1 $1 > /tmp/h$1/sshd_config
+  on $1 mkdir -p /run/sshd
+  on $1 /usr/sbin/sshd -f /tmp/h$1/sshd_config -E /tmp/h$1/sshd.log
+}
+sshd_on 1
+sshd_on 2
 "#;
 
 fn run(script: &str) -> Out {
@@ -199,5 +231,104 @@ printf '[netns.A]\n' | $NSCTL apply --dry-run -; echo "rc=$?"
             return Err(format!("no \"{line}\" in:\n{}", o.stderr));
         }
     }
+    Ok(())
+}
+
+/// `--all-hosts` from one place, over OpenSSH (a server on each machine): apply builds every
+/// share at once and prints one table; status and test run on every machine; a machine's
+/// apply killed with -9 midway is converged by the next `--all-hosts apply`; an unreachable
+/// machine is named, with ssh's reason, and fails the run; destroy clears every machine.
+pub fn all_hosts() -> Result<(), String> {
+    let o = sandbox(&format!(
+        "{MACHINES}{SSHD}{}",
+        r#"
+$NSCTL apply --all-hosts /tmp/multi.toml 2>/tmp/progress | sed 's/ [0-9.]*s  / T  /; s/in [0-9.]*s$/in T/'; echo "rc=${PIPESTATUS[0]}"
+sed 's/in [0-9.]*s/in T/; s/ ([12] of 2)//' /tmp/progress | sort
+on 1 ip netns exec A ping -c 1 -W 2 10.0.0.2 > /dev/null && echo "A (h1) -> B (h2): ping"
+$NSCTL status --all-hosts /tmp/multi.toml 2>/dev/null | tail -1 | sed 's/in [0-9.]*s$/in T/'; echo "rc=${PIPESTATUS[0]}"
+$NSCTL test --all-hosts -j /tmp/multi.toml 2>/dev/null | python3 -c '
+import json, sys; v = json.load(sys.stdin)
+for h in v["hosts"]: print(h["host"], h["ok"], h["result"]["passed"], h["result"]["failed"])'
+cat > /tmp/big.toml <<'EOF'
+name = "big"
+[hosts.h1]
+underlay = "192.0.2.1"
+[hosts.h2]
+underlay = "192.0.2.2"
+[netns.P]
+host = "h1"
+[netns.Q]
+host = "h2"
+[netns."n{1..300}"]
+host = "h2"
+[bridge.br]
+host = "h2"
+[[veth]]
+ends = [{ netns = "P", name = "eth0", addresses = ["10.9.0.1/24"] }, { netns = "Q", name = "eth0", addresses = ["10.9.0.2/24"] }]
+[[veth]]
+for = "1..300"
+ends = [{ netns = "n{i}", name = "eth0", addresses = ["10.8.{i / 250}.{i % 250 + 1}/16"] }, { name = "v{i}", bridge = "br" }]
+EOF
+for d in 0.05 0.1 0.2; do
+  # nsenter itself, not the on function's subshell: kill hits nsctl.
+  nsenter -t "$H2" -n -m $NSCTL apply --host h2 /tmp/big.toml > /dev/null 2>&1 & p=$!
+  sleep $d; kill -9 $p 2>/dev/null; wait $p; [ $? = 137 ] && break
+  on 2 $NSCTL destroy --host h2 /tmp/big.toml > /dev/null 2>&1
+done
+echo "killed midway: $(on 2 ls /run/netns | grep -c '^n[0-9]') of 300 namespaces made"
+$NSCTL apply --all-hosts /tmp/big.toml 2>/dev/null | tail -1 | sed 's/in [0-9.]*s$/in T/'; echo "rc=${PIPESTATUS[0]}"
+$NSCTL status --all-hosts /tmp/big.toml 2>/dev/null | tail -1 | sed 's/in [0-9.]*s$/in T/'
+on 1 ip netns exec P ping -c 1 -W 2 10.9.0.2 > /dev/null && echo "P (h1) -> Q (h2) on the converged lab"
+echo "h2: $(on 2 ls /run/netns | grep -c '^n[0-9]') of 300 namespaces made"
+sed 's/192.0.2.2"/192.0.2.9"/' /tmp/big.toml > /tmp/gone.toml
+$NSCTL status --all-hosts /tmp/gone.toml > /tmp/gone.out 2>/dev/null; rc=$?
+grep -o '^h2 .*unreachable: ssh: connect to host 192.0.2.9 port 22' /tmp/gone.out | sed 's/  */ /g; s/ [0-9.]*s / T /'
+echo "rc=$rc"
+$NSCTL destroy --all-hosts /tmp/big.toml 2>/dev/null | tail -1 | sed 's/in [0-9.]*s$/in T/'
+$NSCTL destroy --all-hosts /tmp/multi.toml 2>/dev/null | tail -1 | sed 's/in [0-9.]*s$/in T/'
+echo "left: $(on 1 ls /run/netns | wc -l) + $(on 2 ls /run/netns | wc -l) namespaces"
+"#
+    ));
+    o.expect_rc(0, "all hosts")?;
+    let want = "\
+HOST  TIME      RESULT
+h1    T     6 created, 0 changed, 0 removed, 0 failed
+h2    T     4 created, 0 changed, 0 removed, 0 failed
+apply multi: 2 hosts, all done in T
+rc=0
+apply multi: h1 done in T
+apply multi: h2 done in T
+A (h1) -> B (h2): ping
+status multi: 2 hosts, all done in T
+rc=0
+h1 True 1 0
+h2 True 1 0
+";
+    let want2 = "\
+apply big: 2 hosts, all done in T
+rc=0
+status big: 2 hosts, all done in T
+P (h1) -> Q (h2) on the converged lab
+h2: 300 of 300 namespaces made
+h2 T unreachable: ssh: connect to host 192.0.2.9 port 22
+rc=1
+destroy big: 2 hosts, all done in T
+destroy multi: 2 hosts, all done in T
+left: 0 + 0 namespaces
+";
+    let killed = o
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("killed midway: "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|n| n.parse::<u32>().ok());
+    if !o.stdout.starts_with(want) || !o.stdout.ends_with(want2) || killed.is_none_or(|n| n >= 300)
+    {
+        return Err(format!("got:\n{}--- stderr\n{}", o.stdout, o.stderr));
+    }
+    println!(
+        "  killed midway with {} of 300 namespaces made",
+        killed.unwrap_or(0)
+    );
     Ok(())
 }
