@@ -53,6 +53,8 @@ struct Node {
     label: Vec<String>,
     shape: Shape,
     state: Option<State>,
+    /// The machine it is on, in a lab across hosts: nodes are grouped by it.
+    group: Option<u16>,
 }
 
 #[derive(Debug, Clone)]
@@ -69,19 +71,24 @@ pub struct Graph {
     name: String,
     nodes: Vec<Node>,
     edges: Vec<Edge>,
+    /// The groups' titles, by machine: `h1 (192.0.2.1)`.
+    groups: Vec<String>,
 }
 
-fn place_id(at: &Where) -> String {
-    match at {
-        Some(ns) => format!("netns:{ns}"),
-        None => "host".into(),
+/// A place's node: a namespace, or the host namespace (of machine `host` in a lab across
+/// hosts, where each machine has its own).
+fn place_id(at: &Where, host: Option<u16>) -> String {
+    match (at, host) {
+        (Some(ns), _) => format!("netns:{ns}"),
+        (None, Some(h)) => format!("host:{h}"),
+        (None, None) => "host".into(),
     }
 }
 
-fn end_id(e: &IfSpec) -> String {
+fn end_id(e: &IfSpec, machines: bool) -> String {
     match &e.bridge {
         Some(b) => format!("bridge:{}:{b}", e.at.as_deref().unwrap_or("")),
-        None => place_id(&e.at),
+        None => place_id(&e.at, e.host.filter(|_| machines)),
     }
 }
 
@@ -161,8 +168,14 @@ impl Live {
 /// The picture of `lab`; with a plan, marked by each object's state.
 pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
     let live = plan.map(Live::of);
+    let machines = !lab.machines.is_empty();
     let mut g = Graph {
         name: lab.name.clone(),
+        groups: lab
+            .machines
+            .iter()
+            .map(|m| format!("{} ({})", m.name, m.underlay))
+            .collect(),
         ..Default::default()
     };
     let in_host = !lab.host_routes.is_empty()
@@ -170,16 +183,25 @@ pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
         || !lab.nat.is_empty()
         || lab.veths.iter().flatten().any(|e| e.at.is_none())
         || lab.bridges.iter().any(|b| b.at.is_none());
-    if in_host {
+    // In a lab across hosts every machine has its host namespace (and its underlay).
+    let hosts: Vec<Option<u16>> = if machines {
+        (0..lab.machines.len() as u16).map(Some).collect()
+    } else if in_host {
+        vec![None]
+    } else {
+        Vec::new()
+    };
+    for &h in &hosts {
         let mut label = vec!["host".to_string()];
         for r in &lab.host_routes {
             label.push(format!("route {r}"));
         }
         g.nodes.push(Node {
-            id: "host".into(),
+            id: place_id(&None, h),
             label,
             shape: Shape::Host,
             state: live.as_ref().map(|l| l.host.unwrap_or(State::Present)),
+            group: h,
         });
     }
     for ns in &lab.namespaces {
@@ -194,6 +216,7 @@ pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
             state: live
                 .as_ref()
                 .map(|l| l.netns.get(&ns.name).copied().unwrap_or(State::Present)),
+            group: ns.host.filter(|_| machines),
         });
     }
     for b in &lab.bridges {
@@ -206,10 +229,11 @@ pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
             label,
             shape: Shape::Bridge,
             state,
+            group: b.host.filter(|_| machines),
         });
         // A bridge lives in a place: the place is on it (with the bridge's addresses).
         g.edges.push(Edge {
-            a: place_id(&b.at),
+            a: place_id(&b.at, b.host.filter(|_| machines)),
             b: id,
             label: String::new(),
             state,
@@ -226,10 +250,16 @@ pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
                 State::Present
             }
         });
+        // A veth whose ends are on two machines is a VXLAN link between them.
+        let vxlan = if machines && x.host != y.host {
+            " (vxlan)"
+        } else {
+            ""
+        };
         g.edges.push(Edge {
-            a: end_id(x),
-            b: end_id(y),
-            label: format!("{} — {}", end_label(x), end_label(y)),
+            a: end_id(x, machines),
+            b: end_id(y, machines),
+            label: format!("{} — {}{vxlan}", end_label(x), end_label(y)),
             state,
         });
     }
@@ -244,13 +274,17 @@ pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
             label,
             shape: Shape::Nat,
             state: live.as_ref().map(|l| l.nat.unwrap_or(State::Present)),
+            group: None,
         });
-        g.edges.push(Edge {
-            a: "host".into(),
-            b: id,
-            label: String::new(),
-            state: None,
-        });
+        // NAT is set on every machine's host namespace.
+        for &h in &hosts {
+            g.edges.push(Edge {
+                a: place_id(&None, h),
+                b: id.clone(),
+                label: String::new(),
+                state: None,
+            });
+        }
     }
     g
 }
@@ -285,6 +319,18 @@ pub fn dot(g: &Graph) -> String {
     let mut s = format!("graph {} {{\n", dot_quote(&g.name));
     s += "  graph [rankdir=LR, fontname=\"sans-serif\"];\n";
     s += "  node [fontname=\"sans-serif\"];\n  edge [fontname=\"sans-serif\", fontsize=10];\n";
+    for (k, title) in g.groups.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "  subgraph {} {{\n    label={};\n    style=rounded;",
+            dot_quote(&format!("cluster_{k}")),
+            dot_quote(title)
+        );
+        for n in g.nodes.iter().filter(|n| n.group == Some(k as u16)) {
+            let _ = writeln!(s, "    {};", dot_quote(&n.id));
+        }
+        s += "  }\n";
+    }
     for n in &g.nodes {
         let shape = match n.shape {
             Shape::Host => "house",
@@ -345,6 +391,13 @@ pub fn mermaid(g: &Graph) -> String {
         };
         let _ = writeln!(s, "  {}{open}\"{label}\"{close}", ids[n.id.as_str()]);
     }
+    for (k, title) in g.groups.iter().enumerate() {
+        let _ = writeln!(s, "  subgraph m{k} [\"{}\"]", text(title));
+        for n in g.nodes.iter().filter(|n| n.group == Some(k as u16)) {
+            let _ = writeln!(s, "    {}", ids[n.id.as_str()]);
+        }
+        s += "  end\n";
+    }
     for (k, e) in g.edges.iter().enumerate() {
         let (Some(a), Some(b)) = (ids.get(e.a.as_str()), ids.get(e.b.as_str())) else {
             continue;
@@ -402,6 +455,19 @@ pub fn svg(g: &Graph) -> String {
         y[c] += h + GAP;
         pos.insert(n.id.as_str(), (x, top, h));
         let stroke = n.state.map_or("#37474f", State::colour);
+        // Machines are told apart by the fill (and named in each node's title).
+        const FILLS: [&str; 6] = [
+            "#e3f2fd", "#fff3e0", "#e8f5e9", "#f3e5f5", "#fffde7", "#e0f7fa",
+        ];
+        let fill = n
+            .group
+            .map_or("#fafafa", |k| FILLS[k as usize % FILLS.len()]);
+        let lines: Vec<String> = match n.group.and_then(|k| g.groups.get(k as usize)) {
+            Some(t) => std::iter::once(format!("{} @ {}", lines[0], t))
+                .chain(lines[1..].iter().cloned())
+                .collect(),
+            None => lines,
+        };
         let rx = match n.shape {
             Shape::Bridge => 20,
             _ => 4,
@@ -409,7 +475,7 @@ pub fn svg(g: &Graph) -> String {
         let _ = writeln!(
             boxes,
             "  <g class=\"node\" id=\"{}\">\n    <rect x=\"{x}\" y=\"{top}\" width=\"{WIDTH}\" \
-             height=\"{h}\" rx=\"{rx}\" fill=\"#fafafa\" stroke=\"{stroke}\" stroke-width=\"2\"/>",
+             height=\"{h}\" rx=\"{rx}\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"2\"/>",
             xml(&n.id)
         );
         for (k, line) in lines.iter().enumerate() {
@@ -506,5 +572,44 @@ source = "10.0.0.0/24"
         assert!(m.starts_with("graph LR\n") && m.contains("eth0 10.0.0.2/24"));
         let s = svg(&g);
         assert!(s.contains("<g class=\"node\" id=\"netns:B\">"));
+    }
+
+    #[test]
+    fn machines_are_groups() {
+        let text = r#"
+name = "m"
+[hosts.h1]
+underlay = "192.0.2.1"
+[hosts.h2]
+underlay = "192.0.2.2"
+[netns.A]
+host = "h1"
+[netns.B]
+host = "h2"
+[bridge.lan]
+host = "h1"
+[[veth]]
+ends = [{ netns = "A", name = "eth0" }, { netns = "B", name = "eth0" }]
+[[veth]]
+ends = [{ netns = "B", name = "e1" }, { name = "vb", bridge = "lan" }]
+"#;
+        let f = crate::lab::file::parse(text).unwrap();
+        let g = build(&crate::lab::spec::build(f, "m", false).unwrap(), None);
+        let d = dot(&g);
+        for s in [
+            "subgraph \"cluster_0\" {\n    label=\"h1 (192.0.2.1)\";\n    style=rounded;\n    \"host:0\";\n    \"netns:A\";\n    \"bridge::lan\";\n  }",
+            "subgraph \"cluster_1\" {\n    label=\"h2 (192.0.2.2)\";\n    style=rounded;\n    \"host:1\";\n    \"netns:B\";\n  }",
+            "\"netns:A\" -- \"netns:B\" [label=\"eth0 — eth0 (vxlan)\"]",
+            "\"host:0\" -- \"bridge::lan\"",
+        ] {
+            assert!(d.contains(s), "{s} not in\n{d}");
+        }
+        let m = mermaid(&g);
+        assert!(m.contains("subgraph m1 [\"h2 (192.0.2.2)\"]"), "{m}");
+        let s = svg(&g);
+        assert!(
+            s.contains("A @ h1 (192.0.2.1)") && s.contains("#fff3e0"),
+            "{s}"
+        );
     }
 }

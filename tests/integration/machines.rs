@@ -137,6 +137,7 @@ $NSCTL apply --dry-run /tmp/multi.toml 2>&1; echo "rc=$?"
 $NSCTL apply --host h3 /tmp/multi.toml 2>&1; echo "rc=$?"
 on 1 $NSCTL destroy --host h1 /tmp/multi.toml | tail -1 | cut -d' ' -f2-5
 on 2 $NSCTL destroy /tmp/multi.toml | tail -1 | cut -d' ' -f2-5
+$NSCTL graph /tmp/multi.toml > /tmp/g.dot && dot -Tsvg /tmp/g.dot > /dev/null && grep -c 'subgraph "cluster_' /tmp/g.dot
 "#);
     o.expect_rc(0, "two machines")?;
     let want = "\
@@ -168,6 +169,7 @@ rc=2
 rc=2
 multi: 4 removed, 0
 multi: 2 removed, 0
+2
 ";
     if o.stdout != want {
         return Err(format!("got:\n{}--- stderr\n{}", o.stdout, o.stderr));
