@@ -123,6 +123,10 @@ on 1 ip -d -o link show vb2 | grep -c 'vxlan id [0-9]* remote 192.0.2.2 local 19
 echo "UDP 4789 sockets: $(on 1 ss -Huln 'sport = 4789' | wc -l) in h1's namespace, $(on 1 ip netns exec A ss -Huln 'sport = 4789' | wc -l) in A"
 on 1 $NSCTL apply --host h1 /tmp/multi.toml | cut -d' ' -f3-5
 on 1 $NSCTL status /tmp/multi.toml | tail -1
+on 1 ip -n A link set eth0 type vxlan remote 192.0.2.99
+on 1 $NSCTL status /tmp/multi.toml | grep -o 'create vxlan eth0 (netns A) to eth0 (netns B) on h2, vni [0-9]*: vni [0-9]*, remote 192.0.2.99, local 192.0.2.1 now' | sed 's/vni [0-9]*/vni N/g'
+on 1 $NSCTL apply /tmp/multi.toml > /dev/null && on 1 ip -n A -d -o link show eth0 | grep -o 'remote 192.0.2.2 local 192.0.2.1'
+on 1 ip netns exec A ping -c 1 -W 2 10.0.0.2 > /dev/null && echo "A (h1) -> B (h2) after the fix"
 sum1=$(on 1 md5sum /run/nsctl/labs/multi.json)
 on 2 $NSCTL destroy /tmp/multi.toml | tail -1 | cut -d' ' -f2-5
 echo "h2 after destroy: $(on 2 ls /run/netns | wc -l) namespaces, links: $(on 2 ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | tr '\n' ' ')"
@@ -154,6 +158,9 @@ master lan
 UDP 4789 sockets: 1 in h1's namespace, 0 in A
 nothing to do
 status multi: converged
+create vxlan eth0 (netns A) to eth0 (netns B) on h2, vni N: vni N, remote 192.0.2.99, local 192.0.2.1 now
+remote 192.0.2.2 local 192.0.2.1
+A (h1) -> B (h2) after the fix
 multi: 2 removed, 0
 h2 after destroy: 0 namespaces, links: lo eth0 
 h1's journal untouched
