@@ -18,7 +18,7 @@ mkhost() {
   for _ in $(seq 100); do [ -e /tmp/ready$1 ] && break; sleep 0.05; done
   ip link add u$1 type veth peer name eth0 netns $!
   ip link set u$1 master ul up
-  on $1 sh -c "ip addr add 192.0.2.$1/24 dev eth0 && ip link set eth0 up && ip link set lo up"
+  on $1 sh -c "ip addr add 192.0.2.$1/24 dev eth0 && ip -6 addr add 2001:db8::$1/64 dev eth0 nodad && ip link set eth0 up && ip link set lo up"
 }
 on() { local p; eval "p=\$H$1"; shift; nsenter -t "$p" -n -m "$@"; }
 cat > /tmp/multi.toml <<'EOF'
@@ -339,5 +339,26 @@ left: 0 + 0 namespaces
         "  killed midway with {} of 300 namespaces made",
         killed.unwrap_or(0)
     );
+    Ok(())
+}
+
+/// An IPv6 underlay: the tunnel runs over IPv6 between the machines, with the MTU left for
+/// the larger encapsulation (70 bytes), and traffic crosses.
+pub fn ipv6_underlay() -> Result<(), String> {
+    let o = run(r#"
+sed -e 's/underlay = "192.0.2.1"/underlay = "2001:db8::1"/' -e 's/underlay = "192.0.2.2"/underlay = "2001:db8::2"/' /tmp/multi.toml > /tmp/six.toml
+on 1 $NSCTL apply /tmp/six.toml | tail -1 | cut -d' ' -f2-4
+on 2 $NSCTL apply /tmp/six.toml | tail -1 | cut -d' ' -f2-4
+on 1 ip -n A -d -o link show eth0 | grep -o '> mtu [0-9]*\|remote 2001:db8::2 local 2001:db8::1'
+on 1 ip netns exec A ping -c 1 -W 2 10.0.0.2 > /dev/null && echo "A (h1) -> B (h2) over IPv6"
+on 1 $NSCTL status /tmp/six.toml | tail -1
+"#);
+    o.expect_rc(0, "ipv6 underlay")?;
+    let want =
+        "multi: 6 created,\nmulti: 4 created,\n> mtu 1430\nremote 2001:db8::2 local 2001:db8::1\n\
+                A (h1) -> B (h2) over IPv6\nstatus multi: converged\n";
+    if o.stdout != want {
+        return Err(format!("got:\n{}--- stderr\n{}", o.stdout, o.stderr));
+    }
     Ok(())
 }

@@ -90,6 +90,7 @@ const CASES: &[Case] = &[
     ("lab_across_two_machines", machines::two_machines),
     ("lab_across_hosts_bad_files", machines::bad_files),
     ("lab_across_hosts_over_ssh", machines::all_hosts),
+    ("lab_across_hosts_ipv6_underlay", machines::ipv6_underlay),
     ("lab_generated_entries", lab::generated_labs),
     ("lab_graph_pictures", lab::graph_pictures),
     ("lab_reachability_checks", checks::reachability_checks),
