@@ -77,6 +77,22 @@ pub fn lab(data: &[u8]) {
         format!("{{\"lab\":\"{}\",\"objects\":[]}}", lab.name).as_bytes(),
     ) {
         let _ = crate::lab::plan::plan(&lab, &obs, &j, crate::lab::plan::Opts { adopt: false });
+        // Each machine's share of a lab across hosts: its tunnels' VNIs are the file's, each
+        // once, and its plan is pure too.
+        for m in 0..lab.machines.len() as u16 {
+            let share = crate::lab::machines::share(&lab, m);
+            let mut vnis = std::collections::HashSet::new();
+            for t in &share.tunnels {
+                let tun = t
+                    .tunnel
+                    .as_deref()
+                    .expect("a share's tunnel ends carry a tunnel");
+                assert!(lab.vnis.iter().any(|(_, v)| *v == tun.vni));
+                assert!(vnis.insert(tun.vni) && tun.local != tun.remote);
+            }
+            let _ =
+                crate::lab::plan::plan(&share, &obs, &j, crate::lab::plan::Opts { adopt: false });
+        }
     }
 }
 
