@@ -67,14 +67,23 @@ fn remote_command(f: &Fanout, m: &Machine) -> Result<String, LabError> {
 }
 
 /// The ssh command line for machine `m`: the user's ssh and options first (ssh keeps the first
-/// value it is given for an option), then BatchMode, a connect timeout and a shared
-/// connection.
+/// value it is given for an option), then BatchMode, a connect timeout, keep-alives (a
+/// machine that stops answering midway ends its run after 30 s) and a shared connection.
 fn ssh_command(m: &Machine, remote: &str, sharing: bool) -> Command {
     let ssh = std::env::var("NSCTL_SSH").unwrap_or_default();
     let mut words = ssh.split_whitespace();
     let mut c = Command::new(words.next().unwrap_or("ssh"));
     c.args(words);
-    c.args(["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]);
+    c.args([
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ConnectTimeout=10",
+        "-o",
+        "ServerAliveInterval=10",
+        "-o",
+        "ServerAliveCountMax=3",
+    ]);
     if sharing {
         c.args([
             "-o",

@@ -71,9 +71,13 @@ pub fn is_current(have: &[u8], lab: &str, netns: &str, body: &str) -> bool {
 }
 
 /// What every namespace's file lists after its header: localhost, then each lab namespace's
-/// addresses (its IPv4 ones first), in file order. Made once per run: a lab of N namespaces
+/// addresses (its IPv4 ones first), in file order; in a machine's share of a lab across
+/// hosts, the namespaces of every machine. Made once per run: a lab of N namespaces
 /// writes N files of N lines.
 pub fn body(lab: &Lab) -> String {
+    if let Some(b) = &lab.hosts_body {
+        return b.clone();
+    }
     let mut s = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
     for n in &lab.namespaces {
         if !host_name(&n.name) {

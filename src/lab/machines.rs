@@ -173,6 +173,8 @@ pub fn share(lab: &Lab, m: u16) -> Lab {
         machines: lab.machines.clone(),
         vnis: Vec::new(),
         share: Some(m),
+        // Names resolve across machines: every machine's namespaces are in each file.
+        hosts_body: lab.hosts.then(|| super::hosts::body(lab)),
         index: Default::default(),
     }
     .indexed()

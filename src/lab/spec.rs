@@ -67,6 +67,9 @@ pub struct Lab {
     pub vnis: Vec<(u32, u32)>,
     /// The machine whose share this is (machines.rs).
     pub share: Option<u16>,
+    /// A share's hosts files list the namespaces of every machine (hosts.rs): their body,
+    /// made from the whole lab.
+    pub hosts_body: Option<String>,
     /// Look-ups by name, so a 1,000-namespace lab is planned in linear time.
     pub index: Index,
 }
@@ -1126,6 +1129,7 @@ pub fn build_generated(
         machines,
         vnis,
         share: None,
+        hosts_body: None,
         index: Index::default(),
     }
     .indexed();

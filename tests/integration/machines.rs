@@ -105,6 +105,8 @@ pub fn two_machines() -> Result<(), String> {
 on 1 $NSCTL apply --host h1 /tmp/multi.toml | tail -1 | cut -d' ' -f2-6
 on 2 $NSCTL apply /tmp/multi.toml | tail -1 | cut -d' ' -f2-6
 on 1 ip netns exec A ping -c 1 -W 2 10.0.0.2 > /dev/null && echo "A (h1) -> B (h2): ping"
+on 1 ip netns exec A getent hosts B2 | sed 's/  */ /'
+on 1 $NSCTL exec A ping -c 1 -W 2 B | grep -o '^PING B (10.0.0.2)'
 on 1 ip netns exec A2 ping -c 1 -W 2 10.1.0.2 > /dev/null && echo "A2 (h1, lan) -> B2 (h2): ping"
 on 2 ip netns exec B python3 -c '
 import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -148,6 +150,8 @@ $NSCTL graph /tmp/multi.toml > /tmp/g.dot && dot -Tsvg /tmp/g.dot > /dev/null &&
 multi: 6 created, 0 changed,
 multi: 4 created, 0 changed,
 A (h1) -> B (h2): ping
+10.1.0.2 B2
+PING B (10.0.0.2)
 A2 (h1, lan) -> B2 (h2): ping
 A (h1) -> B (h2): tcp: hello 10.0.0.1
 same VNI on both machines
