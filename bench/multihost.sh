@@ -14,28 +14,12 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 inside=$here/target/multihost-inside.sh
 cat > "$inside" <<'INSIDE'
 set -eu
-ip link add ul type bridge && ip link set ul up && ip addr add 192.0.2.254/24 dev ul
-mkhost() {
-  mkdir -p /etc/netns
-  unshare --net --mount --propagation private bash -c "mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /etc/netns && touch /tmp/ready$1 && exec sleep 3600" > /dev/null 2>&1 &
-  eval "H$1=$!"
-  for _ in $(seq 100); do [ -e /tmp/ready$1 ] && break; sleep 0.05; done
-  ip link add u$1 type veth peer name eth0 netns $!
-  ip link set u$1 master ul up
-  on $1 sh -c "ip addr add 192.0.2.$1/24 dev eth0 && ip link set eth0 up && ip link set lo up"
-  mkdir -p /tmp/h$1 && ssh-keygen -q -t ed25519 -N '' -f /tmp/h$1/hostkey
-  printf 'ListenAddress 192.0.2.%s\nHostKey /tmp/h%s/hostkey\nPermitRootLogin prohibit-password\nAuthorizedKeysFile /tmp/authorized_keys\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile /run/sshd.pid\n' $1 $1 > /tmp/h$1/sshd_config
-  on $1 mkdir -p /run/sshd
-  on $1 /usr/sbin/sshd -f /tmp/h$1/sshd_config -E /tmp/h$1/sshd.log
-}
-on() { local p; eval "p=\$H$1"; shift; nsenter -t "$p" -n -m "$@"; }
-# sshd refuses keys for a locked root account: unlock it in the sandbox's /etc overlay.
-sed -i -E 's/^root:[^:]*:/root:*:/' /etc/shadow
-ssh-keygen -q -t ed25519 -N '' -f /tmp/id && cp /tmp/id.pub /tmp/authorized_keys
-printf 'Host *\n  IdentityFile /tmp/id\n  UserKnownHostsFile /tmp/known_hosts\n  StrictHostKeyChecking no\n  LogLevel ERROR\n' > /tmp/ssh_config
-export NSCTL_SSH="ssh -F /tmp/ssh_config" NSCTL_REMOTE=$NSCTL
+. "$HERE/tests/sandbox/machines.sh"
+ssh_client
 mkhost 1
 mkhost 2
+sshd_on 1
+sshd_on 2
 lab=/tmp/two1000.toml
 cat > $lab <<'EOF'
 name = "two1000"
@@ -86,4 +70,4 @@ echo "status --all-hosts: $(printf '%s\n' "${st[@]}" | median) s"
 echo "runs: h1 ${a1[*]}; h2 ${a2[*]}; all-hosts ${all[*]}; status ${st[*]}"
 echo "left: $(on 1 ls /run/netns | wc -l) + $(on 2 ls /run/netns | wc -l) namespaces"
 INSIDE
-NSCTL=$here/target/release/nsctl "$here/tests/sandbox/run.sh" bash "$inside"
+HERE=$here NSCTL=$here/target/release/nsctl "$here/tests/sandbox/run.sh" bash "$inside"

@@ -122,17 +122,18 @@ fn ask(f: &Fanout, m: &Machine, remote: &str, sharing: bool) -> Answer {
     // The file goes in while the answer comes out (a large file would otherwise fill both
     // pipes and stop both sides).
     let stdin = child.stdin.take();
-    let text = f.text.as_bytes().to_vec();
-    let feeder = std::thread::spawn(move || {
-        if let Some(mut s) = stdin {
-            let _ = s.write_all(&text);
-        }
+    let o = std::thread::scope(|s| {
+        s.spawn(|| {
+            if let Some(mut w) = stdin {
+                let _ = w.write_all(f.text.as_bytes());
+            }
+        });
+        child.wait_with_output()
     });
-    let o = match child.wait_with_output() {
+    let o = match o {
         Ok(o) => o,
         Err(e) => return failed(format!("ssh: {}", crate::error::io_errstr(&e))),
     };
-    let _ = feeder.join();
     let stdout = String::from_utf8_lossy(&o.stdout);
     let result = stdout
         .lines()

@@ -85,10 +85,10 @@ fn place_id(at: &Where, host: Option<u16>) -> String {
     }
 }
 
-fn end_id(e: &IfSpec, machines: bool) -> String {
+fn end_id(e: &IfSpec) -> String {
     match &e.bridge {
         Some(b) => format!("bridge:{}:{b}", e.at.as_deref().unwrap_or("")),
-        None => place_id(&e.at, e.host.filter(|_| machines)),
+        None => place_id(&e.at, e.host),
     }
 }
 
@@ -168,7 +168,6 @@ impl Live {
 /// The picture of `lab`; with a plan, marked by each object's state.
 pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
     let live = plan.map(Live::of);
-    let machines = !lab.machines.is_empty();
     let mut g = Graph {
         name: lab.name.clone(),
         groups: lab
@@ -184,7 +183,7 @@ pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
         || lab.veths.iter().flatten().any(|e| e.at.is_none())
         || lab.bridges.iter().any(|b| b.at.is_none());
     // In a lab across hosts every machine has its host namespace (and its underlay).
-    let hosts: Vec<Option<u16>> = if machines {
+    let hosts: Vec<Option<u16>> = if !lab.machines.is_empty() {
         (0..lab.machines.len() as u16).map(Some).collect()
     } else if in_host {
         vec![None]
@@ -216,7 +215,7 @@ pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
             state: live
                 .as_ref()
                 .map(|l| l.netns.get(&ns.name).copied().unwrap_or(State::Present)),
-            group: ns.host.filter(|_| machines),
+            group: ns.host,
         });
     }
     for b in &lab.bridges {
@@ -229,11 +228,11 @@ pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
             label,
             shape: Shape::Bridge,
             state,
-            group: b.host.filter(|_| machines),
+            group: b.host,
         });
         // A bridge lives in a place: the place is on it (with the bridge's addresses).
         g.edges.push(Edge {
-            a: place_id(&b.at, b.host.filter(|_| machines)),
+            a: place_id(&b.at, b.host),
             b: id,
             label: String::new(),
             state,
@@ -250,15 +249,12 @@ pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
                 State::Present
             }
         });
-        // A veth whose ends are on two machines is a VXLAN link between them.
-        let vxlan = if machines && x.host != y.host {
-            " (vxlan)"
-        } else {
-            ""
-        };
+        // A veth whose ends are on two machines is a VXLAN link between them (ends have a
+        // machine only in a file that names machines).
+        let vxlan = if x.host != y.host { " (vxlan)" } else { "" };
         g.edges.push(Edge {
-            a: end_id(x, machines),
-            b: end_id(y, machines),
+            a: end_id(x),
+            b: end_id(y),
             label: format!("{} — {}{vxlan}", end_label(x), end_label(y)),
             state,
         });

@@ -138,9 +138,11 @@ pub fn share(lab: &Lab, m: u16) -> Lab {
                 let (Some(local), Some(remote)) = (addr(here.host), addr(there.host)) else {
                     continue;
                 };
-                let Some(vni) = lab.vnis.iter().find(|(i, _)| *i as usize == k) else {
+                // `vnis` is in veth order.
+                let Ok(at) = lab.vnis.binary_search_by_key(&(k as u32), |(i, _)| *i) else {
                     continue;
                 };
+                let vni = lab.vnis[at];
                 let mut end = here.clone();
                 end.tunnel = Some(Box::new(Tunnel {
                     vni: vni.1,

@@ -581,6 +581,31 @@ impl<'f> Checker<'f> {
         }
     }
 
+    /// The machine of something in `at` with `host` key `key`: its namespace's (which the
+    /// key, if any, must name), or in a host namespace the one the key names (`what` says
+    /// what needs it when there are several machines).
+    fn machine_of(
+        &mut self,
+        at: &Where,
+        key: &Option<Spanned<String>>,
+        pos: usize,
+        what: impl FnOnce() -> String,
+    ) -> Option<u16> {
+        match at {
+            Some(n) => {
+                let h = self.ns_host.get(n).copied().flatten();
+                self.same_host(key, h, &format!("its netns {n}"));
+                h
+            }
+            None => {
+                if key.is_none() {
+                    self.needs_host(pos, &what());
+                }
+                self.host(key)
+            }
+        }
+    }
+
     /// A `host` key on what already has a machine (its namespace's, or its bridge's) must
     /// name that machine.
     fn same_host(&mut self, key: &Option<Spanned<String>>, has: Option<u16>, of: &str) {
@@ -702,23 +727,9 @@ impl<'f> Checker<'f> {
         for (name, b) in &file.bridge {
             self.label = self.instances.bridge.get(name).cloned();
             let at = self.place(&b.get_ref().netns);
-            let key = &b.get_ref().host;
-            let host = match &at {
-                Some(n) => {
-                    let h = self.ns_host.get(n).copied().flatten();
-                    self.same_host(key, h, &format!("its netns {n}"));
-                    h
-                }
-                None => {
-                    if key.is_none() {
-                        self.needs_host(
-                            b.span().start,
-                            &format!("bridge \"{name}\" of a host namespace"),
-                        );
-                    }
-                    self.host(key)
-                }
-            };
+            let host = self.machine_of(&at, &b.get_ref().host, b.span().start, || {
+                format!("bridge \"{name}\" of a host namespace")
+            });
             self.ifname(&at, host, b.span().start, name);
             let addrs = self.addrs(&b.get_ref().addresses);
             let mtu = self.mtu(&b.get_ref().mtu);
@@ -758,26 +769,18 @@ impl<'f> Checker<'f> {
                     .bridge
                     .as_ref()
                     .and_then(|br| bridges.iter().find(|b| &b.name == br.get_ref()));
-                let host = match (&at, of_bridge) {
-                    (Some(n), _) => {
-                        let h = self.ns_host.get(n).copied().flatten();
-                        self.same_host(&e.host, h, &format!("its netns {n}"));
-                        h
-                    }
-                    (None, Some(b)) if b.at.is_none() => {
+                let host = match of_bridge {
+                    Some(b) if at.is_none() && b.at.is_none() => {
                         self.same_host(&e.host, b.host, &format!("its bridge {}", b.name));
                         b.host
                     }
-                    _ => {
-                        if e.host.is_none() {
-                            self.needs_host(pos, "a veth end in a host namespace");
-                        }
-                        self.host(&e.host)
-                    }
+                    _ => self.machine_of(&at, &e.host, pos, || {
+                        "a veth end in a host namespace".into()
+                    }),
                 };
                 self.ifname(&at, host, e.name.span().start, e.name.get_ref());
                 if let Some(br) = &e.bridge {
-                    match bridges.iter().find(|b| &b.name == br.get_ref()) {
+                    match of_bridge {
                         None => self.bad(
                             br.span().start,
                             format!(
@@ -933,15 +936,14 @@ impl<'f> Checker<'f> {
             None => super::machines::DEFAULT_VNIS,
         };
         let key = |e: &IfSpec| super::journal::link_key(&e.at, &e.name);
-        let crossing: Vec<(u32, (String, String))> = veths
+        let (crossing, links): (Vec<u32>, Vec<(String, String)>) = veths
             .iter()
             .enumerate()
             .filter(|(_, v)| v[0].host.is_some() && v[1].host.is_some() && v[0].host != v[1].host)
             .map(|(k, v)| (k as u32, (key(&v[0]), key(&v[1]))))
-            .collect();
-        let links: Vec<(String, String)> = crossing.iter().map(|(_, l)| l.clone()).collect();
+            .unzip();
         match super::machines::allocate(lab, &links, range) {
-            Some(ids) => crossing.iter().map(|(k, _)| *k).zip(ids).collect(),
+            Some(ids) => crossing.into_iter().zip(ids).collect(),
             None => {
                 self.bad(
                     file.vni.as_ref().map_or(0, |v| v.span().start),

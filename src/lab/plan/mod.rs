@@ -379,9 +379,9 @@ struct Planner<'a> {
     down: [Vec<Action>; 7],
     build: Vec<Action>,
     /// Each place's configuring actions: (the place's turn, its slot, a sequence number, the
-    /// action), put in
-    /// order by `finish`. One list, not five per place: a lab of thousands of places has a
-    /// few actions in each, and five small vectors each would hold mostly spare room.
+    /// action), put in order by `finish`. One list, not five per place: a lab of thousands of
+    /// places has a few actions in each, and five small vectors each would hold mostly spare
+    /// room.
     config: Vec<(u32, u8, u32, Action)>,
     /// Namespaces' sysctls that links copy when made (`conf.default.*`): set in phase 2,
     /// before the first link is made.
