@@ -9,7 +9,7 @@
 //! every entry is checked again when it is loaded.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -121,12 +121,32 @@ pub struct Journal {
 #[derive(Debug, Default, Clone)]
 struct Positions {
     /// The last object with each hash.
-    head: HashMap<u64, u32>,
+    head: HashMap<u64, u32, BuildHasherDefault<Spread>>,
     /// For each object, the one before it with the same hash (`END`: none).
     next: Vec<u32>,
+    /// Each object's hash, so positions are rebuilt after a removal without hashing again.
+    hashes: Vec<u64>,
 }
 
 const END: u32 = u32::MAX;
+
+/// The keys of `Positions::head` are SipHash values already: used as they are.
+#[derive(Default)]
+struct Spread(u64);
+
+impl Hasher for Spread {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x;
+    }
+}
 
 fn hash_of(o: &Owned) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -136,10 +156,8 @@ fn hash_of(o: &Owned) -> u64 {
 
 impl Positions {
     fn of(objects: &[Owned]) -> Positions {
-        let mut p = Positions {
-            head: HashMap::with_capacity(objects.len()),
-            next: Vec::with_capacity(objects.len()),
-        };
+        let mut p = Positions::default();
+        p.head.reserve(objects.len());
         for (i, o) in objects.iter().enumerate() {
             p.link(hash_of(o), i);
         }
@@ -150,32 +168,54 @@ impl Positions {
         // A journal of more than 4 billion entries is refused by its size long before.
         let i = u32::try_from(i).unwrap_or(END - 1);
         self.next.push(self.head.insert(h, i).unwrap_or(END));
+        self.hashes.push(h);
     }
 
-    fn find_hashed(&self, objects: &[Owned], h: u64, o: &Owned) -> bool {
+    fn find_hashed(&self, objects: &[Owned], h: u64, o: &Owned) -> Option<usize> {
         let mut i = self.head.get(&h).copied().unwrap_or(END);
         while let Some(x) = objects.get(i as usize) {
             if x == o {
-                return true;
+                return Some(i as usize);
             }
             i = self.next.get(i as usize).copied().unwrap_or(END);
         }
-        false
+        None
+    }
+
+    fn position(&self, objects: &[Owned], o: &Owned) -> Option<usize> {
+        self.find_hashed(objects, hash_of(o), o)
     }
 
     fn find(&self, objects: &[Owned], o: &Owned) -> bool {
-        self.find_hashed(objects, hash_of(o), o)
+        self.position(objects, o).is_some()
     }
 
     /// Push `o` unless it is there already; whether it was pushed.
     fn add(&mut self, objects: &mut Vec<Owned>, o: Owned) -> bool {
         let h = hash_of(&o);
-        if self.find_hashed(objects, h, &o) {
+        if self.find_hashed(objects, h, &o).is_some() {
             return false;
         }
         self.link(h, objects.len());
         objects.push(o);
         true
+    }
+
+    /// The objects at `gone` (sorted, each once) were removed from the list: the others move up.
+    fn remove(&mut self, gone: &[usize]) {
+        let mut hashes = std::mem::take(&mut self.hashes);
+        let mut at = 0;
+        let mut next = gone.iter().peekable();
+        hashes.retain(|_| {
+            let keep = next.next_if_eq(&&at).is_none();
+            at += 1;
+            keep
+        });
+        self.head.clear();
+        self.next.clear();
+        for (i, h) in hashes.into_iter().enumerate() {
+            self.link(h, i);
+        }
     }
 }
 
@@ -540,12 +580,22 @@ impl Journal {
 
     /// Forget many entries at once (one pass over the list).
     pub fn forget_all(&mut self, os: &[Owned]) {
-        let gone: HashSet<&Owned> = os.iter().collect();
-        if gone.is_empty() {
-            return;
+        let mut gone: Vec<usize> = os
+            .iter()
+            .filter_map(|o| self.set.position(&self.objects, o))
+            .collect();
+        if !gone.is_empty() {
+            gone.sort_unstable();
+            gone.dedup();
+            let mut at = 0;
+            let mut next = gone.iter().peekable();
+            self.objects.retain(|_| {
+                let keep = next.next_if_eq(&&at).is_none();
+                at += 1;
+                keep
+            });
+            self.set.remove(&gone);
         }
-        self.objects.retain(|x| !gone.contains(x));
-        self.set = Positions::of(&self.objects);
         for o in os {
             if let Owned::Link { netns, name } = o {
                 if let Some(p) = self.pairs.remove(&link_key(netns, name)) {
@@ -678,11 +728,11 @@ mod tests {
         for i in 0..3 {
             p.link(7, i); // one hash for all three
         }
-        for o in &objects {
-            assert!(p.find_hashed(&objects, 7, o));
+        for (i, o) in objects.iter().enumerate() {
+            assert_eq!(p.find_hashed(&objects, 7, o), Some(i));
         }
-        assert!(!p.find_hashed(&objects, 7, &link("d")));
-        assert!(!p.find_hashed(&objects, 8, &link("a")));
+        assert_eq!(p.find_hashed(&objects, 7, &link("d")), None);
+        assert_eq!(p.find_hashed(&objects, 8, &link("a")), None);
         let mut j = j(r#"{"lab":"t","objects":[]}"#).unwrap();
         for n in ["a", "b", "c", "a"] {
             j.add(link(n));
@@ -692,6 +742,12 @@ mod tests {
         assert!(!j.owns(&link("a")) && j.owns(&link("b")) && j.owns(&link("c")));
         j.add(link("a"));
         assert!(j.owns(&link("a")) && j.objects.len() == 3);
+        j.forget_all(&[link("b"), link("x"), link("b"), link("a")]);
+        assert_eq!(j.objects, vec![link("c")]);
+        assert!(j.owns(&link("c")) && !j.owns(&link("a")) && !j.owns(&link("b")));
+        j.add(link("b"));
+        assert_eq!(j.objects, vec![link("c"), link("b")]);
+        assert!(j.owns(&link("b")) && j.owns(&link("c")));
     }
 
     #[test]
