@@ -148,6 +148,17 @@ impl Hasher for Spread {
     }
 }
 
+/// Remove the items at `gone` (sorted, each once) in one pass; the others keep their order.
+fn remove_at<T>(v: &mut Vec<T>, gone: &[usize]) {
+    let mut at = 0;
+    let mut next = gone.iter().peekable();
+    v.retain(|_| {
+        let keep = next.next_if_eq(&&at).is_none();
+        at += 1;
+        keep
+    });
+}
+
 fn hash_of(o: &Owned) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     o.hash(&mut h);
@@ -204,13 +215,7 @@ impl Positions {
     /// The objects at `gone` (sorted, each once) were removed from the list: the others move up.
     fn remove(&mut self, gone: &[usize]) {
         let mut hashes = std::mem::take(&mut self.hashes);
-        let mut at = 0;
-        let mut next = gone.iter().peekable();
-        hashes.retain(|_| {
-            let keep = next.next_if_eq(&&at).is_none();
-            at += 1;
-            keep
-        });
+        remove_at(&mut hashes, gone);
         self.head.clear();
         self.next.clear();
         for (i, h) in hashes.into_iter().enumerate() {
@@ -587,13 +592,7 @@ impl Journal {
         if !gone.is_empty() {
             gone.sort_unstable();
             gone.dedup();
-            let mut at = 0;
-            let mut next = gone.iter().peekable();
-            self.objects.retain(|_| {
-                let keep = next.next_if_eq(&&at).is_none();
-                at += 1;
-                keep
-            });
+            remove_at(&mut self.objects, &gone);
             self.set.remove(&gone);
         }
         for o in os {

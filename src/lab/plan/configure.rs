@@ -10,10 +10,18 @@ use crate::lab::spec::{place_name, IfSpec, Where};
 use crate::wiring::prefix::Prefix;
 
 impl Planner<'_> {
-    fn push_config(&mut self, at: &Where, slot: usize, a: Action) {
-        let turn = self.turn.get(at).copied().unwrap_or(u32::MAX / 2);
+    /// Queue `a` in `turn`, after what is queued there already in the same slot.
+    fn push_turn(&mut self, turn: u32, slot: usize, a: Action) {
         let seq = self.config.len() as u32;
         self.config.push((turn, slot as u8, seq, a));
+    }
+
+    fn turn_of(&self, at: &Where) -> u32 {
+        self.turn.get(at).copied().unwrap_or(u32::MAX / 2)
+    }
+
+    fn push_config(&mut self, at: &Where, slot: usize, a: Action) {
+        self.push_turn(self.turn_of(at), slot, a);
     }
 
     /// Like `push_config`, in the place's second turn, after every place's first: where its
@@ -26,10 +34,8 @@ impl Planner<'_> {
     /// fabric of 10,000 namespaces, the switches' turns took 2 s longer with every port
     /// coming up in its switch's turn.
     fn push_late(&mut self, at: &Where, slot: usize, a: Action) {
-        let turn = self.turn.get(at).copied().unwrap_or(u32::MAX / 2);
-        let late = (self.turn.len() as u32).saturating_add(turn);
-        let seq = self.config.len() as u32;
-        self.config.push((late, slot as u8, seq, a));
+        let late = (self.turn.len() as u32).saturating_add(self.turn_of(at));
+        self.push_turn(late, slot, a);
     }
 
     /// Loopback, sysctls, links, addresses, snooping and routes of one place.
@@ -215,23 +221,30 @@ impl Planner<'_> {
             if let Some(m) = want_mtu {
                 what.push(format!("mtu {m}"));
             }
-            let kind = if fresh { Kind::Part } else { Kind::Change };
             let slot = if is_bridge { 2 } else { 1 };
-            if joins && want_up {
-                let a = Self::act(
-                    kind,
-                    Op::SetLink {
-                        at: at.clone(),
-                        name: i.name.clone(),
-                        up: false,
-                        master: want_master,
-                        mtu: want_mtu,
-                        quiet,
-                    },
-                    format!("set {} {} ({pn})", i.name, what.join(" ")),
-                    why.join(", "),
-                );
+            // A joining port's up is an action of its own, in the late pass.
+            let split = joins && want_up;
+            let a = Self::act(
+                if fresh { Kind::Part } else { Kind::Change },
+                Op::SetLink {
+                    at: at.clone(),
+                    name: i.name.clone(),
+                    up: want_up && !split,
+                    master: want_master,
+                    mtu: want_mtu,
+                    quiet,
+                },
+                format!("set {} {} ({pn})", i.name, what.join(" ")),
+                why.join(", "),
+            );
+            // A bridge comes up after its ports: each port that comes up in an up bridge
+            // makes the kernel redo its port selection over every port.
+            if up_late && !split {
+                self.push_late(at, slot, a);
+            } else {
                 self.push_config(at, slot, a);
+            }
+            if split {
                 let a = Self::act(
                     Kind::Part,
                     Self::up(at, &i.name),
@@ -239,27 +252,6 @@ impl Planner<'_> {
                     "",
                 );
                 self.push_late(at, slot, a);
-            } else {
-                let a = Self::act(
-                    kind,
-                    Op::SetLink {
-                        at: at.clone(),
-                        name: i.name.clone(),
-                        up: want_up,
-                        master: want_master,
-                        mtu: want_mtu,
-                        quiet,
-                    },
-                    format!("set {} {} ({pn})", i.name, what.join(" ")),
-                    why.join(", "),
-                );
-                // A bridge comes up after its ports: each port that comes up in an up bridge
-                // makes the kernel redo its port selection over every port.
-                if up_late {
-                    self.push_late(at, slot, a);
-                } else {
-                    self.push_config(at, slot, a);
-                }
             }
         } else if !fresh {
             self.plan.unchanged += 1;
