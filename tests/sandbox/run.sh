@@ -35,6 +35,23 @@ mount -n -t overlay overlay -o lowerdir=/etc,upperdir=/tmp/.ov/upper,workdir=/tm
 [ ! -e /run/netns ] || fail "/run/netns visible"
 [ "$$" = 1 ] || fail "not pid 1 of a new pid namespace"
 grep -q ' /run .* - tmpfs sbxrun' /proc/self/mountinfo || fail "/run is not the sandbox tmpfs"
+# Cases must not depend on the host's /etc: a host /etc/netns is hidden by a whiteout in the
+# overlay's upper layer (the host's own directory is not touched).
+if [ -e /etc/netns ] || [ -L /etc/netns ]; then
+	grep -q ' /etc .* - overlay overlay ' /proc/self/mountinfo || fail "/etc is not the overlay"
+	rm -rf /etc/netns || fail "hide the host's /etc/netns"
+fi
+# The binary under test lives in the checkout, which may sit in a mode-0700 home that the
+# cases run as nobody cannot enter: bind it at a path anyone can reach (a bind mount, so no
+# copy; it goes with the sandbox).
+umask 022
+for var in NSCTL NSCTL_BIN; do
+	bin=${!var:-}
+	[ -n "$bin" ] && [ -f "$bin" ] || continue
+	mkdir -p -m 755 "/tmp/.bin/$var" && : > "/tmp/.bin/$var/nsctl" &&
+		mount -n --bind "$bin" "/tmp/.bin/$var/nsctl" || fail "bind $var"
+	export "$var=/tmp/.bin/$var/nsctl"
+done
 cd /tmp
 export LC_ALL=C LANG=C
 umask 022
