@@ -7,7 +7,9 @@
 //!   also `i`.
 //! - In a generated entry, every `{EXPR}` in a string value is replaced by the value of EXPR:
 //!   integer arithmetic on `i` with `+ - * / %` and parentheses (`10.0.{i}.2/24`,
-//!   `br{(i - 1) / 100 + 1}`).
+//!   `br{(i - 1) / 100 + 1}`). The file is hostile input: every operation is checked (a
+//!   value outside i64, a division by zero, i64::MIN / -1 are errors, not panics) and
+//!   parentheses and unary minus nest at most [`MAX_DEPTH`] deep (the parser recurses).
 //!
 //! Expansion runs on the file as written, before the checks; each instance keeps the
 //! positions of its template, so an error points at `FILE:LINE:COL` of the template, and the
@@ -50,13 +52,19 @@ fn key_range(key: &str) -> Option<Result<(String, u64, u64, String), String>> {
     Some(range(inner).map(|(a, b)| (pre.to_string(), a, b, post.to_string())))
 }
 
-/// `A..B` with 0 <= A <= B and at most [`MAX_INSTANCES`] numbers.
+/// `A..B` with 0 <= A <= B <= i64::MAX (the instance number `i` is an i64 in expressions)
+/// and at most [`MAX_INSTANCES`] numbers.
 fn range(text: &str) -> Result<(u64, u64), String> {
-    let bad = || format!("\"{text}\" is not a range A..B of whole numbers with A <= B");
+    let bad = || {
+        format!(
+            "\"{text}\" is not a range A..B of whole numbers with A <= B <= {}",
+            i64::MAX
+        )
+    };
     let (a, b) = text.trim().split_once("..").ok_or_else(bad)?;
     let a: u64 = a.trim().parse().map_err(|_| bad())?;
     let b: u64 = b.trim().parse().map_err(|_| bad())?;
-    if a > b {
+    if a > b || i64::try_from(b).is_err() {
         return Err(bad());
     }
     if b - a >= MAX_INSTANCES {
@@ -67,10 +75,24 @@ fn range(text: &str) -> Result<(u64, u64), String> {
     Ok((a, b))
 }
 
+/// How deep parentheses and unary minus may nest in one expression: far more than a name or
+/// an address needs, far less than the parser's recursion could take on a thread's stack.
+pub const MAX_DEPTH: u32 = 64;
+
+/// The number `n` of a range as the `i` of expressions: [`range`] keeps it within i64.
+fn instance(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// The value of an arithmetic expression on `i`.
 pub fn eval(expr: &str, i: i64) -> Result<i64, String> {
     let toks = tokens(expr)?;
-    let mut p = Parser { toks, at: 0, i };
+    let mut p = Parser {
+        toks,
+        at: 0,
+        i,
+        depth: 0,
+    };
     let v = p.sum()?;
     if p.at != p.toks.len() {
         return Err(format!(
@@ -125,11 +147,16 @@ fn tokens(expr: &str) -> Result<Vec<Tok>, String> {
 
 /// Precedence climbing over the tokens: sum := product (('+'|'-') product)*, product :=
 /// atom (('*'|'/'|'%') atom)*, atom := number | i | '(' sum ')' | '-' atom.
+/// `depth` counts the open '(' and '-' the parser is inside of (each is one recursion).
 struct Parser {
     toks: Vec<Tok>,
     at: usize,
     i: i64,
+    depth: u32,
 }
+
+/// The message for a result outside i64.
+const OUT_OF_RANGE: &str = "a value is out of range (beyond 64-bit integers)";
 
 impl Parser {
     fn next(&mut self) -> Option<Tok> {
@@ -152,7 +179,7 @@ impl Parser {
             } else {
                 v.checked_sub(r)
             }
-            .ok_or("the value is too large")?;
+            .ok_or(OUT_OF_RANGE)?;
         }
         Ok(v)
     }
@@ -163,11 +190,13 @@ impl Parser {
             self.at += 1;
             let r = self.atom()?;
             v = match op {
-                b'*' => v.checked_mul(r).ok_or("the value is too large")?,
-                _ if r == 0 => return Err("division by zero".into()),
-                b'/' => v / r,
-                _ => v % r,
-            };
+                _ if op != b'*' && r == 0 => return Err("division by zero".into()),
+                b'*' => v.checked_mul(r),
+                // i64::MIN / -1 and i64::MIN % -1 overflow.
+                b'/' => v.checked_div(r),
+                _ => v.checked_rem(r),
+            }
+            .ok_or(OUT_OF_RANGE)?;
         }
         Ok(v)
     }
@@ -176,9 +205,16 @@ impl Parser {
         match self.next() {
             Some(Tok::Num(n)) => Ok(n),
             Some(Tok::I) => Ok(self.i),
-            Some(Tok::Op(b'-')) => Ok(-self.atom()?),
+            Some(Tok::Op(b'-')) => {
+                self.enter()?;
+                let v = self.atom()?.checked_neg().ok_or(OUT_OF_RANGE)?;
+                self.depth -= 1;
+                Ok(v)
+            }
             Some(Tok::Op(b'(')) => {
+                self.enter()?;
                 let v = self.sum()?;
+                self.depth -= 1;
                 match self.next() {
                     Some(Tok::Op(b')')) => Ok(v),
                     _ => Err("a '(' without its ')'".into()),
@@ -186,6 +222,17 @@ impl Parser {
             }
             _ => Err("an expression is incomplete".into()),
         }
+    }
+
+    /// One level deeper, or an error past [`MAX_DEPTH`].
+    fn enter(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "parentheses and '-' nest more than {MAX_DEPTH} deep; write a flatter expression"
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -323,7 +370,7 @@ fn expand_keyed<T: Clone>(
                 for n in a..=b {
                     let name = format!("{pre}{n}{post}");
                     let mut f = Filler {
-                        i: n as i64,
+                        i: instance(n),
                         label: name.clone(),
                         problems,
                     };
@@ -383,7 +430,7 @@ fn expand_for<T: Clone>(
         for n in a..=b {
             let label = format!("{what} i={n}");
             let mut fl = Filler {
-                i: n as i64,
+                i: instance(n),
                 label: label.clone(),
                 problems,
             };
@@ -500,6 +547,78 @@ mod tests {
         assert!(fill("h{i", 1).is_err());
         assert!(fill("h}", 1).is_err());
         assert!(fill("h{i-5}", 1).is_err());
+    }
+
+    /// Every operator on the edges of i64: an error, never a panic (issue 22, item 3).
+    #[test]
+    fn overflow_is_an_error() {
+        let min = "(-9223372036854775807 - 1)";
+        for e in [
+            format!("{min} / -1"),
+            format!("{min} % -1"),
+            format!("-{min}"),
+            format!("{min} * -1"),
+            format!("{min} - 1"),
+            "9223372036854775807 + 1".into(),
+            "9223372036854775807 * 2".into(),
+            "-i - 2".into(),
+            "-(-i - 1)".into(),
+        ] {
+            let got = eval(&e, i64::MAX);
+            assert!(
+                got.as_ref().is_err_and(|m| m.contains("out of range")),
+                "{e}: {got:?}"
+            );
+        }
+        assert_eq!(eval(&format!("{min} / 1"), 0), Ok(i64::MIN));
+        assert_eq!(eval(&format!("{min} % 1"), 0), Ok(0));
+        assert_eq!(eval(&format!("{min} / -2"), 0), Ok(1 << 62));
+        assert_eq!(eval("-(-9223372036854775807)", 0), Ok(i64::MAX));
+        assert_eq!(eval("i % 0", 1), Err("division by zero".into()));
+        assert!(fill(&format!("e{{{min} / -1}}"), 1).is_err());
+    }
+
+    /// Nesting is bounded, so 50,000 '(' or '-' is an error, not a stack overflow; up to
+    /// MAX_DEPTH evaluates; long flat chains are loops, not recursion.
+    #[test]
+    fn nesting_is_bounded() {
+        let d = MAX_DEPTH as usize;
+        let ok = format!("{}i{}", "(".repeat(d), ")".repeat(d));
+        assert_eq!(eval(&ok, 5), Ok(5));
+        assert_eq!(eval(&format!("{}i", "-".repeat(d)), 5), Ok(5));
+        assert_eq!(
+            eval(&format!("{}i{}", "-(".repeat(d / 2), ")".repeat(d / 2)), 5),
+            Ok(5)
+        );
+        for deep in [
+            format!("({ok})"),
+            format!("{}i", "-".repeat(d + 1)),
+            "(".repeat(50_000),
+            format!("{}i{}", "(".repeat(50_000), ")".repeat(50_000)),
+            "-".repeat(50_000),
+        ] {
+            let got = eval(&deep, 5);
+            assert!(
+                got.as_ref().is_err_and(|m| m.contains("nest more than")),
+                "{got:?}"
+            );
+        }
+        let chain = vec!["i"; 100_000].join(" + ");
+        assert_eq!(eval(&chain, 1), Ok(100_000));
+        let chain = format!("i{}", " * 1 - 0".repeat(100_000));
+        assert_eq!(eval(&chain, 7), Ok(7));
+    }
+
+    #[test]
+    fn range_bounds() {
+        assert_eq!(range("0..9223372036854775807").ok(), None);
+        assert_eq!(
+            range("9223372036854775806..9223372036854775807"),
+            Ok((i64::MAX as u64 - 1, i64::MAX as u64))
+        );
+        assert!(range("9223372036854775808..9223372036854775808").is_err());
+        assert!(range("18446744073709551615..18446744073709551615").is_err());
+        assert_eq!(instance(i64::MAX as u64), i64::MAX);
     }
 
     #[test]
