@@ -39,7 +39,7 @@ pub fn delete(nl: &Netlink, sock: &Socket, index: u32) -> Result<(), Failure> {
 /// socket's decoder cannot read (it drops the answer and the request never ends).
 pub fn by_name_bytes(d: &super::sync::Dumper, name: &[u8]) -> Result<Option<LinkMessage>, Failure> {
     let mut msg = LinkMessage::default();
-    msg.attributes.push(crate::wiring::ifname_attr(name));
+    msg.attributes.push(ifname_attr(name));
     match d.get(RouteNetlinkMessage::GetLink(msg)) {
         Ok(Some((RouteNetlinkMessage::NewLink(l), _))) => Ok(Some(l)),
         Ok(_) => Ok(None),
@@ -95,4 +95,20 @@ pub fn name_of(l: &LinkMessage) -> Option<&str> {
         LinkAttribute::IfName(n) => Some(n.as_str()),
         _ => None,
     })
+}
+
+/// IFLA_IFNAME carrying the name's bytes as they are. Interface names are bytes to the
+/// kernel; one that is not UTF-8 is sent raw (NUL-terminated), never with U+FFFD in place
+/// of its bytes, which would name another device.
+pub fn ifname_attr(name: &[u8]) -> netlink_packet_route::link::LinkAttribute {
+    use netlink_packet_route::link::LinkAttribute;
+    match std::str::from_utf8(name) {
+        Ok(s) => LinkAttribute::IfName(s.to_string()),
+        Err(_) => {
+            let mut v = name.to_vec();
+            v.push(0);
+            // IFLA_IFNAME
+            LinkAttribute::Other(netlink_packet_core::DefaultNla::new(3, v))
+        }
+    }
 }

@@ -5,7 +5,15 @@ use netlink_packet_route::neighbour::NeighbourMessage;
 use netlink_packet_route::RouteNetlinkMessage;
 
 use super::{Failure, Netlink, Socket};
-use crate::wiring::neigh::Op;
+
+/// ip's neighbour verbs that change the table, and their NLM flags (with REQUEST|ACK).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Add,
+    Change,
+    Replace,
+    Delete,
+}
 
 /// A change to the neighbour table, with ip's flags for `op`.
 pub fn send(nl: &Netlink, sock: &Socket, msg: NeighbourMessage, op: Op) -> Result<(), Failure> {

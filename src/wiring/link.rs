@@ -289,7 +289,7 @@ pub(super) fn add(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         }
     }
     if let Some(name) = &s.name {
-        m.attributes.push(super::ifname_attr(name));
+        m.attributes.push(crate::nl::link::ifname_attr(name));
     }
     let kind_s = text(&kind);
     let mut info = vec![LinkInfo::Kind(InfoKind::from(kind_s.as_str()))];
@@ -308,7 +308,7 @@ pub(super) fn add(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         }
         let mut pm = base_message(&peer);
         if let Some(n) = &peer.name {
-            pm.attributes.push(super::ifname_attr(n));
+            pm.attributes.push(crate::nl::link::ifname_attr(n));
         }
         info.push(LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(pm))));
         _peer_spec = Some(peer);
@@ -376,7 +376,7 @@ pub(super) fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     let mut m = base_message(&s);
     m.header.index = index;
     if let Some(name) = &s.name {
-        m.attributes.push(super::ifname_attr(name));
+        m.attributes.push(crate::nl::link::ifname_attr(name));
     }
     let (nl, sock) = main_sock(ctx)?;
     super::done(crate::nl::link::change(nl, sock, m))

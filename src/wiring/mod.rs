@@ -87,10 +87,10 @@ fn handler(object: &str, verb: &str) -> Option<Handler> {
         ("address", "delete") => |c, a| addr::modify(c, a, false),
         ("address", "show") => show::addrs,
         ("address", "flush") => addr::flush,
-        ("neighbor", "add") => |c, a| neigh::modify(c, a, neigh::Op::Add),
-        ("neighbor", "change") => |c, a| neigh::modify(c, a, neigh::Op::Change),
-        ("neighbor", "replace") => |c, a| neigh::modify(c, a, neigh::Op::Replace),
-        ("neighbor", "delete") => |c, a| neigh::modify(c, a, neigh::Op::Delete),
+        ("neighbor", "add") => |c, a| neigh::modify(c, a, crate::nl::neigh::Op::Add),
+        ("neighbor", "change") => |c, a| neigh::modify(c, a, crate::nl::neigh::Op::Change),
+        ("neighbor", "replace") => |c, a| neigh::modify(c, a, crate::nl::neigh::Op::Replace),
+        ("neighbor", "delete") => |c, a| neigh::modify(c, a, crate::nl::neigh::Op::Delete),
         ("neighbor", "show") => show::neighbours,
         ("route", "add") => |c, a| route::modify(c, a, route::Op::Add),
         ("route", "change") => |c, a| route::modify(c, a, route::Op::Change),
@@ -196,22 +196,6 @@ pub fn next<'a>(args: &'a [Vec<u8>], i: &mut usize) -> Result<&'a [u8], Exit> {
 /// Text of a word for attributes that must be UTF-8 (a link kind, say).
 pub fn text(word: &[u8]) -> String {
     String::from_utf8_lossy(word).into_owned()
-}
-
-/// IFLA_IFNAME carrying the name's bytes as they are. Interface names are bytes to the
-/// kernel; one that is not UTF-8 is sent raw (NUL-terminated), never with U+FFFD in place
-/// of its bytes, which would name another device.
-pub fn ifname_attr(name: &[u8]) -> netlink_packet_route::link::LinkAttribute {
-    use netlink_packet_route::link::LinkAttribute;
-    match std::str::from_utf8(name) {
-        Ok(s) => LinkAttribute::IfName(s.to_string()),
-        Err(_) => {
-            let mut v = name.to_vec();
-            v.push(0);
-            // IFLA_IFNAME
-            LinkAttribute::Other(netlink_packet_core::DefaultNla::new(3, v))
-        }
-    }
 }
 
 /// The main socket (in the namespace `-n` chose).

@@ -16,14 +16,7 @@ use crate::error::{Exit, Ret};
 use crate::output::{bytes, err};
 use crate::parse::{get_unsigned, matches};
 
-/// ip's neighbour verbs that change the table, and their NLM flags (with REQUEST|ACK).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Add,
-    Change,
-    Replace,
-    Delete,
-}
+use crate::nl::neigh::Op;
 
 /// `nud_state_a2n`: a state's name, or a number that is one NUD bit below 0x100.
 pub fn nud_state(w: &[u8]) -> Option<u16> {
