@@ -1,7 +1,6 @@
 //! The state one nsctl process carries from command to command (and from batch line to batch
 //! line): the global options, the netlink sockets, and ip's nsid cache.
 
-use std::os::unix::ffi::OsStrExt;
 
 use crate::nl::{Netlink, NlError, Socket};
 
@@ -114,7 +113,7 @@ impl Ctx {
     /// Look up the nsid of the namespace file for `name` (no message printed here).
     pub fn lookup(&mut self, name: &[u8]) -> Result<Lookup, crate::error::Exit> {
         let path = crate::netns::lookup_path(name);
-        let Ok(file) = std::fs::File::open(std::ffi::OsStr::from_bytes(&path)) else {
+        let Ok(file) = crate::netns::open_ns_file(&path, false) else {
             return Ok(None);
         };
         let (nl, sock) = self.sock(Sock::Nsid)?;

@@ -16,7 +16,7 @@ pub fn pids(args: &[Vec<u8>]) -> Ret {
         return Ok(-1);
     }
     let path = crate::netns::run_path(name);
-    let st = match std::fs::File::open(std::ffi::OsStr::from_bytes(&path)) {
+    let st = match crate::netns::open_ns_file(&path, false) {
         Err(e) => {
             err(format!("Cannot open network namespace: {}\n", io_errstr(&e)).as_bytes());
             return Ok(-1);

@@ -1,7 +1,6 @@
 //! `ip netns set NAME NETNSID`: assign the peer id this netns uses for NAME.
 
 use std::os::fd::AsRawFd;
-use std::os::unix::ffi::OsStrExt;
 
 use crate::ctx::{Ctx, Sock};
 use crate::error::{Exit, Ret};
@@ -41,7 +40,7 @@ pub fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
         }
     };
     let path = crate::netns::run_path(name);
-    let file = match std::fs::File::open(std::ffi::OsStr::from_bytes(&path)) {
+    let file = match crate::netns::open_ns_file(&path, false) {
         Ok(f) => f,
         Err(e) => {
             let e = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0));

@@ -4,7 +4,6 @@
 
 use std::fs::File;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 
 use nix::sched::{setns, CloneFlags};
 
@@ -166,7 +165,7 @@ pub fn netns_cookie_here() -> Result<Option<u64>, nix::errno::Errno> {
 /// An fd for /run/netns/NAME.
 pub fn open_netns(name: &str) -> Result<OwnedFd, Fail> {
     let path = crate::netns::run_path(name.as_bytes());
-    File::open(std::ffi::OsStr::from_bytes(&path))
+    crate::netns::open_ns_file(&path, false)
         .map(Into::into)
         .map_err(|e| {
             format!(

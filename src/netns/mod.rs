@@ -32,24 +32,27 @@ pub fn run_path(name: &[u8]) -> Vec<u8> {
     p
 }
 
-/// Whether `/run/netns/NAME` is positively a file that holds no namespace. `add` creates the
-/// file first and binds it last, so one killed in between leaves an empty file of that name
-/// behind. An error reading it (no such name among them) is not evidence.
-pub fn is_unbound(name: &[u8]) -> bool {
-    matches!(ns_inode(name), Ok(None))
+/// Open a namespace file (`/run/netns/NAME`, or a path ip's lookups take) for reading, as ip
+/// does, but never blocking: a FIFO planted there would hang a plain open for ever. With
+/// O_NONBLOCK a FIFO, like any file that holds no namespace, opens and then fails where ip's
+/// would (setns or NSID lookups say "Invalid argument"); O_NOCTTY keeps a terminal planted
+/// there from becoming nsctl's. `nofollow`: refuse a symlink in the last component.
+pub fn open_ns_file(path: &[u8], nofollow: bool) -> std::io::Result<std::fs::File> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::OpenOptionsExt;
+    let follow = if nofollow { libc::O_NOFOLLOW } else { 0 };
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC | follow)
+        .open(std::ffi::OsStr::from_bytes(path))
 }
 
 /// The inode of the namespace bound at `/run/netns/NAME` (what `ls -i` and `ip netns
 /// identify` compare): Ok(None) when the name is a file but not a namespace, Err when it
 /// cannot be opened (no such name). Symlinks are not followed.
 pub fn ns_inode(name: &[u8]) -> std::io::Result<Option<u64>> {
-    use std::os::unix::ffi::OsStrExt;
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-    let path = run_path(name);
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(std::ffi::OsStr::from_bytes(&path))?;
+    use std::os::unix::fs::MetadataExt;
+    let f = open_ns_file(&run_path(name), true)?;
     let fs = nix::sys::statfs::fstatfs(&f).map_err(std::io::Error::from)?;
     if fs.filesystem_type() != nix::sys::statfs::NSFS_MAGIC {
         return Ok(None);

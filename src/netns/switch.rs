@@ -26,7 +26,8 @@ pub fn enter_netns(name: &[u8]) -> Result<(), Reported> {
     }
     let fd = match nix::fcntl::open(
         path.as_c_str(),
-        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        // Never blocking on a FIFO planted there (see netns::open_ns_file).
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK | OFlag::O_NOCTTY,
         Mode::empty(),
     ) {
         Ok(fd) => fd,

@@ -222,9 +222,8 @@ pub enum NetnsRef {
 
 /// ip's `netns_get_fd` then the pid fallback; None when it is neither.
 pub fn netns_ref(word: &[u8]) -> Option<NetnsRef> {
-    use std::os::unix::ffi::OsStrExt;
     let path = crate::netns::lookup_path(word);
-    if let Ok(f) = std::fs::File::open(std::ffi::OsStr::from_bytes(&path)) {
+    if let Ok(f) = crate::netns::open_ns_file(&path, false) {
         return Some(NetnsRef::Fd(f.into()));
     }
     crate::parse::get_integer(word).map(|p| NetnsRef::Pid(p as u32))

@@ -193,3 +193,43 @@ ls /tmp/t
     }
     Ok(())
 }
+
+/// A FIFO planted in /run/netns hangs nothing: every verb that opens a namespace file answers
+/// at once, exactly as ip answers for a plain file that holds no namespace (ip itself blocks
+/// for ever on the FIFO). The lab verbs return too.
+pub fn fifo_in_run_netns() -> Result<(), String> {
+    let o = sandbox(
+        r#"
+mkdir -p /run/netns
+for c in "list" "exec bogus true" "pids bogus" "set bogus 9" "identify" "list-id" "-n bogus link" "-n bogus addr" "delete bogus"; do
+	rm -f /run/netns/bogus; touch /run/netns/bogus
+	ip netns $c >/tmp/o1 2>/tmp/e1; r1=$?
+	case $c in -n*) ip $c >/tmp/o1 2>/tmp/e1; r1=$? ;; esac
+	rm -f /run/netns/bogus; mkfifo /run/netns/bogus
+	timeout 10 $NSCTL $c >/tmp/o2 2>/tmp/e2; r2=$?
+	sed -i 's/ip netns /nsctl /' /tmp/e1
+	if cmp -s /tmp/o1 /tmp/o2 && cmp -s /tmp/e1 /tmp/e2 && [ $r1 = $r2 ]; then
+		echo "same: $c"
+	else
+		echo "DIFF: $c: ip rc $r1, nsctl rc $r2"; cat /tmp/e1 /tmp/e2
+	fi
+done
+rm -f /run/netns/bogus; mkfifo /run/netns/bogus
+printf 'name = "ff"\n[netns.bogus]\n' >/tmp/ff.toml
+for v in apply status destroy test; do
+	timeout 20 $NSCTL $v /tmp/ff.toml >/dev/null 2>&1; echo "$v rc=$?"
+done
+"#,
+    );
+    o.expect_rc(0, "fifo in /run/netns")?;
+    if o.stdout.contains("DIFF")
+        || o.stdout.contains("rc=124")
+        || o.stdout.matches("same: ").count() != 9
+    {
+        return Err(format!("a FIFO in /run/netns:\n{}{}", o.stdout, o.stderr));
+    }
+    println!(
+        "  9 verbs on a FIFO answer as ip does on a plain file; apply/status/destroy/test return"
+    );
+    Ok(())
+}

@@ -38,6 +38,7 @@ const CASES: &[Case] = &[
         lifecycle::path_safety,
     ),
     ("n_netns_add_leaves_no_ghost", lifecycle::n_add_no_ghost),
+    ("fifo_in_run_netns_hangs_nothing", lifecycle::fifo_in_run_netns),
     (
         "symlinked_run_netns_is_not_followed",
         lifecycle::symlinked_run_dir,
