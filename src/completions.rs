@@ -1,7 +1,11 @@
 //! `nsctl completions bash|zsh|fish`: a completion script generated from the command tree
-//! by clap_complete (verbs, objects, options), plus, for bash and fish, the values only a
-//! running system knows: namespace names from /run/netns, interface names in the namespace
-//! `-n NS` names, and lab files (`*.toml`) for the lab verbs.
+//! by clap_complete (verbs, objects, options), plus the values only a running system knows:
+//! namespace names from /run/netns (all three shells), and, for bash, interface names in the
+//! namespace `-n NS` names and lab files (`*.toml`) for the lab verbs.
+//!
+//! Those names are anyone's (a lab file sets them, and the person pressing TAB is usually
+//! root), so every script completes them literally: a name is compared and offered as a
+//! string, never handed to anything that expands it.
 
 use clap_complete::Shell;
 
@@ -9,60 +13,189 @@ use crate::tree::{self, Group};
 
 /// Bash: the generated `_nsctl` completes the tree; this wrapper answers first where the
 /// value is a namespace, a device, an object's verb or a lab file, and hands everything else
-/// to it. The `@...@` parts are filled from the tree: every spelling ip's prefix walk
-/// resolves to a verb or object, so `nsctl lin <TAB>` and `nsctl d <TAB>` work as ip reads
-/// them.
+/// to it. It reads the words itself from COMP_LINE (COMP_WORDS splits `a:b` and `x=y` and
+/// keeps quotes), completes names literally, and quotes what it offers for where the cursor
+/// is. The `@...@` parts are filled from the tree: every spelling ip's prefix walk resolves
+/// to a verb or object, so `nsctl lin <TAB>` and `nsctl d <TAB>` work as ip reads them.
 const BASH_DYNAMIC: &str = r#"
-# nsctl: values from the running system.
+# nsctl: values from the running system, completed literally.
+#
+# Namespace, device and file names come from the system (any lab file can set them), so a
+# name is only ever compared with the typed word as a string and put in COMPREPLY already
+# quoted for the line: nothing here evaluates a name. Not `compgen -W "$(list)"`, which
+# expands $(...), `...` and $((...)) in its list and splits it on blanks; not
+# `compopt -o filenames` either, for which bash expands a `$` in each candidate to look for
+# a directory (and `$(( $(cmd) ))` runs cmd).
+
+# _nsctl_split TEXT: the words of TEXT as the shell will read them, quotes and backslashes
+# removed and nothing expanded, in _nsctl_w; _nsctl_q is the quote still open at its end
+# (', " or nothing) and _nsctl_at where its last word starts.
+_nsctl_split() {
+    local s=$1 c i n=${#1} w="" inw=0
+    _nsctl_w=() _nsctl_q="" _nsctl_at=$n
+    for ((i = 0; i < n; i++)); do
+        c=${s:i:1}
+        if [[ -z $_nsctl_q && $c == [[:space:]] ]]; then
+            ((inw)) && _nsctl_w+=("$w")
+            w="" inw=0
+            continue
+        fi
+        ((inw)) || _nsctl_at=$i inw=1
+        if [[ $_nsctl_q == "'" ]]; then
+            if [[ $c == "'" ]]; then _nsctl_q=""; else w+=$c; fi
+        elif [[ $c == '\' ]]; then
+            ((++i))
+            if [[ $_nsctl_q == '"' && ${s:i:1} != [\$\`\"\\] ]]; then w+=$c; fi
+            w+=${s:i:1}
+        elif [[ $_nsctl_q == '"' ]]; then
+            if [[ $c == '"' ]]; then _nsctl_q=""; else w+=$c; fi
+        elif [[ $c == [\'\"] ]]; then
+            _nsctl_q=$c
+        else
+            w+=$c
+        fi
+    done
+    _nsctl_w+=("$w")
+}
+# _nsctl_context WORD: the line's words up to the cursor (_nsctl_w, the last being the word
+# being completed), and _nsctl_pre, the part of that word before WORD (bash's $2), where
+# readline starts replacing: after an opening quote or a character of COMP_WORDBREAKS.
+# COMP_POINT counts bytes, hence LC_ALL=C for the slicing.
+_nsctl_context() {
+    local LC_ALL=C line=${COMP_LINE:0:COMP_POINT} start q at
+    start=$((${#line} - ${#1}))
+    _nsctl_split "$line"
+    q=$_nsctl_q at=$_nsctl_at
+    _nsctl_pre=""
+    if ((start > at)) && [[ ${line:start} == "$1" ]]; then
+        _nsctl_split "${line:at:start-at}"
+        _nsctl_pre=${_nsctl_w[${#_nsctl_w[@]}-1]}
+        _nsctl_split "$line"
+    fi
+}
+# _nsctl_quote TEXT [open]: TEXT as it must be typed where the cursor is, in the quote
+# open there, which it closes unless told to leave it open; in _nsctl_r.
+_nsctl_quote() {
+    local t=$1
+    case $_nsctl_q in
+        "'") t=${t//\'/\'\\\'\'} ;;
+        '"') # `!` is typed as "'!'": history expansion works inside "..."
+            t=${t//\\/\\\\}
+            t=${t//\$/\\\$}
+            t=${t//\`/\\\`}
+            t=${t//\"/\\\"}
+            t=${t//!/\"\'!\'\"} ;;
+        *) [ -n "$t" ] && printf -v t %q "$t" ;;
+    esac
+    [ -n "${2-}" ] || t+=$_nsctl_q
+    _nsctl_r=$t
+}
+# _nsctl_reply NAME...: each NAME that begins with the word being completed, quoted.
+_nsctl_reply() {
+    local n cur=${_nsctl_w[${#_nsctl_w[@]}-1]}
+    for n; do
+        [[ $n == "$cur"* ]] || continue
+        _nsctl_quote "${n:${#_nsctl_pre}}"
+        COMPREPLY+=("$_nsctl_r")
+    done
+}
+# _nsctl_glob PREFIX: the paths that begin with PREFIX, taken literally, in _nsctl_g
+# (dot files too when DOT is given), whatever the user's glob options.
+_nsctl_glob() {
+    local ng=0 fg=0 dg=0
+    shopt -q nullglob && ng=1
+    shopt -q failglob && fg=1
+    shopt -q dotglob && dg=1
+    shopt -s nullglob
+    shopt -u failglob
+    if [ -n "${2-}" ]; then shopt -s dotglob; else shopt -u dotglob; fi
+    _nsctl_g=("$1"*)
+    ((ng)) || shopt -u nullglob
+    ((fg)) && shopt -s failglob
+    if ((dg)); then shopt -s dotglob; else shopt -u dotglob; fi
+}
+# _nsctl_netns [PREFIX]: the names under /run/netns (each after PREFIX).
 _nsctl_netns() {
     local f
-    for f in /run/netns/*; do [ -e "$f" ] && printf '%s\n' "${f##*/}"; done
+    local -a names=()
+    _nsctl_glob /run/netns/ dot
+    for f in "${_nsctl_g[@]}"; do names+=("${1-}${f#/run/netns/}"); done
+    _nsctl_reply "${names[@]}"
 }
+# _nsctl_devices NS: the devices in NS (here when empty). Their names have no blanks;
+# `ip -brief` adds @PEER to a device with a link.
 _nsctl_devices() {
-    if [ -n "$1" ]; then nsctl -n "$1" -brief link 2>/dev/null; else nsctl -brief link 2>/dev/null; fi |
-        while read -r name _; do printf '%s\n' "${name%%@*}"; done
+    local name
+    local -a names=()
+    while read -r name _; do
+        names+=("${name%@*}")
+    done < <(if [ -n "$1" ]; then nsctl -n "$1" -brief link; else nsctl -brief link; fi 2>/dev/null)
+    _nsctl_reply "${names[@]}"
+}
+# _nsctl_files [PATTERN]: the files that begin with the word being completed (those that
+# match PATTERN, when given) and directories. A word starting with ~ is left to bash's own
+# file completion (-o default), which expands it.
+_nsctl_files() {
+    local f cur=${_nsctl_w[${#_nsctl_w[@]}-1]} dot=""
+    [[ $cur == \~* ]] && return
+    [[ ${cur##*/} == .* ]] && dot=1
+    _nsctl_glob "$cur" "$dot"
+    for f in "${_nsctl_g[@]}"; do
+        if [ -d "$f" ]; then
+            _nsctl_quote "${f:${#_nsctl_pre}}/" open
+            COMPREPLY+=("$_nsctl_r")
+        elif [[ -z ${1-} || $f == $1 ]]; then
+            _nsctl_quote "${f:${#_nsctl_pre}}"
+            COMPREPLY+=("$_nsctl_r")
+        fi
+    done
+    [[ ${#COMPREPLY[@]} -eq 1 && $COMPREPLY == */ ]] && compopt -o nospace 2>/dev/null
 }
 _nsctl_dynamic() {
-    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} ns="" i w obj="" verb="" v=""
-    local -a words=()
-    for ((i = 1; i < COMP_CWORD; i++)); do
-        w=${COMP_WORDS[i]}
+    local ns="" i w obj="" verb="" cur prev
+    local -a words=() v=()
+    _nsctl_context "$2"
+    local -a all=("${_nsctl_w[@]}")
+    [ ${#all[@]} -ge 2 ] || { _nsctl "$@"; return; }
+    cur=${all[${#all[@]}-1]} prev=${all[${#all[@]}-2]}
+    for ((i = 1; i < ${#all[@]} - 1; i++)); do
+        w=${all[i]}
         case $w in
-            -n|-ne|-net|-netn|-netns|--netns) ns=${COMP_WORDS[i+1]}; ((i++)) ;;
+            -n|-ne|-net|-netn|-netns|--netns) ns=${all[i+1]-}; ((i++)) ;;
+            --netns=*) ns=${w#--netns=} ;;
             -b|-ba|-bat|-batc|-batch|--batch|-f|-family|-l|-loops|-rc|-rcvbuf) ((i++)) ;;
             -*) ;;
             *) words+=("$w") ;;
         esac
     done
     case $prev in
-        -n|-ne|-net|-netn|-netns|--netns)
-            mapfile -t COMPREPLY < <(compgen -W "$(_nsctl_netns)" -- "$cur"); return ;;
-        dev|master)
-            mapfile -t COMPREPLY < <(compgen -W "$(_nsctl_devices "$ns")" -- "$cur"); return ;;
-        netns)
-            [ ${#words[@]} -ge 2 ] && { mapfile -t COMPREPLY < <(compgen -W "$(_nsctl_netns)" -- "$cur"); return; } ;;
+        -n|-ne|-net|-netn|-netns|--netns) _nsctl_netns; return ;;
+        -b|-ba|-bat|-batc|-batch|--batch) _nsctl_files; return ;;
+        dev|master) _nsctl_devices "$ns"; return ;;
+        netns) [ ${#words[@]} -ge 2 ] && { _nsctl_netns; return; } ;;
     esac
-    case ${words[0]} in
+    case $cur in
+        --netns=*) _nsctl_netns --netns=; return ;;
+    esac
+    case ${words[0]-} in
         @NETNS@) words=("${words[@]:1}") ;;
     esac
-    case ${words[0]} in
+    case ${words[0]-} in
 @OBJECTS@    esac
     if [ ${#words[@]} -eq 1 ]; then
-        case ${words[0]} in
-            @NAMED@)
-                mapfile -t COMPREPLY < <(compgen -W "$(_nsctl_netns)" -- "$cur"); return ;;
-            @LAB@)
-                [[ $cur == -* ]] || { mapfile -t COMPREPLY < <(compgen -f -X '!*.toml' -- "$cur"; compgen -d -- "$cur"); return; } ;;
+        case ${words[0]-} in
+            @NAMED@) _nsctl_netns; return ;;
+            @LAB@) [[ $cur == -* ]] || { _nsctl_files '*.toml'; return; } ;;
         esac
         case $obj in
 @OBJVERBS@        esac
-        [ -n "$v" ] && { mapfile -t COMPREPLY < <(compgen -W "$v" -- "$cur"); return; }
+        [ ${#v[@]} -gt 0 ] && { _nsctl_reply "${v[@]}"; return; }
     fi
     if [ ${#words[@]} -eq 2 ] && [ "$obj" = link ]; then
         case $obj:${words[1]} in
 @VERBS@        esac
         case $verb in
-            set|delete|show) mapfile -t COMPREPLY < <(compgen -W "$(_nsctl_devices "$ns")" -- "$cur"); return ;;
+            set|delete|show) _nsctl_devices "$ns"; return ;;
         esac
     fi
     _nsctl "$@"
@@ -105,7 +238,7 @@ fn bash_dynamic() -> String {
         let name = o.get_name();
         obj_lines += &format!("        {}) obj={name} ;;\n", spellings(None, name));
         let verbs: Vec<&str> = o.get_subcommands().map(|v| v.get_name()).collect();
-        verb_lists += &format!("            {name}) v=\"{}\" ;;\n", verbs.join(" "));
+        verb_lists += &format!("            {name}) v=({}) ;;\n", verbs.join(" "));
         for v in &verbs {
             let pats: Vec<String> = spellings(Some(o), v)
                 .split('|')
@@ -132,18 +265,48 @@ fn bash_dynamic() -> String {
         .replace("@LAB@", &lab.join("|"))
 }
 
-/// Fish: namespace names after the verbs that take one, and after -n.
+/// Fish: namespace names after the verbs that take one, and after -n. `-a '(f)'` takes each
+/// line f prints as one candidate, literally; a name with a newline or a tab (which starts a
+/// candidate's description) cannot be one, so it is left out rather than offered cut.
 const FISH_DYNAMIC: &str = r#"
-# nsctl: values from the running system.
+# nsctl: values from the running system, completed literally.
 function __nsctl_netns
-    for f in /run/netns/*
-        basename $f
+    for f in /run/netns/* /run/netns/.*
+        string match -qr '[\n\t]' -- $f; and continue
+        string replace -r '^.*/' '' -- $f
     end
 end
 complete -c nsctl -n '__fish_seen_subcommand_from exec delete pids set' -f -a '(__nsctl_netns)'
 complete -c nsctl -s n -l netns -x -a '(__nsctl_netns)'
 complete -c nsctl -n '__fish_seen_subcommand_from apply destroy status test graph' -F -a '(__fish_complete_suffix .toml)'
 "#;
+
+/// Zsh: the namespace names, for each `NAME` under /run/netns and for -n. `compadd -a` adds
+/// each as one literal candidate, which zsh quotes when it inserts it.
+const ZSH_DYNAMIC: &str = r#"
+# nsctl: values from the running system, completed literally.
+_nsctl_netns() {
+    local -a names
+    names=(/run/netns/*(ND:t))
+    compadd "$@" -a names
+}
+"#;
+
+/// The namespace arguments in clap's zsh script: their action `_default` becomes
+/// `_nsctl_netns`.
+const ZSH_NETNS_ARGS: [&str; 2] = [":NS:_default'", "a name under /run/netns:_default'"];
+
+/// Clap's zsh script with [`ZSH_DYNAMIC`] after its first line (`#compdef nsctl`, which
+/// must stay first) and the namespace arguments completed by it.
+fn zsh(generated: &[u8]) -> Vec<u8> {
+    let mut text = String::from_utf8_lossy(generated).into_owned();
+    for spec in ZSH_NETNS_ARGS {
+        text = text.replace(spec, &spec.replace("_default", "_nsctl_netns"));
+    }
+    let at = text.find('\n').map_or(text.len(), |i| i + 1);
+    text.insert_str(at, ZSH_DYNAMIC);
+    text.into_bytes()
+}
 
 /// The script for `shell` ("bash", "zsh" or "fish"), or None for another shell.
 pub fn script(shell: &str) -> Option<Vec<u8>> {
@@ -159,7 +322,60 @@ pub fn script(shell: &str) -> Option<Vec<u8>> {
     match sh {
         Shell::Bash => out.extend_from_slice(bash_dynamic().as_bytes()),
         Shell::Fish => out.extend_from_slice(FISH_DYNAMIC.as_bytes()),
-        _ => {}
+        _ => out = zsh(&out),
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(shell: &str) -> String {
+        String::from_utf8(script(shell).unwrap()).unwrap()
+    }
+
+    /// What the bash wrapper does with a name: compare and quote it, never hand it to
+    /// something that expands it (compgen's word list, eval, `-o filenames`' directory test,
+    /// a command substitution).
+    #[test]
+    fn bash_wrapper_evaluates_no_name() {
+        let w = bash_dynamic();
+        assert!(text("bash").ends_with(&w));
+        let code: Vec<&str> = w
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .collect();
+        let code = code.join("\n");
+        for bad in [
+            "compgen",
+            "eval",
+            "-o filenames",
+            "@NETNS@",
+            "@OBJECTS@",
+            "@LAB@",
+        ] {
+            assert!(!code.contains(bad), "{bad} in the wrapper");
+        }
+        assert_eq!(code.matches("$(").count(), code.matches("$((").count());
+    }
+
+    /// Zsh completes namespace names (after each verb's NAME and -n/--netns) with its own
+    /// literal function, defined after `#compdef`, which must stay the first line.
+    #[test]
+    fn zsh_completes_namespace_names() {
+        let z = text("zsh");
+        assert!(z.starts_with(&format!("#compdef nsctl\n{ZSH_DYNAMIC}")));
+        for spec in ZSH_NETNS_ARGS {
+            assert!(!z.contains(spec), "{spec} left");
+        }
+        assert_eq!(z.matches(":NS:_nsctl_netns'").count(), 2);
+        assert!(z.matches("a name under /run/netns:_nsctl_netns'").count() >= 5);
+    }
+
+    #[test]
+    fn other_shells_get_none() {
+        assert!(script("tcsh").is_none());
+        assert!(text("fish").ends_with(FISH_DYNAMIC));
+    }
 }

@@ -1,7 +1,6 @@
 //! The state one nsctl process carries from command to command (and from batch line to batch
 //! line): the global options, the netlink sockets, and ip's nsid cache.
 
-
 use crate::nl::{Netlink, NlError, Socket};
 
 /// Global options that the netns verbs read.

@@ -85,11 +85,8 @@ pub fn run(lab: &super::spec::Lab, path: &Path, o: Opts) -> Result<i32, LabError
     let was_empty = j.is_empty();
     let mut j = j;
     if !p.actions.is_empty() || j.file.is_none() {
-        // A file read from standard input has no path to record.
-        j.file = (!super::file::is_stdin(path))
-            .then(|| std::fs::canonicalize(path).ok())
-            .flatten()
-            .map(|p| p.to_string_lossy().into_owned());
+        // A file read from standard input or a pipe has no path to record.
+        j.file = super::file::recordable(path);
         j.applied = Some(now());
     }
     j.host = lab.share_name().map(str::to_string);

@@ -2,16 +2,16 @@
 //! resolved to places, devices and addresses (docs/topology.md, "Checks"). Running them is
 //! `test.rs`; the packets are `probe.rs`.
 //!
-//! An endpoint is `NS` (a lab namespace: its first address in the file, IPv4 first), `NS/IF`
-//! (that interface: the check leaves through it, from its address) or an address. `from`
-//! must be in the lab; `to` may be any address, and when it is one of the lab's, a TCP check
-//! finds or opens a listener there.
+//! An endpoint is `NS` (a lab namespace: its first address in the file, IPv4 first, of a
+//! family both ends have: `Lab::names`), `NS/IF` (that interface: the check leaves through it,
+//! from its address) or an address. `from` must be in the lab; `to` may be any address, and
+//! when it is one of the lab's, a TCP check finds or opens a listener there.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 use super::file::{Check, Problem};
-use super::spec::{IfSpec, Lab, Where};
+use super::spec::{ipv4_first, IfSpec, Lab, Where};
 
 /// What a check sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,23 +39,21 @@ pub struct CheckSpec {
 }
 
 impl CheckSpec {
-    /// `ping A -> B (10.0.0.3)`, `tcp A -> 10.0.0.3:80`.
+    /// `ping A -> B (10.0.0.3)`, `tcp A -> 10.0.0.3:80`, `tcp A -> [fd00::3]:80`.
     pub fn title(&self) -> String {
-        let kind = match self.probe {
-            Probe::Ping => "ping",
-            Probe::Tcp(_) => "tcp",
+        let literal = self.to.parse::<IpAddr>().ok();
+        let shown = match literal {
+            Some(_) => String::new(),
+            None => format!(" ({})", self.dst),
         };
-        let port = match self.probe {
-            Probe::Tcp(p) => format!(":{p}"),
-            Probe::Ping => String::new(),
-        };
-        let literal = self.to.parse::<IpAddr>().is_ok();
-        let shown = if literal {
-            String::new()
-        } else {
-            format!(" ({})", self.dst)
-        };
-        format!("{kind} {} -> {}{port}{shown}", self.from, self.to)
+        match (self.probe, literal) {
+            (Probe::Ping, _) => format!("ping {} -> {}{shown}", self.from, self.to),
+            // An IPv6 address (as written) takes brackets before its port, as in a URL.
+            (Probe::Tcp(p), Some(IpAddr::V6(_))) => {
+                format!("tcp {} -> [{}]:{p}", self.from, self.to)
+            }
+            (Probe::Tcp(p), _) => format!("tcp {} -> {}:{p}{shown}", self.from, self.to),
+        }
     }
 }
 
@@ -67,16 +65,14 @@ struct End<'l> {
     at: Where,
     iface: Option<&'l IfSpec>,
     addr: Option<IpAddr>,
-    /// The addresses the end stands for, in file order.
+    /// The addresses the end stands for: IPv4 first, each family in file order
+    /// ([`Lab::names`]).
     addrs: Vec<IpAddr>,
 }
 
 fn end<'l>(lab: &'l Lab, text: &str, from: bool) -> Result<End<'l>, String> {
     if let Ok(a) = text.parse::<IpAddr>() {
-        let holder = lab
-            .all_interfaces()
-            .find(|i| i.addrs.iter().any(|p| p.addr == Some(a)));
-        return match holder {
+        return match lab.holder(a) {
             Some(i) => Ok(End {
                 at: i.at.clone(),
                 iface: None,
@@ -116,11 +112,8 @@ fn end<'l>(lab: &'l Lab, text: &str, from: bool) -> Result<End<'l>, String> {
         })?),
     };
     let addrs = match iface {
-        Some(i) => i.addrs.iter().filter_map(|p| p.addr).collect(),
-        None => lab
-            .interfaces(&at)
-            .flat_map(|i| i.addrs.iter().filter_map(|p| p.addr))
-            .collect(),
+        Some(i) => ipv4_first(i.addrs.iter().filter_map(|p| p.addr)),
+        None => lab.names(&at),
     };
     Ok(End {
         at,
@@ -130,21 +123,17 @@ fn end<'l>(lab: &'l Lab, text: &str, from: bool) -> Result<End<'l>, String> {
     })
 }
 
-/// The address of `addrs` to use: of `family` when one is asked for, else IPv4 first.
-fn pick(addrs: &[IpAddr], family: Option<bool>) -> Option<IpAddr> {
-    match family {
-        Some(v4) => addrs.iter().find(|a| a.is_ipv4() == v4).copied(),
-        None => addrs
-            .iter()
-            .find(|a| a.is_ipv4())
-            .or(addrs.first())
-            .copied(),
+/// "IPv4" or "IPv6".
+fn family(a: &IpAddr) -> &'static str {
+    if a.is_ipv4() {
+        "IPv4"
+    } else {
+        "IPv6"
     }
 }
 
-/// Validate one check against the lab.
-fn resolve(lab: &Lab, c: &Check) -> Result<CheckSpec, (usize, String)> {
-    let at = |s: &toml::Spanned<String>| s.span().start;
+/// What a check sends and expects: its probe, whether `to` must be reachable, its timeout.
+fn probe(c: &Check) -> Result<(Probe, bool, f64), (usize, String)> {
     let probe = match (&c.ping, &c.tcp) {
         (Some(p), Some(_)) if *p.get_ref() => {
             return Err((
@@ -170,7 +159,7 @@ fn resolve(lab: &Lab, c: &Check) -> Result<CheckSpec, (usize, String)> {
         }
         (None, None) => {
             return Err((
-                at(&c.from),
+                c.from.span().start,
                 "a check needs ping = true or tcp = PORT".into(),
             ))
         }
@@ -201,23 +190,57 @@ fn resolve(lab: &Lab, c: &Check) -> Result<CheckSpec, (usize, String)> {
             ))
         }
     };
+    Ok((probe, reach, timeout))
+}
+
+/// The address a check targets: the first of `to`'s (IPv4 first) of a family `from` has an
+/// address of, since a probe needs a source of its target's family. A loopback or
+/// unspecified target is the place's own `lo`, which needs none of the file's.
+fn target(c: &Check, from: &End, to: &End) -> Result<IpAddr, (usize, String)> {
+    let local = |a: &IpAddr| a.is_loopback() || a.is_unspecified();
+    let sends = |a: &IpAddr| local(a) || from.addrs.iter().any(|s| s.is_ipv4() == a.is_ipv4());
+    if let Some(dst) = to.addrs.iter().find(|a| sends(a)) {
+        return Ok(*dst);
+    }
+    let (f, t) = (
+        c.from.get_ref().escape_debug(),
+        c.to.get_ref().escape_debug(),
+    );
+    let at = c.to.span().start;
+    let msg = match (from.addrs.first(), to.addrs.first()) {
+        (_, None) => format!("\"{t}\" has no address in the file to check"),
+        (None, Some(_)) => {
+            return Err((
+                c.from.span().start,
+                format!("\"{f}\" has no address in the file to send from; give it one"),
+            ))
+        }
+        // An address to send from is one family.
+        (Some(s), Some(_)) if from.addr.is_some() => {
+            format!("\"{t}\" has no {} address in the file to check", family(s))
+        }
+        (Some(s), Some(d)) if to.addr.is_some() => format!(
+            "\"{f}\" has no {} address in the file to send to {d} from; give it one, or check an {} address",
+            family(d),
+            family(s)
+        ),
+        // Each end is of one family, and not the other's.
+        (Some(s), Some(d)) => format!(
+            "\"{f}\" has only {} addresses and \"{t}\" only {} ones: they share no address family; give both an address of one family",
+            family(s),
+            family(d)
+        ),
+    };
+    Err((at, msg))
+}
+
+/// Validate one check against the lab.
+fn resolve(lab: &Lab, c: &Check) -> Result<CheckSpec, (usize, String)> {
+    let at = |s: &toml::Spanned<String>| s.span().start;
+    let (probe, reach, timeout) = probe(c)?;
     let from = end(lab, c.from.get_ref(), true).map_err(|m| (at(&c.from), m))?;
     let to = end(lab, c.to.get_ref(), false).map_err(|m| (at(&c.to), m))?;
-    let family = from.addr.map(|a| a.is_ipv4());
-    let dst = pick(&to.addrs, family).ok_or_else(|| {
-        let fam = match family {
-            Some(true) => "IPv4 address",
-            Some(false) => "IPv6 address",
-            None => "address",
-        };
-        (
-            at(&c.to),
-            format!(
-                "\"{}\" has no {fam} in the file to check",
-                c.to.get_ref().escape_debug()
-            ),
-        )
-    })?;
+    let dst = target(c, &from, &to)?;
     let src = match (from.addr, from.iface) {
         (Some(a), _) => Some(a),
         (None, Some(i)) => Some(
@@ -244,10 +267,12 @@ fn resolve(lab: &Lab, c: &Check) -> Result<CheckSpec, (usize, String)> {
             format!("{} and {dst} are not of one family", c.from.get_ref()),
         ));
     }
-    let owner = lab
-        .all_interfaces()
-        .find(|i| i.addrs.iter().any(|p| p.addr == Some(dst)))
-        .map(|i| i.at.clone());
+    // A namespace named as `to` holds the address (another may hold the same one: isolated
+    // namespaces reuse addresses); an address given as such, its first holder in the file.
+    let owner = match to.addr {
+        None => Some(to.at.clone()),
+        Some(_) => lab.holder(dst).map(|i| i.at.clone()),
+    };
     Ok(CheckSpec {
         from: c.from.get_ref().clone(),
         to: c.to.get_ref().clone(),
@@ -318,6 +343,76 @@ mod tests {
         // From an IPv6 address, to the namespace's IPv6 address; from the host's bridge.
         assert_eq!(c[2].dst, "fd00::2".parse::<IpAddr>().unwrap());
         assert_eq!((c[3].at.clone(), c[3].owner.clone()), (None, None));
+    }
+
+    #[test]
+    fn ipv6_targets_take_brackets_before_their_port() {
+        let c = checks("[[check]]\nfrom = \"A\"\nto = \"::\"\ntcp = 1\n[[check]]\nfrom = \"fd00::2\"\nto = \"fd00::2\"\ntcp = 80\n[[check]]\nfrom = \"A\"\nto = \"fd00::2\"\nping = true\n[[check]]\nfrom = \"A\"\nto = \"10.0.0.3\"\ntcp = 22\n").unwrap();
+        assert_eq!(c[0].title(), "tcp A -> [::]:1");
+        assert_eq!(c[1].title(), "tcp fd00::2 -> [fd00::2]:80");
+        assert_eq!(c[2].title(), "ping A -> fd00::2");
+        assert_eq!(c[3].title(), "tcp A -> 10.0.0.3:22");
+    }
+
+    #[test]
+    fn a_named_target_is_where_its_listener_goes() {
+        // A and C hold the same address: a check to C opens its listener in C.
+        let c = checks("[netns.C]\n[[veth]]\nends = [{ netns = \"C\", name = \"a\", addresses = [\"10.0.0.2/24\"] }, { netns = \"C\", name = \"b\" }]\n[[check]]\nfrom = \"C\"\nto = \"C\"\ntcp = 80\n[[check]]\nfrom = \"B\"\nto = \"10.0.0.2\"\ntcp = 80\n").unwrap();
+        assert_eq!(c[0].dst, "10.0.0.2".parse::<IpAddr>().unwrap());
+        assert_eq!(c[0].owner, Some(Some("C".into())));
+        // An address given as such: its first holder in the file.
+        assert_eq!(c[1].owner, Some(Some("A".into())));
+    }
+
+    /// Checks against a lab of its own.
+    fn checks_in(lab: &str, extra: &str) -> Result<Vec<CheckSpec>, Vec<String>> {
+        let f = super::super::file::parse(&format!("{lab}{extra}")).map_err(|p| vec![p.msg])?;
+        let checks = f.check.clone();
+        let lab = super::super::spec::build(f, "t", false)
+            .map_err(|ps| ps.into_iter().map(|p| p.msg).collect::<Vec<_>>())?;
+        build(&lab, &checks, &[]).map_err(|ps| ps.into_iter().map(|p| p.msg).collect())
+    }
+
+    #[test]
+    fn a_named_target_is_its_first_address_in_the_file() {
+        // B's veth end is written before its bridge: B is 10.1.0.2, not the bridge's
+        // 10.2.0.1. 10.5.0.1 is C's end's, written before D's bridge that holds it too.
+        let lab = "[netns.A]\n[netns.B]\n[netns.C]\n[netns.D]\n[[veth]]\nends = [{ netns = \"A\", name = \"e\", addresses = [\"10.1.0.1/24\"] }, { netns = \"B\", name = \"e\", addresses = [\"10.1.0.2/24\"] }]\n[[veth]]\nends = [{ netns = \"C\", name = \"e\", addresses = [\"10.5.0.1/24\"] }, { netns = \"D\", name = \"e\" }]\n[bridge.lan]\nnetns = \"B\"\naddresses = [\"10.2.0.1/24\"]\n[bridge.x]\nnetns = \"D\"\naddresses = [\"10.5.0.1/24\"]\n";
+        let c = checks_in(lab, "[[check]]\nfrom = \"A\"\nto = \"B\"\nping = true\n[[check]]\nfrom = \"A\"\nto = \"10.5.0.1\"\ntcp = 80\n[[check]]\nfrom = \"10.5.0.1\"\nto = \"A\"\nping = true\n").unwrap();
+        assert_eq!(c[0].title(), "ping A -> B (10.1.0.2)");
+        assert_eq!(c[1].owner, Some(Some("C".into())));
+        assert_eq!(c[2].at, Some("C".into()));
+    }
+
+    #[test]
+    fn endpoints_must_share_a_family() {
+        let lab = "[netns.a]\n[netns.b]\n[netns.c]\n[netns.n]\n[[veth]]\nends = [{ netns = \"a\", name = \"e\", addresses = [\"fd00::1/64\"] }, { netns = \"b\", name = \"e\", addresses = [\"10.0.0.2/24\"] }]\n[[veth]]\nends = [{ netns = \"c\", name = \"e\", addresses = [\"10.0.1.1/24\", \"fd00::3/64\"] }, { netns = \"n\", name = \"e\" }]\n";
+        let check = |from: &str, to: &str| {
+            checks_in(
+                lab,
+                &format!("[[check]]\nfrom = \"{from}\"\nto = \"{to}\"\nping = true\n"),
+            )
+        };
+        for (from, to, want) in [
+            ("a", "b", "\"a\" has only IPv6 addresses and \"b\" only IPv4 ones: they share no address family; give both an address of one family"),
+            ("b", "a", "\"b\" has only IPv4 addresses and \"a\" only IPv6 ones"),
+            ("a/e", "b/e", "\"a/e\" has only IPv6 addresses and \"b/e\" only IPv4 ones"),
+            ("a", "10.0.0.2", "\"a\" has no IPv4 address in the file to send to 10.0.0.2 from; give it one, or check an IPv6 address"),
+            ("a", "192.0.2.1", "\"a\" has no IPv4 address in the file to send to 192.0.2.1 from"),
+            ("fd00::1", "b", "\"b\" has no IPv6 address in the file to check"),
+            ("n", "b", "\"n\" has no address in the file to send from; give it one"),
+            ("b", "n", "\"n\" has no address in the file to check"),
+        ] {
+            let got = check(from, to).unwrap_err();
+            assert!(got.len() == 1 && got[0].starts_with(want), "{from} -> {to}: {got:?}");
+        }
+        // The family both have, though IPv4 comes first; a place's own lo needs none.
+        let dst = |from: &str, to: &str| check(from, to).map(|c| c[0].dst.to_string());
+        assert_eq!(dst("a", "c"), Ok("fd00::3".into()));
+        assert_eq!(dst("c", "a"), Ok("fd00::1".into()));
+        assert_eq!(dst("b", "c"), Ok("10.0.1.1".into()));
+        assert_eq!(dst("a", "127.0.0.1"), Ok("127.0.0.1".into()));
+        assert_eq!(dst("n", "::"), Ok("::".into()));
     }
 
     #[test]

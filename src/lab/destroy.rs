@@ -37,9 +37,17 @@ pub fn run(
             ))
         }
     };
-    let _lock = if dry { None } else { Some(super::lock(&name)?) };
+    // Without a journal there is nothing of the lab's to remove: nothing is locked or made
+    // (a destroy of a lab that was never applied leaves /run as it was), and the plan is the
+    // empty one a dry run would print.
+    let nothing = !dry && !has_journal(&name)?;
+    let _lock = if dry || nothing {
+        None
+    } else {
+        Some(super::lock(&name)?)
+    };
     let pl = Places::new()?;
-    let (mut t, left) = execute(&pl, &name, desired.as_ref(), dry)?;
+    let (mut t, left) = execute(&pl, &name, desired.as_ref(), dry || nothing)?;
     for l in left {
         let how = if l.starts_with("netns ") && !l.contains('"') {
             "adopted, not created by nsctl"
@@ -50,6 +58,21 @@ pub fn run(
     }
     t.print(json, dry);
     Ok(if t.failed > 0 { exit::FAILED } else { exit::OK })
+}
+
+/// Whether lab `name` has a journal, or a one-line error.
+fn has_journal(name: &str) -> Result<bool, LabError> {
+    super::need_root()?;
+    super::journal::exists(name).map_err(|e| {
+        LabError::new(
+            exit::FAILED,
+            format!(
+                "cannot read the journal of lab {name} in {}: {}",
+                super::journal::DIR,
+                super::describe(&e)
+            ),
+        )
+    })
 }
 
 /// Remove everything journaled for lab `name` (only plan it when `dry`). With the lab's

@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use super::machines::Machine;
 use super::{exit, LabError};
+use crate::fsx::{self, Dir, Missing};
 use crate::output::{err, out};
 
 /// Where ssh keeps its shared connections (`ControlPath`), one per machine.
@@ -124,6 +125,13 @@ fn ask(f: &Fanout, m: &Machine, remote: &str, sharing: bool) -> Answer {
     let stdin = child.stdin.take();
     let o = std::thread::scope(|s| {
         s.spawn(|| {
+            // An ssh that ends before it reads the file (a host it cannot resolve, a refused
+            // login) closes the pipe: the write fails with EPIPE. SIGPIPE stays at its default
+            // in nsctl (main.rs), so it is blocked in this thread alone, which ends here: the
+            // signal dies with it instead of killing the whole run before its summary.
+            let mut pipe = nix::sys::signal::SigSet::empty();
+            pipe.add(nix::sys::signal::Signal::SIGPIPE);
+            let _ = pipe.thread_block();
             if let Some(mut w) = stdin {
                 let _ = w.write_all(f.text.as_bytes());
             }
@@ -196,6 +204,38 @@ fn summary(verb: &str, a: &Answer) -> String {
     }
 }
 
+/// Whether ssh shares connections, in [`CONTROL_DIR`]: a private directory (fsx.rs: 0700
+/// whatever the umask, never through a symlink, the caller's alone). A run that writes makes
+/// it; one that only looks (status, test, a dry run) uses it when it is there. Where it cannot
+/// be made or looked at (a user who is not root, a read-only /run), each run connects afresh;
+/// where it is not safe (a symlink, another's, writable by others), nothing runs: ssh would
+/// put its sockets, and take its connections from, a place someone else controls.
+fn control_dir(f: &Fanout) -> Result<bool, LabError> {
+    if !nix::unistd::geteuid().is_root() {
+        // /run/nsctl is root's: another user's run connects afresh (ssh needs no root).
+        return Ok(false);
+    }
+    let writes = matches!(f.verb, "apply" | "destroy") && !f.flags.contains(&"--dry-run");
+    let missing = if writes {
+        Missing::Make(fsx::PRIVATE)
+    } else {
+        Missing::Absent
+    };
+    match Dir::open("/run", "nsctl/ssh", missing) {
+        Ok(d) => Ok(d.is_some()),
+        Err(e) if e.raw_os_error().is_some() => Ok(false),
+        Err(e) => Err(LabError::new(
+            exit::FAILED,
+            format!(
+                "{} {} --all-hosts: cannot use {CONTROL_DIR} for ssh's shared connections: {}. Nothing was run.",
+                f.verb,
+                f.lab,
+                crate::error::io_errstr(&e)
+            ),
+        )),
+    }
+}
+
 /// Run `f` on every machine at once; print each one's end as it comes (stderr), then one
 /// table (or JSON with `-j`) in file order. Exit 0 only when every machine's run did.
 pub fn run(f: &Fanout) -> Result<i32, LabError> {
@@ -203,12 +243,7 @@ pub fn run(f: &Fanout) -> Result<i32, LabError> {
     for m in f.machines {
         remotes.push(remote_command(f, m)?);
     }
-    // Shared connections need a private directory for their sockets; without one, each run
-    // connects afresh.
-    let sharing = std::fs::create_dir_all(CONTROL_DIR).is_ok() && {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(CONTROL_DIR, std::fs::Permissions::from_mode(0o700)).is_ok()
-    };
+    let sharing = control_dir(f)?;
     let start = Instant::now();
     let total = f.machines.len();
     let mut answers: Vec<Option<Answer>> = (0..total).map(|_| None).collect();

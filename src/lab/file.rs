@@ -176,28 +176,93 @@ pub fn clean(s: &str) -> bool {
     !s.chars().any(|c| c.is_control())
 }
 
-/// The file's text, or a problem: unreadable, too large, or not UTF-8 (at the bad byte).
-/// `-` is standard input (`nsctl apply --host h1 -`, as `--all-hosts` sends the file).
-pub fn read(path: &std::path::Path) -> Result<String, Result<(Problem, Vec<u8>), String>> {
+/// A lab file's text, and whether it came from a stream (standard input, or a pipe such as
+/// `<(...)`): a stream has no file name to give the lab its name.
+#[derive(Debug)]
+pub struct Text {
+    pub text: String,
+    pub stream: bool,
+}
+
+/// Why a lab file cannot be read: a positioned problem in its bytes (not UTF-8), or a reason.
+pub type ReadError = Result<(Problem, Vec<u8>), String>;
+
+/// What a file type is called in a message.
+fn kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Whether a file of type `t` is read as a lab file: a regular file, or a pipe when `streams`
+/// (a path the user gave: `<(...)` is one; the user's own FIFO too). A directory, socket or
+/// device never is.
+fn readable(t: &std::fs::FileType, streams: bool) -> Result<(), String> {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_file() || (streams && t.is_fifo()) {
+        return Ok(());
+    }
+    if t.is_fifo() {
+        return Err(
+            "it is a FIFO now, not the file that was applied; pass the lab file itself".into(),
+        );
+    }
+    Err(format!(
+        "it is {}, not a lab file (TOML text); pass the lab file itself",
+        kind(t)
+    ))
+}
+
+/// The file's text, or a problem: unreadable, not a file, too large, or not UTF-8 (at the
+/// bad byte). `-` is standard input (`nsctl apply --host h1 -`, as `--all-hosts` sends the
+/// file). `streams`: whether a pipe is read (a path the user gave) or refused (a path
+/// recorded in a journal, which whoever can replace it could make block every `status`).
+/// Either way at most [`MAX_SIZE`] bytes are read.
+pub fn read(path: &std::path::Path, streams: bool) -> Result<Text, ReadError> {
     use std::io::Read;
+    let io = |e: std::io::Error| Err(crate::error::io_errstr(&e));
     let mut b = Vec::new();
-    let r = if is_stdin(path) {
+    let stream = if is_stdin(path) {
         std::io::stdin()
             .lock()
             .take(MAX_SIZE + 1)
             .read_to_end(&mut b)
+            .map_err(io)?;
+        true
     } else {
-        let f = std::fs::File::open(path).map_err(|e| Err(crate::error::io_errstr(&e)))?;
-        f.take(MAX_SIZE + 1).read_to_end(&mut b)
+        // Looked at before the open, so a device is never opened (opening one can act), and
+        // again on the descriptor, in case the path changed in between. /dev/fd/63 leads to
+        // the pipe of `<(...)`: the path is followed.
+        readable(&std::fs::metadata(path).map_err(io)?.file_type(), streams).map_err(Err)?;
+        let f = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NOCTTY)
+                .open(path)
+                .map_err(io)?
+        };
+        let t = f.metadata().map_err(io)?.file_type();
+        readable(&t, streams).map_err(Err)?;
+        f.take(MAX_SIZE + 1).read_to_end(&mut b).map_err(io)?;
+        !t.is_file()
     };
-    r.map_err(|e| Err(crate::error::io_errstr(&e)))?;
     if b.len() as u64 > MAX_SIZE {
         return Err(Err(format!(
             "larger than {} MiB; a lab file is text describing a lab",
             MAX_SIZE >> 20
         )));
     }
-    String::from_utf8(b).map_err(|e| {
+    let text = String::from_utf8(b).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let byte = e.as_bytes()[at];
         let p = Problem {
@@ -205,7 +270,20 @@ pub fn read(path: &std::path::Path) -> Result<String, Result<(Problem, Vec<u8>),
             msg: format!("the file is not UTF-8 text (byte 0x{byte:02x}); lab files are TOML, which is UTF-8"),
         };
         Ok((p, e.into_bytes()))
-    })
+    })?;
+    Ok(Text { text, stream })
+}
+
+/// The absolute path of a lab file to record in the journal (for `nsctl status` without a
+/// file): only a regular file is, never standard input or a pipe, which the next run
+/// could not read again.
+pub fn recordable(path: &std::path::Path) -> Option<String> {
+    if is_stdin(path) || !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    std::fs::canonicalize(path)
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
 }
 
 /// Whether a lab file argument means standard input.

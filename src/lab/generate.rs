@@ -36,17 +36,28 @@ pub struct Instances {
     pub check: Vec<Option<String>>,
 }
 
+/// The file's text as a message shows it: escaped (one line whatever it holds) and, when
+/// long, cut short (an expression of 50,000 '(' is not echoed whole, nor once per instance).
+fn shown(text: &str) -> String {
+    const MAX: usize = 60;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", text[..cut].escape_debug()),
+        None => text.escape_debug().to_string(),
+    }
+}
+
 /// A range `{A..B}` in a key: the text before and after, and the bounds.
 fn key_range(key: &str) -> Option<Result<(String, u64, u64, String), String>> {
     let open = key.find('{')?;
     let close = match key[open..].find('}') {
         Some(c) => open + c,
-        None => return Some(Err(format!("\"{key}\": a '{{' without its '}}'"))),
+        None => return Some(Err(format!("\"{}\": a '{{' without its '}}'", shown(key)))),
     };
     let (pre, inner, post) = (&key[..open], &key[open + 1..close], &key[close + 1..]);
     if post.contains(['{', '}']) || pre.contains('}') {
         return Some(Err(format!(
-            "\"{key}\": a generated name holds exactly one range {{A..B}}"
+            "\"{}\": a generated name holds exactly one range {{A..B}}",
+            shown(key)
         )));
     }
     Some(range(inner).map(|(a, b)| (pre.to_string(), a, b, post.to_string())))
@@ -57,7 +68,8 @@ fn key_range(key: &str) -> Option<Result<(String, u64, u64, String), String>> {
 fn range(text: &str) -> Result<(u64, u64), String> {
     let bad = || {
         format!(
-            "\"{text}\" is not a range A..B of whole numbers with A <= B <= {}",
+            "\"{}\" is not a range A..B of whole numbers with A <= B <= {}",
+            shown(text),
             i64::MAX
         )
     };
@@ -69,7 +81,8 @@ fn range(text: &str) -> Result<(u64, u64), String> {
     }
     if b - a >= MAX_INSTANCES {
         return Err(format!(
-            "the range {text} makes more than {MAX_INSTANCES} entries"
+            "the range {} makes more than {MAX_INSTANCES} entries",
+            shown(text)
         ));
     }
     Ok((a, b))
@@ -96,7 +109,8 @@ pub fn eval(expr: &str, i: i64) -> Result<i64, String> {
     let v = p.sum()?;
     if p.at != p.toks.len() {
         return Err(format!(
-            "\"{{{expr}}}\": unexpected text after the expression"
+            "\"{{{}}}\": unexpected text after the expression",
+            shown(expr)
         ));
     }
     Ok(v)
@@ -123,7 +137,7 @@ fn tokens(expr: &str) -> Result<Vec<Tok>, String> {
                 }
                 let n = expr[start..k]
                     .parse()
-                    .map_err(|_| format!("\"{{{expr}}}\": the number is too large"))?;
+                    .map_err(|_| format!("\"{{{}}}\": a number is too large", shown(expr)))?;
                 v.push(Tok::Num(n));
             }
             b'i' => {
@@ -136,8 +150,9 @@ fn tokens(expr: &str) -> Result<Vec<Tok>, String> {
             }
             _ => {
                 return Err(format!(
-                    "\"{{{expr}}}\": only i, whole numbers, + - * / % and parentheses may \
-                     appear between braces"
+                    "\"{{{}}}\": only i, whole numbers, + - * / % and parentheses may \
+                     appear between braces",
+                    shown(expr)
                 ))
             }
         }
@@ -245,19 +260,20 @@ pub fn fill(s: &str, i: i64) -> Result<String, String> {
         let after = &rest[open + 1..];
         let close = after
             .find('}')
-            .ok_or_else(|| format!("\"{s}\": a '{{' without its '}}'"))?;
-        let v = eval(&after[..close], i).map_err(|e| format!("\"{s}\": {e}"))?;
+            .ok_or_else(|| format!("\"{}\": a '{{' without its '}}'", shown(s)))?;
+        let v = eval(&after[..close], i).map_err(|e| format!("\"{}\": {e}", shown(s)))?;
         if v < 0 {
             return Err(format!(
-                "\"{s}\": {{{}}} is {v} here, below 0",
-                &after[..close]
+                "\"{}\": {{{}}} is {v} here, below 0",
+                shown(s),
+                shown(&after[..close])
             ));
         }
         out.push_str(&v.to_string());
         rest = &after[close + 1..];
     }
     if rest.contains('}') {
-        return Err(format!("\"{s}\": a '}}' without its '{{'"));
+        return Err(format!("\"{}\": a '}}' without its '{{'", shown(s)));
     }
     out.push_str(rest);
     Ok(out)
@@ -442,6 +458,28 @@ fn expand_for<T: Clone>(
     out
 }
 
+/// The first three problems at each position of the file, then how many more there were: a
+/// bad expression in a template of 100,000 instances is not 100,000 lines.
+fn at_most_three(problems: Vec<Problem>) -> Vec<Problem> {
+    let mut seen: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut out = Vec::new();
+    for p in problems {
+        let n = seen.entry(p.at).or_default();
+        *n += 1;
+        if *n <= 3 {
+            out.push(p);
+        }
+    }
+    // Each after its position's three: the report sorts by position, keeping this order.
+    for (at, n) in seen.into_iter().filter(|&(_, n)| n > 3) {
+        out.push(Problem {
+            at,
+            msg: format!("... and {} more like these from the same template", n - 3),
+        });
+    }
+    out
+}
+
 /// Expand every template of `f`; Err with every problem found.
 pub fn expand(f: LabFile) -> Result<(LabFile, Instances), Vec<Problem>> {
     let mut problems = Vec::new();
@@ -511,7 +549,7 @@ pub fn expand(f: LabFile) -> Result<(LabFile, Instances), Vec<Problem>> {
         },
     );
     if !problems.is_empty() {
-        return Err(problems);
+        return Err(at_most_three(problems));
     }
     let out = LabFile {
         name: f.name,
@@ -607,6 +645,24 @@ mod tests {
         assert_eq!(eval(&chain, 1), Ok(100_000));
         let chain = format!("i{}", " * 1 - 0".repeat(100_000));
         assert_eq!(eval(&chain, 7), Ok(7));
+    }
+
+    /// A bad expression in a large template: three problems at its position, then a count;
+    /// long text is cut short in the message.
+    #[test]
+    fn problems_per_template() {
+        let deep = "(".repeat(50_000);
+        let text = format!(
+            "[[veth]]\nfor = \"1..100\"\nends = [{{ name = \"e{{{deep}}}\" }}, {{ name = \"b{{(-9223372036854775807 - 1) % -1}}\" }}]\n"
+        );
+        let f = super::super::file::parse(&text).expect("the file parses");
+        let ps = expand(f).expect_err("the expressions are bad");
+        let msgs: Vec<&str> = ps.iter().map(|p| p.msg.as_str()).collect();
+        assert_eq!(ps.len(), 8, "{msgs:#?}");
+        assert!(msgs[0].starts_with("veth i=1: \"e{((((") && msgs[0].contains("nest more than 64"));
+        assert!(msgs[0].len() < 300, "{}", msgs[0]);
+        assert!(msgs[1].contains("out of range"));
+        assert!(msgs.contains(&"... and 97 more like these from the same template"));
     }
 
     #[test]

@@ -85,9 +85,19 @@ fn place_id(at: &Where, host: Option<u16>) -> String {
     }
 }
 
+/// A bridge's node. Ids must not meet: a namespace's name may hold ':' (and an interface's
+/// too), but neither holds '/'; each machine of a lab across hosts has its own host bridges.
+fn bridge_id(at: &Where, host: Option<u16>, name: &str) -> String {
+    match (at, host) {
+        (Some(ns), _) => format!("bridge:{ns}/{name}"),
+        (None, Some(h)) => format!("bridge:host:{h}:{name}"),
+        (None, None) => format!("bridge::{name}"),
+    }
+}
+
 fn end_id(e: &IfSpec) -> String {
     match &e.bridge {
-        Some(b) => format!("bridge:{}:{b}", e.at.as_deref().unwrap_or("")),
+        Some(b) => bridge_id(&e.at, e.host, b),
         None => place_id(&e.at, e.host),
     }
 }
@@ -221,7 +231,7 @@ pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
     for b in &lab.bridges {
         let mut label = vec![b.name.clone()];
         label.extend(b.addrs.iter().map(|a| a.to_string()));
-        let id = format!("bridge:{}:{}", b.at.as_deref().unwrap_or(""), b.name);
+        let id = bridge_id(&b.at, b.host, &b.name);
         let state = live.as_ref().map(|l| l.link(&b.at, &b.name));
         g.nodes.push(Node {
             id: id.clone(),
@@ -285,6 +295,8 @@ pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
     g
 }
 
+/// A DOT quoted string. Graphviz reads `\` escapes in it (`\N` is the node's name) and
+/// then HTML entities in labels (`&lt;` shows as `<`), so `\`, `"` and `&` are escaped.
 fn dot_quote(s: &str) -> String {
     let mut o = String::with_capacity(s.len() + 2);
     o.push('"');
@@ -294,6 +306,7 @@ fn dot_quote(s: &str) -> String {
                 o.push('\\');
                 o.push(c);
             }
+            '&' => o.push_str("&amp;"),
             '\n' => o.push_str("\\n"),
             c => o.push(c),
         }
@@ -367,7 +380,26 @@ pub fn dot(g: &Graph) -> String {
     s
 }
 
-/// Mermaid (`graph LR`), node ids made safe for it.
+/// Text for a quoted Mermaid label. Its renderers turn labels into HTML, and Mermaid reads
+/// `#name;` as an entity, a backtick as the start of Markdown, `"` as the label's end and
+/// `:::` as a class (its preprocessor also edits lines holding `style`, ':' and '#'), so
+/// everything but letters, digits and a few plain signs goes as a numeric entity code
+/// (`#60;` for `<`, `#58;` for ':'), which shows as the character itself and is never
+/// read as markup.
+fn mermaid_text(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || " .,/-_()".contains(c) {
+            o.push(c);
+        } else {
+            let _ = write!(o, "#{};", u32::from(c));
+        }
+    }
+    o
+}
+
+/// Mermaid (`graph LR`): node ids are `nK` and groups `mK` (never a name), labels quoted
+/// and escaped by [`mermaid_text`].
 pub fn mermaid(g: &Graph) -> String {
     let ids: HashMap<&str, String> = g
         .nodes
@@ -375,10 +407,15 @@ pub fn mermaid(g: &Graph) -> String {
         .enumerate()
         .map(|(k, n)| (n.id.as_str(), format!("n{k}")))
         .collect();
-    let text = |s: &str| s.replace('"', "#quot;");
+    let lines = |l: &[String]| {
+        l.iter()
+            .map(|x| mermaid_text(x))
+            .collect::<Vec<_>>()
+            .join("<br/>")
+    };
     let mut s = String::from("graph LR\n");
     for n in &g.nodes {
-        let label = text(&with_state(&n.label, n.state).join("<br/>"));
+        let label = lines(&with_state(&n.label, n.state));
         let (open, close) = match n.shape {
             Shape::Host => ("[/", "\\]"),
             Shape::Netns => ("[", "]"),
@@ -388,13 +425,15 @@ pub fn mermaid(g: &Graph) -> String {
         let _ = writeln!(s, "  {}{open}\"{label}\"{close}", ids[n.id.as_str()]);
     }
     for (k, title) in g.groups.iter().enumerate() {
-        let _ = writeln!(s, "  subgraph m{k} [\"{}\"]", text(title));
+        let _ = writeln!(s, "  subgraph m{k} [\"{}\"]", mermaid_text(title));
         for n in g.nodes.iter().filter(|n| n.group == Some(k as u16)) {
             let _ = writeln!(s, "    {}", ids[n.id.as_str()]);
         }
         s += "  end\n";
     }
-    for (k, e) in g.edges.iter().enumerate() {
+    // linkStyle counts the links drawn, in order.
+    let mut drawn = 0usize;
+    for e in &g.edges {
         let (Some(a), Some(b)) = (ids.get(e.a.as_str()), ids.get(e.b.as_str())) else {
             continue;
         };
@@ -406,11 +445,12 @@ pub fn mermaid(g: &Graph) -> String {
         if e.label.is_empty() {
             let _ = writeln!(s, "  {a} {link} {b}");
         } else {
-            let _ = writeln!(s, "  {a} {link}|\"{}\"| {b}", text(&e.label));
+            let _ = writeln!(s, "  {a} {link}|\"{}\"| {b}", mermaid_text(&e.label));
         }
         if let Some(st) = e.state {
-            let _ = writeln!(s, "  linkStyle {k} stroke:{}", st.colour());
+            let _ = writeln!(s, "  linkStyle {drawn} stroke:{}", st.colour());
         }
+        drawn += 1;
     }
     for n in &g.nodes {
         if let Some(st) = n.state {
@@ -420,11 +460,24 @@ pub fn mermaid(g: &Graph) -> String {
     s
 }
 
+/// Text for SVG, in an element or a `"`-quoted attribute. XML has no way to write most
+/// control characters at all: they show as U+FFFD (the lab file's checks refuse them in
+/// names already).
 fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            '\t' | '\n' => o.push(c),
+            c if c.is_control() => o.push('\u{fffd}'),
+            c => o.push(c),
+        }
+    }
+    o
 }
 
 /// SVG with a layered layout: the host, then bridges, then namespaces, in columns; each node
@@ -593,10 +646,10 @@ ends = [{ netns = "B", name = "e1" }, { name = "vb", bridge = "lan" }]
         let g = build(&crate::lab::spec::build(f, "m", false).unwrap(), None);
         let d = dot(&g);
         for s in [
-            "subgraph \"cluster_0\" {\n    label=\"h1 (192.0.2.1)\";\n    style=rounded;\n    \"host:0\";\n    \"netns:A\";\n    \"bridge::lan\";\n  }",
+            "subgraph \"cluster_0\" {\n    label=\"h1 (192.0.2.1)\";\n    style=rounded;\n    \"host:0\";\n    \"netns:A\";\n    \"bridge:host:0:lan\";\n  }",
             "subgraph \"cluster_1\" {\n    label=\"h2 (192.0.2.2)\";\n    style=rounded;\n    \"host:1\";\n    \"netns:B\";\n  }",
             "\"netns:A\" -- \"netns:B\" [label=\"eth0 — eth0 (vxlan)\"]",
-            "\"host:0\" -- \"bridge::lan\"",
+            "\"host:0\" -- \"bridge:host:0:lan\"",
         ] {
             assert!(d.contains(s), "{s} not in\n{d}");
         }
@@ -607,5 +660,158 @@ ends = [{ netns = "B", name = "e1" }, { name = "vb", bridge = "lan" }]
             s.contains("A @ h1 (192.0.2.1)") && s.contains("#fff3e0"),
             "{s}"
         );
+    }
+
+    /// Names a lab file allows that mean something to a renderer: HTML, quotes,
+    /// backslashes, entities (Mermaid's `#lt;` and HTML's `&lt;`), Markdown, brackets.
+    const HOSTILE: [&str; 6] = [
+        "<img src=x onerror=alert(1)>",
+        "a\"b\\c\\",
+        "x]y}z)",
+        "#lt;&lt;&amp",
+        "`**m**`",
+        "s:::c style:#1;",
+    ];
+
+    /// A bridge name (an interface name: no spaces or '/') of the same kind.
+    const BRIDGE: &str = "b\\<&'>\"]}";
+
+    /// A lab of the hostile names: each namespace on the hostile bridge, its end named
+    /// hostilely too.
+    fn hostile() -> Graph {
+        let q = |n: &str| n.replace('\\', "\\\\").replace('"', "\\\"");
+        let b = q(BRIDGE);
+        let mut text = format!("name = \"h\"\n[bridge.\"{b}\"]\naddresses = [\"10.0.0.1/24\"]\n");
+        for (k, n) in HOSTILE.iter().enumerate() {
+            let n = q(n);
+            text += &format!(
+                "[netns.\"{n}\"]\n[[veth]]\nends = [{{ netns = \"{n}\", name = \"e<{k}>\\\"&\", addresses = [\"10.0.0.{}/24\"] }}, {{ name = \"v{k}\", bridge = \"{b}\" }}]\n",
+                k + 2
+            );
+        }
+        let f = crate::lab::file::parse(&text).unwrap();
+        build(&crate::lab::spec::build(f, "h", false).unwrap(), None)
+    }
+
+    /// Mermaid's `#N;` entity codes, read back.
+    fn unmermaid(s: &str) -> String {
+        let mut o = String::new();
+        let mut rest = s;
+        while let Some(k) = rest.find('#') {
+            o += &rest[..k];
+            let end = rest[k..].find(';').unwrap() + k;
+            let n: u32 = rest[k + 1..end].parse().unwrap();
+            o.push(char::from_u32(n).unwrap());
+            rest = &rest[end + 1..];
+        }
+        o + rest
+    }
+
+    #[test]
+    fn mermaid_labels_hold_no_markup() {
+        let m = mermaid(&hostile());
+        let mut labels = Vec::new();
+        for line in m.lines().skip(1) {
+            let t = line.trim_start();
+            // Ids are ours: nK, mK.
+            let id: String = t.chars().take_while(|c| !" [({/".contains(*c)).collect();
+            assert!(
+                ["n", "m", "end", "linkStyle", "style", "subgraph"]
+                    .iter()
+                    .any(|p| id.starts_with(p))
+                    && id.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{line}"
+            );
+            // Exactly the two quotes around a label; inside, no markup but our line breaks.
+            assert!(matches!(t.matches('"').count(), 0 | 2), "{line}");
+            if let (Some(a), Some(b)) = (t.find('"'), t.rfind('"')) {
+                let inner = &t[a + 1..b];
+                let plain = inner.replace("<br/>", "");
+                for bad in ['<', '>', '&', '`', '"', ':', '\\', '[', ']', '{', '}', '|'] {
+                    assert!(!plain.contains(bad), "{bad} in {line}");
+                }
+                labels.extend(inner.split("<br/>").map(unmermaid));
+            }
+        }
+        // What the entity codes stand for is the names themselves.
+        for n in HOSTILE {
+            assert!(labels.iter().any(|l| l == n), "{n} not in {labels:?}");
+        }
+        assert!(labels.iter().any(|l| l == BRIDGE), "{labels:?}");
+        assert!(
+            labels.iter().any(|l| l == "e<0>\"& 10.0.0.2/24 — v0"),
+            "{labels:?}"
+        );
+        assert!(!m.contains("<img"));
+    }
+
+    #[test]
+    fn dot_and_svg_escape_hostile_names() {
+        let g = hostile();
+        let d = dot(&g);
+        for s in [
+            "\"netns:<img src=x onerror=alert(1)>\" [label=\"<img src=x onerror=alert(1)>\", shape=box]",
+            "[label=\"a\\\"b\\\\c\\\\\", shape=box]",
+            "[label=\"#lt;&amp;lt;&amp;amp\", shape=box]",
+            "\"bridge::b\\\\<&amp;'>\\\"]}\" [label=\"b\\\\<&amp;'>\\\"]}\\n10.0.0.1/24\", shape=ellipse]",
+            "-- \"bridge::b\\\\<&amp;'>\\\"]}\" [label=\"e<0>\\\"&amp; 10.0.0.2/24 — v0\"]",
+        ] {
+            assert!(d.contains(s), "{s} not in\n{d}");
+        }
+        // Every quote inside a DOT string is escaped: outside them, only DOT's syntax.
+        for line in d.lines() {
+            let mut outside = String::new();
+            let (mut inq, mut esc) = (false, false);
+            for c in line.chars() {
+                match (inq, esc, c) {
+                    (true, true, _) => esc = false,
+                    (true, false, '\\') => esc = true,
+                    (_, false, '"') => inq = !inq,
+                    (false, _, c) => outside.push(c),
+                    _ => {}
+                }
+            }
+            assert!(!inq, "unclosed string: {line}");
+            assert!(
+                outside
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || " []{}=,;-_\t".contains(c)),
+                "{outside:?} in {line}"
+            );
+        }
+        let s = svg(&g);
+        assert!(
+            s.contains(">&lt;img src=x onerror=alert(1)&gt;</text>"),
+            "{s}"
+        );
+        assert!(s.contains("id=\"netns:a&quot;b\\c\\\""), "{s}");
+        assert!(s.contains(">#lt;&amp;lt;&amp;amp</text>"), "{s}");
+        assert!(s.contains(">b\\&lt;&amp;&apos;&gt;&quot;]}</text>"), "{s}");
+        assert!(!s.contains("<img") && !s.contains("b\\<"), "{s}");
+        // Every '<' opens one of the picture's own elements.
+        for part in s.split('<').skip(1) {
+            let tag: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "?/".contains(*c))
+                .collect();
+            assert!(
+                [
+                    "?xml", "svg", "/svg", "title", "/title", "g", "/g", "rect", "text", "/text",
+                    "line"
+                ]
+                .contains(&tag.as_str()),
+                "<{part}"
+            );
+        }
+    }
+
+    #[test]
+    fn bridges_of_places_and_machines_are_told_apart() {
+        // netns "a:b" with bridge "c", and netns "a" with bridge "b:c": once the same id.
+        let text = "[netns.\"a:b\"]\n[netns.a]\n[bridge.c]\nnetns = \"a:b\"\n[bridge.\"b:c\"]\nnetns = \"a\"\n";
+        let f = crate::lab::file::parse(text).unwrap();
+        let g = build(&crate::lab::spec::build(f, "t", false).unwrap(), None);
+        let ids: std::collections::HashSet<&str> = g.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids.len(), g.nodes.len(), "{ids:?}");
     }
 }

@@ -4,22 +4,110 @@
 //! removes exactly the journaled objects that exist, and nothing else.
 //!
 //! The journal decides what root deletes, so its directory and files are root's alone:
-//! /run/nsctl and /run/nsctl/labs are made 0700 and refused when they are symlinks, not
-//! owned by the caller or writable by others; files are opened without following symlinks;
+//! /run/nsctl and /run/nsctl/labs go through `fsx.rs` (made 0700 whatever the umask, by a
+//! verb that writes only; refused when they are symlinks, not owned by the caller or writable
+//! by others); files are opened without following symlinks and refused unless regular (a FIFO
+//! would block); a journal larger than the largest lab needs is refused ([`MAX_ENTRIES`]);
 //! every entry is checked again when it is loaded.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::fsx::{self, Dir, Missing};
 
 pub const TOP: &str = "/run/nsctl";
 pub const DIR: &str = "/run/nsctl/labs";
-/// A journal larger than this is not one nsctl wrote (a 10,000-namespace lab is ~2 MiB).
-const MAX_JOURNAL: u64 = 64 << 20;
+
+/// Journal entries one generated entry of a lab file can need: a veth its own entry, its
+/// pair, the ifindexes of two ends and two shaped ends (6); a namespace its entry and cookie
+/// and a few routes and sysctls. examples/fabric10k.toml needs 2.5 per entry.
+const ENTRIES_PER: usize = 8;
+/// At most this many entries (objects, cookies, ifindexes and pairs together) in a journal: a
+/// lab file makes at most [`MAX_INSTANCES`](super::generate::MAX_INSTANCES) generated entries.
+/// More is not a journal nsctl wrote, and is refused while it is parsed (900,000 entries once
+/// made `status` take 9 s and 741 MB).
+pub const MAX_ENTRIES: usize = ENTRIES_PER * super::generate::MAX_INSTANCES as usize;
+/// Bytes per entry in the pretty-printed journal, on average: a namespace is 58, a route 110,
+/// a cookie, an ifindex or a pair 20-30.
+const ENTRY_BYTES: u64 = 84;
+/// A journal larger than this (64 MiB) is refused before it is read.
+pub const MAX_JOURNAL: u64 = MAX_ENTRIES as u64 * ENTRY_BYTES;
+
+thread_local! {
+    /// The entries a journal being parsed on this thread may still hold.
+    static LEFT: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+/// Count one entry against [`LEFT`]; an error once it is spent.
+fn spend<E: serde::de::Error>() -> Result<(), E> {
+    LEFT.with(|l| match l.get().checked_sub(1) {
+        Some(n) => {
+            l.set(n);
+            Ok(())
+        }
+        None => Err(E::custom("too many entries")),
+    })
+}
+
+/// A field that may be absent (None), `null` (Some(None)) or a value.
+fn recorded<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A list of entries, counted as it is read.
+fn counted_list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of entries")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Vec<T>, A::Error> {
+            let mut v = Vec::new();
+            while let Some(x) = a.next_element()? {
+                spend()?;
+                v.push(x);
+            }
+            Ok(v)
+        }
+    }
+    d.deserialize_seq(V(std::marker::PhantomData))
+}
+
+/// A map of entries, counted as it is read.
+fn counted_map<'de, D, K, T>(d: D) -> Result<BTreeMap<K, T>, D::Error>
+where
+    D: Deserializer<'de>,
+    K: Deserialize<'de> + Ord,
+    T: Deserialize<'de>,
+{
+    struct V<K, T>(std::marker::PhantomData<(K, T)>);
+    impl<'de, K: Deserialize<'de> + Ord, T: Deserialize<'de>> serde::de::Visitor<'de> for V<K, T> {
+        type Value = BTreeMap<K, T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map of entries")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut a: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut m = BTreeMap::new();
+            while let Some((k, x)) = a.next_entry()? {
+                spend()?;
+                m.insert(k, x);
+            }
+            Ok(m)
+        }
+    }
+    d.deserialize_map(V(std::marker::PhantomData))
+}
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -56,13 +144,22 @@ pub enum Owned {
         netns: Option<String>,
         route: String,
     },
-    /// An interface nsctl did not create but uses (`--adopt`): its admin state and MTU
-    /// before, to put back. It is never deleted.
+    /// An interface nsctl did not create but uses (`--adopt`): its admin state, MTU and
+    /// bridge before, to put back. It is never deleted. (The lo of an adopted namespace is
+    /// one once the lab brought it up.)
     Adopted {
         netns: Option<String>,
         name: String,
         up: bool,
         mtu: Option<u32>,
+        /// The bridge it was in (`null`: none). Absent in journals written before it was
+        /// recorded, and for lo: its bridge is then left as it is.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "recorded"
+        )]
+        master: Option<Option<String>>,
     },
     /// A namespace nsctl did not create but uses (`--adopt`). It is never deleted.
     AdoptedNetns {
@@ -95,18 +192,31 @@ pub struct Journal {
     /// The machine whose share of a lab across hosts this is (`apply --host`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    #[serde(deserialize_with = "counted_list")]
     pub objects: Vec<Owned>,
     /// The cookie (SO_NETNS_COOKIE) of each namespace nsctl made, recorded once it exists: a
     /// namespace that someone deleted and made again under the same name is then not taken
     /// for nsctl's. A namespace without one is nsctl's by name alone.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "counted_map"
+    )]
     pub netns_cookie: BTreeMap<String, u64>,
     /// The ifindex of each link nsctl made outside its own namespaces (a bridge, or either
     /// end of a veth pair), under [`link_key`].
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "counted_map"
+    )]
     pub link_index: BTreeMap<String, u32>,
     /// For each veth pair (by the [`link_key`] of its first end), the other end.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "counted_map"
+    )]
     pub pairs: BTreeMap<String, String>,
     /// Where each object is in `objects`, for constant-time `owns` in labs of thousands.
     #[serde(skip)]
@@ -266,64 +376,47 @@ pub fn split_key(key: &str) -> (Option<String>, String) {
     }
 }
 
+/// The journal's file name in [`DIR`].
+fn file_name(lab: &str) -> String {
+    format!("{lab}.json")
+}
+
 pub fn path(lab: &str) -> PathBuf {
-    PathBuf::from(DIR).join(format!("{lab}.json"))
+    PathBuf::from(DIR).join(file_name(lab))
 }
 
 fn other(msg: String) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, msg)
 }
 
-/// Make `dir` (0700) if it is missing, and refuse it unless it is a real directory of the
-/// caller's that nobody else can write. Umask does not matter: the mode is set explicitly.
-fn safe_dir(dir: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => {
-            std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e),
-    }
-    let m = std::fs::symlink_metadata(dir)?;
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
-    if m.file_type().is_symlink() || !m.is_dir() {
-        return Err(other(format!(
-            "{dir} is not a directory (a symlink or a file); remove it and run the command again"
-        )));
-    }
-    if m.uid() != me || m.mode() & 0o022 != 0 {
-        return Err(other(format!(
-            "{dir} is owned by uid {} with mode {:o}, so others could edit what nsctl deletes; make it root's with mode 0700 (chown root {dir}; chmod 700 {dir}) or remove it",
-            m.uid(),
-            m.mode() & 0o7777
-        )));
-    }
-    Ok(())
+/// /run/nsctl, checked (fsx.rs): made 0700 when `make` (a verb that writes), else None when
+/// it does not exist (a verb that only looks creates nothing).
+pub fn top(make: bool) -> std::io::Result<Option<Dir>> {
+    Dir::open("/run", "nsctl", missing(make))
 }
 
-/// /run/nsctl and /run/nsctl/labs, made and checked.
-pub fn dirs() -> std::io::Result<()> {
-    safe_dir(TOP)?;
-    safe_dir(DIR)
+/// /run/nsctl/labs, likewise.
+pub fn dir(make: bool) -> std::io::Result<Option<Dir>> {
+    Dir::open("/run", "nsctl/labs", missing(make))
 }
 
-/// Open (creating, 0600) a file in a checked directory without following a symlink there.
-pub fn open_private(p: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(p)
+fn missing(make: bool) -> Missing {
+    if make {
+        Missing::Make(fsx::PRIVATE)
+    } else {
+        Missing::Absent
+    }
 }
 
-/// Hold an exclusive flock on `p` while the returned file lives.
-pub fn flock(p: &Path) -> std::io::Result<std::fs::File> {
-    let f = open_private(p)?;
+/// What a writer made a moment ago: None only when it vanished since (ENOENT).
+fn made<T>(x: std::io::Result<Option<T>>) -> std::io::Result<T> {
+    x?.ok_or_else(|| std::io::Error::from_raw_os_error(libc::ENOENT))
+}
+
+/// Hold an exclusive flock on `name` in `dir` (made 0600 if missing) while the returned file
+/// lives. A FIFO, socket or device there is refused before it could block (fsx.rs).
+pub fn flock(dir: &Dir, name: &str) -> std::io::Result<std::fs::File> {
+    let f = made(dir.open_file(name, Some(0o600)))?;
     // SAFETY: flock only reads the descriptor, which `f` keeps open.
     let rc = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) };
     if rc != 0 {
@@ -334,84 +427,53 @@ pub fn flock(p: &Path) -> std::io::Result<std::fs::File> {
 
 /// Hold the lab's lock (/run/nsctl/labs/NAME.lock) while the returned file lives, so two
 /// applies or destroys of one lab never interleave their journal writes; a second one waits.
+/// Only a verb that will write takes it, and it makes the directories.
 pub fn lock(lab: &str) -> std::io::Result<std::fs::File> {
-    dirs()?;
-    flock(&PathBuf::from(DIR).join(format!("{lab}.lock")))
+    flock(&made(dir(true))?, &format!("{lab}.lock"))
 }
 
-/// Write `data` to `p` atomically: a fresh temp file (O_EXCL, O_NOFOLLOW, 0600), fsync,
-/// rename over `p`.
-pub fn write_atomic(p: &Path, data: &[u8]) -> std::io::Result<()> {
-    write_atomic_with(p, |f| f.write_all(data))
-}
-
-/// [`write_atomic`] of what `fill` writes: a journal of 10,000 namespaces streams its JSON
-/// to the file instead of building megabytes of it in memory first.
-pub fn write_atomic_with(
-    p: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let tmp = p.with_extension("tmp");
-    // A temp file left by a killed run (or planted): unlink never follows a symlink.
-    match std::fs::remove_file(&tmp) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&tmp)?;
-    let mut w = std::io::BufWriter::with_capacity(64 << 10, f);
-    fill(&mut w)?;
-    let f = w.into_inner().map_err(|e| e.into_error())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, p)
-}
-
-/// Read a file of nsctl's without following a symlink; None when it does not exist.
-pub fn read_private(p: &Path) -> std::io::Result<Option<Vec<u8>>> {
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(p);
-    let f = match f {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
+/// A file of nsctl's in `dir`, at most `max` bytes; None when it does not exist. Its size is
+/// read from the descriptor first, so a file too large is refused before any of it is read.
+pub fn read_private(dir: &Dir, name: &str, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let Some(f) = dir.open_file(name, None)? else {
+        return Ok(None);
     };
-    let m = f.metadata()?;
-    // SAFETY: geteuid has no preconditions.
-    if !m.is_file() || m.uid() != unsafe { libc::geteuid() } || m.mode() & 0o022 != 0 {
-        return Err(other(format!(
-            "{} is not a regular file of nsctl's (owner uid {}, mode {:o})",
-            p.display(),
-            m.uid(),
-            m.mode() & 0o7777
-        )));
+    let len = f.metadata()?.len();
+    let too_big = |len: u64| {
+        other(format!(
+            "{}/{name} is {len} bytes, more than the {} MiB of the journal of the largest lab a file can describe; nsctl did not write it: move it away, then remove what is left by hand",
+            dir.path(),
+            max >> 20
+        ))
+    };
+    if len > max {
+        return Err(too_big(len));
     }
-    let mut b = Vec::new();
-    f.take(MAX_JOURNAL + 1).read_to_end(&mut b)?;
-    if b.len() as u64 > MAX_JOURNAL {
-        return Err(other(format!("{} is larger than 64 MiB", p.display())));
+    let mut b = Vec::with_capacity(len as usize);
+    f.take(max + 1).read_to_end(&mut b)?;
+    if b.len() as u64 > max {
+        return Err(too_big(b.len() as u64));
     }
     Ok(Some(b))
 }
 
+/// Whether lab `lab` has a journal (without making anything).
+pub fn exists(lab: &str) -> std::io::Result<bool> {
+    match dir(false)? {
+        None => Ok(false),
+        Some(d) => Ok(d.open_file(&file_name(lab), None)?.is_some()),
+    }
+}
+
 /// The names of the labs that have a journal.
 pub fn labs() -> std::io::Result<Vec<String>> {
-    let rd = match std::fs::read_dir(DIR) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
+    let Some(d) = dir(false)? else {
+        return Ok(Vec::new());
     };
-    let mut v: Vec<String> = rd
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let n = e.file_name().into_string().ok()?;
-            n.strip_suffix(".json").map(str::to_string)
-        })
+    let mut v: Vec<String> = d
+        .names()?
+        .into_iter()
+        .filter_map(|n| n.strip_suffix(".json").map(str::to_string))
         .filter(|n| super::spec::valid_lab_name(n))
         .collect();
     v.sort();
@@ -422,12 +484,15 @@ impl Journal {
     /// The journal of `lab`, or an empty one. Every entry is checked: a journal that fails is
     /// refused rather than acted on.
     pub fn load(lab: &str) -> std::io::Result<Journal> {
-        dirs()?;
-        let Some(b) = read_private(&path(lab))? else {
-            return Ok(Journal {
-                lab: lab.to_string(),
-                ..Default::default()
-            });
+        let empty = || Journal {
+            lab: lab.to_string(),
+            ..Default::default()
+        };
+        let Some(d) = dir(false)? else {
+            return Ok(empty());
+        };
+        let Some(b) = read_private(&d, &file_name(lab), MAX_JOURNAL)? else {
+            return Ok(empty());
         };
         let j = Self::parse(lab, &b).map_err(|m| {
             other(format!(
@@ -440,7 +505,25 @@ impl Journal {
 
     /// Parse and check a journal's bytes.
     pub fn parse(lab: &str, b: &[u8]) -> Result<Journal, String> {
-        let mut j: Journal = serde_json::from_slice(b).map_err(|e| e.to_string())?;
+        Self::parse_within(lab, b, MAX_ENTRIES)
+    }
+
+    /// [`Journal::parse`] of a journal of at most `max` entries (objects, cookies, ifindexes
+    /// and pairs), counted as they are read: one more stops the parse there.
+    fn parse_within(lab: &str, b: &[u8], max: usize) -> Result<Journal, String> {
+        LEFT.with(|l| l.set(max));
+        let r = serde_json::from_slice::<Journal>(b);
+        let spent = LEFT.with(|l| l.replace(usize::MAX)) == 0;
+        let mut j = match r {
+            Ok(j) => j,
+            Err(_) if spent => {
+                return Err(format!(
+                    "it holds more than {max} entries, more than the largest lab a file can describe needs ({} generated entries, {ENTRIES_PER} journal entries each)",
+                    super::generate::MAX_INSTANCES
+                ))
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         if j.lab != lab {
             return Err(format!("it names lab \"{}\"", j.lab.escape_debug()));
         }
@@ -491,6 +574,13 @@ impl Journal {
                 | Owned::Shaped { netns, dev: name } => {
                     place(netns)?;
                     ifname(name)?;
+                    if let Owned::Adopted {
+                        master: Some(Some(b)),
+                        ..
+                    } = o
+                    {
+                        ifname(b)?;
+                    }
                 }
                 Owned::NftTable { family, name } => {
                     if family != "ip" || *name != super::nat::table_name(&self.lab) {
@@ -691,16 +781,14 @@ impl Journal {
         self.objects.is_empty()
     }
 
-    /// Persist (a journal comes from [`Journal::load`], which checked the directories).
+    /// Persist: only a verb that writes (and holds the lab's lock) saves.
     pub fn save(&self) -> std::io::Result<()> {
-        let p = path(&self.lab);
+        let d = made(dir(true))?;
+        let name = file_name(&self.lab);
         if self.objects.is_empty() {
-            return match std::fs::remove_file(&p) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-                _ => Ok(()),
-            };
+            return d.remove(name.as_str());
         }
-        write_atomic_with(&p, |w| {
+        d.write_atomic(&name, |w| {
             serde_json::to_writer_pretty(w, self).map_err(std::io::Error::other)
         })
     }
@@ -767,6 +855,21 @@ mod tests {
         ] {
             assert!(j(bad).is_err(), "accepted {bad}");
         }
+    }
+
+    /// Entries are counted as they are read, across the list and the maps: one more than
+    /// the cap stops the parse with a message that says so.
+    #[test]
+    fn entries_beyond_the_cap_are_refused_while_parsing() {
+        let t = r#"{"lab":"t","objects":[{"kind":"netns","name":"A"},{"kind":"netns","name":"B"}],"netns_cookie":{"A":1},"pairs":{"A/x":"y"}}"#;
+        assert!(Journal::parse_within("t", t.as_bytes(), 4).is_ok());
+        let e = Journal::parse_within("t", t.as_bytes(), 3).unwrap_err();
+        assert!(e.starts_with("it holds more than 3 entries"), "{e}");
+        // The budget is the parse's own: the next parse starts afresh.
+        assert!(Journal::parse_within("t", t.as_bytes(), 4).is_ok());
+        assert!(j("{\"lab\":\"t\",\"objects\":[]}").is_ok());
+        assert_eq!(MAX_ENTRIES, 800_000);
+        assert_eq!(MAX_JOURNAL >> 20, 64);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Labs across machines (docs/topology.md, "Labs across hosts"): the file's `[hosts.NAME]`
 //! tables, the VXLAN link that stands for a veth whose two ends are on different machines,
 //! the VNI each such link gets (derived from the file alone, so every machine agrees without
-//! talking to the others), and one machine's share of the lab, which `apply --host NAME`
-//! builds like any single-machine lab.
+//! talking to the others), the MAC address of every link a lab makes (derived the same way),
+//! and one machine's share of the lab, which `apply --host NAME` builds like any
+//! single-machine lab.
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -25,6 +26,67 @@ pub struct Machine {
     pub ssh: String,
 }
 
+/// A machine's name (`[hosts.NAME]`): it goes to each machine as `--host NAME` in the
+/// command ssh runs there, so it is a plain word that no shell or option parser reads as
+/// more: 1-32 letters, digits, '-' or '_', not starting with '-'.
+pub fn valid_host_name(n: &str) -> bool {
+    super::spec::valid_lab_name(n) && !n.starts_with('-')
+}
+
+/// `ssh = "[USER@]HOST"`, checked: ssh gets it as its destination, and `%h` and `%r` in a
+/// ProxyCommand or Match exec put its parts into a shell command. USER is a portable user
+/// name (letters, digits, '.', '_', '-', not starting with '-', at most 32); HOST is a host
+/// name or an ssh_config alias (labels of letters, digits, '-' and '_', joined by '.', none
+/// starting with '-', at most 253) or an IPv4 or IPv6 address (IPv6 without brackets, as
+/// ssh takes it). Err: what is wrong, for a message.
+pub fn check_ssh_target(t: &str) -> Result<(), String> {
+    let (user, host) = match t.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, t),
+    };
+    if let Some(u) = user {
+        let ok = !u.is_empty()
+            && u.len() <= 32
+            && !u.starts_with('-')
+            && u.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(&c));
+        if !ok {
+            return Err(format!(
+                "user \"{}\" is not a plain user name (letters, digits, '.', '_', '-', not starting with '-')",
+                u.escape_debug()
+            ));
+        }
+    }
+    if host.parse::<IpAddr>().is_ok() {
+        return Ok(());
+    }
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        if inner.parse::<std::net::Ipv6Addr>().is_ok() {
+            return Err(format!(
+                "host \"{}\": ssh takes an IPv6 address without brackets ({inner})",
+                host.escape_debug()
+            ));
+        }
+    }
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && l.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    };
+    // A trailing dot (a fully qualified name) leaves one empty label at the end.
+    let name = host.strip_suffix('.').unwrap_or(host);
+    if host.len() <= 253 && name.split('.').all(label) {
+        Ok(())
+    } else {
+        Err(format!(
+            "host \"{}\" is not a host name (letters, digits, '-', '_' and dots, not starting with '-') or an IP address",
+            host.escape_debug()
+        ))
+    }
+}
+
 /// A veth end whose other end is on another machine: a vxlan link in the end's place, its
 /// UDP socket in the machine's host namespace, sending to the other machine's underlay.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,16 +97,87 @@ pub struct Tunnel {
     pub remote: IpAddr,
     /// The other end, as messages name it: `eth0 (netns B) on h2`.
     pub peer: String,
-    /// The link's MAC address, derived from the file: when one machine makes its end again
-    /// (after a destroy, or a crash), the other's neighbour entries still hold, instead of
-    /// pointing at a MAC that is gone until they expire.
-    pub mac: [u8; 6],
 }
 
-/// A locally administered unicast MAC address for the lab's end `key` (`NETNS/NAME`).
-pub fn mac(lab: &str, key: &str) -> [u8; 6] {
-    let h = fnv(&[lab, "mac", key]).to_be_bytes();
-    [(h[0] & 0xfc) | 0x02, h[1], h[2], h[3], h[4], h[5]]
+/// Give every link the lab makes its MAC address ([`IfSpec::mac`]), derived from the file
+/// alone: a locally administered unicast address (first octet `xxxxxx10`) from a hash of the
+/// lab's name, the link's place (a namespace, or the host of one machine) and its name.
+///
+/// A namespace made again (a range edit takes it out of the file and puts it back), or a
+/// link deleted and made again, comes back with the MACs it had: its neighbours' ARP and NDP
+/// entries, and the bridges' forwarding entries, still hold, where new random MACs left them
+/// pointing at addresses that are gone until they expire (ping failed for tens of seconds).
+/// A bridge gets one too: left to itself it takes the lowest MAC among its ports, and
+/// changes whenever that port leaves or a lower one joins.
+///
+/// Two links of one lab with the same MAC would break each other (in one bridge, or across
+/// machines over VXLAN): a MAC given already is derived again with a counter, in file order
+/// (the bridges, then both ends of each veth), so the first link keeps its address. Called
+/// once on the whole lab, before a machine's share is cut from it, so every machine derives
+/// the same MACs.
+pub fn derive_macs(lab: &mut Lab) {
+    let Lab {
+        name,
+        machines,
+        bridges,
+        veths,
+        ..
+    } = lab;
+    let machine = |i: &IfSpec| {
+        i.host
+            .and_then(|h| machines.get(h as usize))
+            .map(|m| m.name.as_str())
+    };
+    let ends = bridges.iter_mut().chain(veths.iter_mut().flatten());
+    assign_macs(ends, |i, round| {
+        mac(name, &i.at, machine(i), &i.name, round)
+    });
+}
+
+/// Give each of `ends`, in order, the first of `derive(end, 0)`, `derive(end, 1)`, ... that
+/// no end before it has.
+fn assign_macs<'a>(
+    ends: impl Iterator<Item = &'a mut IfSpec>,
+    derive: impl Fn(&IfSpec, u32) -> [u8; 6],
+) {
+    let mut used: HashSet<[u8; 6]> = HashSet::new();
+    for e in ends {
+        let first = derive(e, 0);
+        // 2^46 addresses: a lab's few thousand links find a free one in a round or two.
+        e.mac = (0..=u32::MAX)
+            .map(|round| if round == 0 { first } else { derive(e, round) })
+            .find(|m| used.insert(*m))
+            .unwrap_or(first);
+    }
+}
+
+/// The MAC of link `name` in `at` (on `machine`, for the host of a lab across machines),
+/// derived for the `round`-th time. Round 0 of a namespace's link hashes what earlier
+/// versions hashed for a vxlan end (`LAB`, `mac`, `NETNS/NAME`), so those keep their MACs.
+fn mac(lab: &str, at: &Option<String>, machine: Option<&str>, name: &str, round: u32) -> [u8; 6] {
+    let mut h = Fnv::new();
+    h.part(lab.as_bytes());
+    h.part(b"mac");
+    match (at, machine) {
+        (Some(ns), _) => {
+            h.bytes(ns.as_bytes());
+            h.bytes(b"/");
+            h.part(name.as_bytes());
+        }
+        (None, None) => h.part(name.as_bytes()),
+        // The host of each machine is a place of its own; an empty part first (no namespace
+        // is named "") keeps it apart from every `NETNS/NAME`.
+        (None, Some(m)) => {
+            h.part(b"");
+            h.part(m.as_bytes());
+            h.part(name.as_bytes());
+        }
+    }
+    if round > 0 {
+        h.part(round.to_string().as_bytes());
+    }
+    let b = h.0.to_be_bytes();
+    [(b[0] & 0xfc) | 0x02, b[1], b[2], b[3], b[4], b[5]]
 }
 
 /// `vni = "A..B"`: whole numbers in 1..16777215, A <= B.
@@ -60,15 +193,34 @@ pub fn parse_vnis(text: &str) -> Result<(u32, u32), String> {
 }
 
 /// 64-bit FNV-1a: a stable hash, the same on every machine and in every build.
-fn fnv(parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for &b in p.as_bytes().iter().chain(std::iter::once(&0u8)) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
-    h
+
+    /// A part of the input, ended by a 0 byte (which no part holds).
+    fn part(&mut self, bytes: &[u8]) {
+        self.bytes(bytes);
+        self.bytes(&[0]);
+    }
+}
+
+/// [`Fnv`] of `parts`.
+fn fnv(parts: &[&str]) -> u64 {
+    let mut h = Fnv::new();
+    for p in parts {
+        h.part(p.as_bytes());
+    }
+    h.0
 }
 
 /// The VNI of each link between machines, in file order. Each link starts at a place in the
@@ -149,7 +301,6 @@ pub fn share(lab: &Lab, m: u16) -> Lab {
                     local,
                     remote,
                     peer: end_name(there, &lab.machines),
-                    mac: mac(&lab.name, &super::journal::link_key(&here.at, &here.name)),
                 }));
                 tunnels.push(end);
             }
@@ -216,6 +367,60 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ssh_targets_are_user_at_host() {
+        for good in [
+            "root@192.0.2.1",
+            "192.0.2.1",
+            "root@fd00::1",
+            "admin.x_y-z@lab-h1.example.org",
+            "h1",
+            "my_alias",
+            "root@h1.",
+        ] {
+            assert_eq!(check_ssh_target(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("root@-oProxyCommand=touch${IFS}x", "not a host name"),
+            ("-oProxyCommand=x", "not a host name"),
+            ("root@$(touch x)", "not a host name"),
+            ("root@h1;touch x", "not a host name"),
+            ("root@`id`", "not a host name"),
+            ("root@h1 x", "not a host name"),
+            ("root@", "not a host name"),
+            ("", "not a host name"),
+            ("root@.", "not a host name"),
+            ("root@h1.-x", "not a host name"),
+            ("root@a..b", "not a host name"),
+            ("root@h1%h", "not a host name"),
+            ("root@[fd00::1]", "without brackets (fd00::1)"),
+            ("-l@h1", "not a plain user name"),
+            ("$(id)@h1", "not a plain user name"),
+            ("a;b@h1", "not a plain user name"),
+            ("@h1", "not a plain user name"),
+            ("a@b@h1", "not a plain user name"),
+            ("r\u{301}oot@h1", "not a plain user name"),
+        ] {
+            let e = check_ssh_target(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        assert!(check_ssh_target(&format!("root@{}", "a.".repeat(127))).is_err());
+        assert!(check_ssh_target(&format!("{}@h1", "a".repeat(33))).is_err());
+    }
+
+    #[test]
+    fn host_names_are_plain_words() {
+        for good in ["h1", "rack_2-b", "H"] {
+            assert!(valid_host_name(good), "{good}");
+        }
+        let long = "x".repeat(33);
+        for bad in [
+            "--adopt", "-j", "--", "-", "", "a b", "a;b", "$(x)", "a.b", &long,
+        ] {
+            assert!(!valid_host_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn vnis_are_stable_and_distinct() {
         let l = |a: &str, b: &str| (a.to_string(), b.to_string());
         let links = vec![
@@ -240,13 +445,145 @@ mod tests {
         assert!(allocate("lab", &more, (10, 12)).is_none());
     }
 
+    fn lab(text: &str) -> Lab {
+        let f = crate::lab::file::parse(text).expect("parses");
+        crate::lab::spec::build(f, "t", false).expect("valid")
+    }
+
+    /// Each link of the lab: (place, name, machine) -> MAC.
+    fn macs(l: &Lab) -> Vec<(String, [u8; 6])> {
+        l.all_interfaces()
+            .map(|i| {
+                let at = super::super::spec::place_name(&i.at);
+                (format!("{} ({at}) {:?}", i.name, i.host), i.mac)
+            })
+            .collect()
+    }
+
+    const MULTI: &str = r#"
+name = "multi"
+[hosts.h1]
+underlay = "192.0.2.1"
+[hosts.h2]
+underlay = "192.0.2.2"
+[netns.A]
+host = "h1"
+[netns.B]
+host = "h2"
+[bridge.lan]
+host = "h1"
+[bridge.lan2]
+host = "h2"
+[[veth]]
+ends = [{ netns = "A", name = "eth0" }, { netns = "B", name = "eth0" }]
+[[veth]]
+ends = [{ netns = "A", name = "eth1" }, { name = "v", host = "h1", bridge = "lan" }]
+[[veth]]
+ends = [{ netns = "B", name = "eth1" }, { name = "v", host = "h2", bridge = "lan2" }]
+"#;
+
+    /// Lab "m": bridge br0 in the host, and namespaces n0.. each with a port on it.
+    fn star(n: usize) -> Lab {
+        let mut t = String::from("name = \"m\"\n[bridge.br0]\n");
+        for k in 0..n {
+            t += &format!(
+                "[netns.n{k}]\n[[veth]]\nends = [{{ netns = \"n{k}\", name = \"eth0\" }}, {{ name = \"v{k}\", bridge = \"br0\" }}]\n"
+            );
+        }
+        lab(&t)
+    }
+
     #[test]
-    fn macs_are_unicast_local_and_stable() {
-        let a = mac("lab", "A/eth0");
-        assert_eq!(a, mac("lab", "A/eth0"));
-        assert_ne!(a, mac("lab", "B/eth0"));
-        assert_ne!(a, mac("other", "A/eth0"));
-        assert_eq!(a[0] & 0x03, 0x02, "{a:02x?}");
+    fn every_link_has_a_stable_local_unicast_mac_of_its_own() {
+        let l = star(3);
+        let m = macs(&l);
+        assert_eq!(m.len(), 7);
+        for (what, mac) in &m {
+            // Locally administered (bit 1 of the first octet), unicast (bit 0 clear).
+            assert_eq!(mac[0] & 0x03, 0x02, "{what}: {mac:02x?}");
+        }
+        let distinct: HashSet<[u8; 6]> = m.iter().map(|(_, x)| *x).collect();
+        assert_eq!(distinct.len(), m.len(), "{m:02x?}");
+        // The same file gives the same MACs; a range that grows keeps the old links' MACs
+        // (a namespace taken out of the file and put back gets its own again).
+        assert_eq!(macs(&star(3)), m);
+        assert_eq!(macs(&star(5))[..7], m[..]);
+        // Another lab's links differ.
+        let other = lab(&format!("name = \"n\"\n{}", "[bridge.br0]\n"));
+        assert_ne!(other.bridges[0].mac, l.bridges[0].mac);
+        // Round 0 of a namespace's link is what a vxlan end had before.
+        assert_eq!(mac("m", &Some("n0".into()), None, "eth0", 0), {
+            let h = fnv(&["m", "mac", "n0/eth0"]).to_be_bytes();
+            [(h[0] & 0xfc) | 0x02, h[1], h[2], h[3], h[4], h[5]]
+        });
+    }
+
+    #[test]
+    fn each_machines_host_is_a_place_of_its_own_and_shares_keep_the_macs() {
+        let l = lab(MULTI);
+        let m = macs(&l);
+        let distinct: HashSet<[u8; 6]> = m.iter().map(|(_, x)| *x).collect();
+        assert_eq!(distinct.len(), m.len(), "{m:02x?}");
+        // "v" in the host of h1 and "v" in the host of h2 are two links: two MACs, each its
+        // own derivation (not the second round of one).
+        let v: Vec<[u8; 6]> = l
+            .veths
+            .iter()
+            .flatten()
+            .filter(|e| e.name == "v")
+            .map(|e| e.mac)
+            .collect();
+        assert_eq!(v[0], mac("multi", &None, Some("h1"), "v", 0));
+        assert_eq!(v[1], mac("multi", &None, Some("h2"), "v", 0));
+        // Each machine's share makes its links, and its tunnel ends, with the whole lab's MACs.
+        for h in 0..2 {
+            let s = share(&l, h);
+            for i in s.all_interfaces() {
+                let whole = l
+                    .all_interfaces()
+                    .find(|w| w.at == i.at && w.name == i.name && w.host == i.host)
+                    .expect("in the whole lab");
+                assert_eq!(i.mac, whole.mac, "{} on {h}", i.name);
+            }
+            assert_eq!(s.tunnels.len(), 1);
+        }
+    }
+
+    #[test]
+    fn a_mac_given_already_is_derived_again_in_file_order() {
+        let l = star(3);
+        let mut ends: Vec<IfSpec> = l.all_interfaces().cloned().collect();
+        // Every link's first round gives one MAC: the first link keeps it, each later one
+        // takes its next round that is free, the same way every time.
+        let same = [0x02, 0, 0, 0, 0, 1];
+        let derive = |i: &IfSpec, round: u32| {
+            if round == 0 {
+                same
+            } else {
+                mac("m", &i.at, None, &i.name, round)
+            }
+        };
+        assign_macs(ends.iter_mut(), derive);
+        assert_eq!(ends[0].mac, same);
+        for e in &ends[1..] {
+            assert_eq!(e.mac, mac("m", &e.at, None, &e.name, 1), "{}", e.name);
+        }
+        // Round 1 of two links collides as well: the later one goes on to round 2.
+        let mut two: Vec<IfSpec> = ends[..3].to_vec();
+        let derive = |i: &IfSpec, round: u32| match round {
+            0 | 1 => [0x02, 0, 0, 0, 0, round as u8],
+            _ => mac("m", &i.at, None, &i.name, round),
+        };
+        assign_macs(two.iter_mut(), derive);
+        let again = |v: &mut Vec<IfSpec>| {
+            assign_macs(v.iter_mut(), derive);
+            v.iter().map(|e| e.mac).collect::<Vec<_>>()
+        };
+        assert_eq!(two[0].mac, [0x02, 0, 0, 0, 0, 0]);
+        assert_eq!(two[1].mac, [0x02, 0, 0, 0, 0, 1]);
+        assert_eq!(two[2].mac, mac("m", &two[2].at, None, &two[2].name, 2));
+        let first = two.iter().map(|e| e.mac).collect::<Vec<_>>();
+        assert_eq!(again(&mut two), first);
     }
 
     #[test]

@@ -248,7 +248,16 @@ fn parse<T: clap::FromArgMatches>(verb: &str, args: &[Vec<u8>]) -> Result<T, cla
 /// the share of the machine `host` names, or else of the machine whose underlay address is
 /// configured here (machines.rs).
 pub fn load_share(path: &std::path::Path, host: Option<&str>) -> Result<spec::Lab, LabError> {
-    let lab = load(path)?;
+    load_share_from(path, host, true)
+}
+
+/// [`load_share`]; `streams` false for a path recorded in a journal (a pipe there is refused).
+pub fn load_share_from(
+    path: &std::path::Path,
+    host: Option<&str>,
+    streams: bool,
+) -> Result<spec::Lab, LabError> {
+    let lab = load_with(path, streams)?.1;
     let shown = path.display();
     let bad = |m: String| LabError::new(exit::BAD_INPUT, format!("{shown}: {m}"));
     if lab.machines.is_empty() {
@@ -333,8 +342,30 @@ pub fn same_share(j: &journal::Journal, lab: &spec::Lab, what: &str) -> Result<(
     ))
 }
 
-/// Take the lab's lock, or a one-line error.
+/// The lab verbs (but `graph` without `--live` and `--all-hosts`, which only run ssh) need
+/// root: they enter and change network namespaces, and their journal in /run/nsctl is root's
+/// alone. A user who is not root is told so in one line (exit 1) once the lab file is
+/// checked (a file's mistakes are worth knowing without root) and before the journal or the
+/// system is touched, instead of a "Permission denied" or an ownership complaint about
+/// /run/nsctl.
+pub fn need_root() -> Result<(), LabError> {
+    let me = nix::unistd::geteuid();
+    if me.is_root() {
+        return Ok(());
+    }
+    Err(LabError::new(
+        exit::FAILED,
+        format!(
+            "nsctl's lab commands need root (they change network namespaces and keep their journal in {}, which is root's alone), and this is uid {me}: run it as root, for example with sudo",
+            journal::TOP
+        ),
+    ))
+}
+
+/// Take the lab's lock, or a one-line error. Only a verb that will write takes it: it makes
+/// /run/nsctl and /run/nsctl/labs.
 pub fn lock(lab: &str) -> Result<std::fs::File, LabError> {
+    need_root()?;
     journal::lock(lab).map_err(|e| {
         LabError::new(
             exit::FAILED,
@@ -347,8 +378,9 @@ pub fn lock(lab: &str) -> Result<std::fs::File, LabError> {
     })
 }
 
-/// The journal of a lab, or a one-line error.
+/// The journal of a lab (empty when there is none), or a one-line error. Makes nothing.
 pub fn journal(lab: &str) -> Result<journal::Journal, LabError> {
+    need_root()?;
     journal::Journal::load(lab).map_err(|e| {
         LabError::new(
             exit::FAILED,
@@ -363,14 +395,19 @@ pub fn journal(lab: &str) -> Result<journal::Journal, LabError> {
 
 /// Load and check a lab file; every problem is reported as FILE:LINE:COL: message.
 pub fn load(path: &std::path::Path) -> Result<spec::Lab, LabError> {
-    load_with_text(path).map(|(_, lab)| lab)
+    load_with(path, true).map(|(_, lab)| lab)
 }
 
 /// [`load`], with the file's text (which `--all-hosts` sends to every machine).
 pub fn load_with_text(path: &std::path::Path) -> Result<(String, spec::Lab), LabError> {
+    load_with(path, true)
+}
+
+/// [`load_with_text`]; `streams`: whether a pipe is read ([`file::read`]).
+fn load_with(path: &std::path::Path, streams: bool) -> Result<(String, spec::Lab), LabError> {
     let shown = path.display().to_string();
     let bad = |m: String| LabError::new(exit::BAD_INPUT, m);
-    let text = match file::read(path) {
+    let file::Text { text, stream } = match file::read(path, streams) {
         Ok(t) => t,
         Err(Err(why)) => return Err(bad(format!("{shown}: cannot read the lab file: {why}"))),
         Err(Ok((p, bytes))) => {
@@ -379,14 +416,16 @@ pub fn load_with_text(path: &std::path::Path) -> Result<(String, spec::Lab), Lab
             return Err(bad(format!("{shown}:{l}:{c}: {}", p.msg)));
         }
     };
-    // A file read from standard input has no name to default the lab's to.
-    let stem = if file::is_stdin(path) {
+    // A file read from standard input or a pipe (`<(...)`, /dev/fd/63) has no name to
+    // default the lab's to: its descriptor's number would name a lab the next run cannot find.
+    let stem = if stream {
         String::new()
     } else {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
+    let piped = stream && !file::is_stdin(path);
     let at = |p: &file::Problem| {
         let (l, c) = file::line_col(text.as_bytes(), p.at);
         format!("{shown}:{l}:{c}: {}", p.msg)
@@ -407,6 +446,17 @@ pub fn load_with_text(path: &std::path::Path) -> Result<(String, spec::Lab), Lab
             problems.push(p);
             return Err(report(&mut problems));
         }
+    };
+    // spec.rs words the missing name for standard input; a pipe is said as such (the checks
+    // below then get a stand-in name, which never leaves this function: the run stops here).
+    let stem = if piped && f.name.is_none() {
+        problems.push(file::Problem {
+            at: 0,
+            msg: "a lab file read from a pipe needs name = \"...\": a pipe has no file name to give the lab its name; add name = \"...\" at the top".into(),
+        });
+        "pipe".to_string()
+    } else {
+        stem
     };
     let (f, instances) = match generate::expand(f) {
         Ok(x) => x,

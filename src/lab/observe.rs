@@ -145,9 +145,9 @@ pub struct Observed {
     pub nat: Option<Vec<String>>,
     /// Host sysctls held by labs (all of them).
     pub shares: Shares,
-    /// /etc/netns/NAME/hosts of each namespace the lab wants or journaled one for: its
-    /// bytes, or None when it does not exist.
-    pub hosts: HashMap<String, Option<Vec<u8>>>,
+    /// /etc/netns/NAME/hosts of each namespace the lab wants or journaled one for: what it
+    /// is to the lab (judged as it is read: no file's text is held).
+    pub hosts: HashMap<String, super::hosts::Seen>,
 }
 
 pub fn why(f: Failure) -> String {
@@ -477,9 +477,11 @@ pub fn observe(lab: &Lab, j: &Journal, removing: bool) -> Result<Observed, Fail>
         Owned::Hosts { netns } => Some(netns.as_str()),
         _ => None,
     });
+    let want = lab.hosts.then(|| super::hosts::body(lab));
     for n in super::hosts::namespaces(lab).into_iter().chain(journaled) {
         if !obs.hosts.contains_key(n) {
-            obs.hosts.insert(n.to_string(), super::hosts::read(n)?);
+            let seen = super::hosts::seen(&lab.name, n, want.as_deref())?;
+            obs.hosts.insert(n.to_string(), seen);
         }
     }
     obs.shares = super::shares::load().map_err(|e| {

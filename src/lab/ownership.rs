@@ -9,8 +9,9 @@
 //!   adopted namespace) it is the lab's when the journal has it (a bridge, or either end of
 //!   a veth pair) and its ifindex is the one recorded when it was made.
 //! - What `--adopt` took is *adopted*: used, restored by destroy, never deleted.
-//! - A **hosts file** in /etc/netns is the lab's when the journal has it or it carries the
-//!   lab's marker line.
+//! - A **hosts file** in /etc/netns is the lab's while it is still what nsctl wrote for the
+//!   lab: its first line names the lab and the namespace and holds the checksum of the rest
+//!   (hosts.rs), journal or not. One edited since, or not a regular file, is someone else's.
 //! - Everything else is *foreign*, and left alone.
 
 use super::journal::{link_key, Journal, Owned};
@@ -25,20 +26,15 @@ pub enum File {
     Foreign,
 }
 
-/// A hosts file is the lab's when the journal has it, or when it starts with the lab's
-/// marker line (written for this lab by a run whose journal is gone: /etc outlives /run).
-/// Anything else there is someone else's, and never touched.
-pub fn hosts_file(j: &Journal, lab: &str, netns: &str, have: Option<&[u8]>) -> File {
-    let Some(have) = have else {
-        return File::Absent;
-    };
-    let journaled = j.owns(&Owned::Hosts {
-        netns: netns.to_string(),
-    });
-    if journaled || have.starts_with(super::hosts::marker(lab).as_bytes()) {
-        File::Ours
-    } else {
-        File::Foreign
+/// A hosts file is the lab's while it is what nsctl wrote for it (even when the journal
+/// has lost it: /etc outlives /run). Anything else there, journaled or not, is someone
+/// else's, and never touched: edited since, another lab's, or not a regular file.
+pub fn hosts_file(seen: &super::hosts::Seen) -> File {
+    use super::hosts::Seen;
+    match seen {
+        Seen::Absent => File::Absent,
+        Seen::Written { .. } => File::Ours,
+        Seen::Other | Seen::Odd(_) => File::Foreign,
     }
 }
 

@@ -1,11 +1,11 @@
 //! The packets of a reachability check, sent from the calling thread's network namespace:
 //! an ICMP echo over a raw socket (what `ping -c 1 -W T [-I DEV]` does) and a TCP connect
 //! with a deadline (what `nc -z -w T` does), plus the listener a TCP check opens at its
-//! target when nothing listens there. The caller (test.rs) puts the thread in the right
+//! target when nothing listens there, and the loop that accepts on it. The caller (test.rs) puts the thread in the right
 //! namespace first: a socket belongs to the namespace of the thread that creates it.
 
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -270,8 +270,9 @@ pub fn tcp(
 }
 
 /// A listener on addr:port, or None when something already listens there (it answers the
-/// check instead). The kernel completes the handshake of a listening socket by itself, so
-/// nothing needs to accept.
+/// check instead). The kernel completes the handshake by itself, but each connection then
+/// waits in the accept queue until accepted: [`serve`] must accept while checks run, or the
+/// queue fills and later checks' handshakes go unanswered.
 pub fn listen(addr: IpAddr, port: u16) -> Result<Option<OwnedFd>, String> {
     let fd = open(addr, SockType::Stream, None, None, None)?;
     // Linux refuses a second bind next to a listening socket even with SO_REUSEADDR, which
@@ -290,8 +291,9 @@ pub fn listen(addr: IpAddr, port: u16) -> Result<Option<OwnedFd>, String> {
             ))
         }
     }
-    let backlog = socket::Backlog::new(128).unwrap_or(socket::Backlog::MAXCONN);
-    socket::listen(&fd, backlog).map_err(|e| {
+    // The largest queue the kernel allows (net.core.somaxconn caps it): a burst of checks
+    // waits there until serve() catches up.
+    socket::listen(&fd, socket::Backlog::MAXCONN).map_err(|e| {
         format!(
             "cannot listen on {}: {}",
             SocketAddr::new(addr, port),
@@ -299,6 +301,60 @@ pub fn listen(addr: IpAddr, port: u16) -> Result<Option<OwnedFd>, String> {
         )
     })?;
     Ok(Some(fd))
+}
+
+/// Why [`accept_all`] stopped short of an empty queue.
+#[derive(Debug, PartialEq, Eq)]
+enum Drained {
+    /// The queue is empty (or the listener is gone): poll again.
+    Empty,
+    /// Out of descriptors or memory: accepting again at once would fail the same way.
+    Starved,
+}
+
+/// Accept and close every connection waiting on the non-blocking listener `l`.
+fn accept_all(l: BorrowedFd) -> Drained {
+    loop {
+        match socket::accept4(l.as_raw_fd(), SockFlag::SOCK_CLOEXEC) {
+            // SAFETY: accept4 just returned this descriptor, and nothing else owns it; the
+            // OwnedFd closes it at once (a FIN: the check has its answer already).
+            Ok(c) => drop(unsafe { OwnedFd::from_raw_fd(c) }),
+            // A connection that went away while queued, or a signal: take the next one.
+            Err(Errno::ECONNABORTED | Errno::EINTR | Errno::EPROTO) => {}
+            Err(Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM) => {
+                return Drained::Starved
+            }
+            Err(_) => return Drained::Empty,
+        }
+    }
+}
+
+/// Accept and close what comes to `listeners` until `stop` is readable or closed (its
+/// writer dropped). Runs on a thread of its own: a socket answers in the namespace it was
+/// made in, whichever thread accepts. A listener that cannot accept for want of
+/// descriptors is left out (its queue still holds [`listen`]'s backlog) rather than polled
+/// in a busy loop.
+pub fn serve(listeners: &[BorrowedFd], stop: BorrowedFd) {
+    let mut fds: Vec<PollFd> = listeners
+        .iter()
+        .map(|l| PollFd::new(*l, PollFlags::POLLIN))
+        .collect();
+    fds.push(PollFd::new(stop, PollFlags::POLLIN));
+    loop {
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(_) => return,
+        }
+        let ready = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
+        if fds.last().is_some_and(ready) {
+            return;
+        }
+        for (f, l) in fds.iter_mut().zip(listeners) {
+            if ready(f) && accept_all(*l) == Drained::Starved {
+                f.set_events(PollFlags::empty());
+            }
+        }
+    }
 }
 
 #[cfg(test)]

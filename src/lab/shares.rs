@@ -2,14 +2,17 @@
 //! turns on) that several applied labs need keeps its value until the last of them lets go,
 //! and then returns to the value it had before the first one took it. The register lives in
 //! /run/nsctl/host-sysctls.json under its own lock, since labs hold their own locks only.
+//! Reading it (status, a dry run) creates nothing; only a writer makes /run/nsctl.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::journal;
+
 pub const PATH: &str = "/run/nsctl/host-sysctls.json";
-const LOCK: &str = "/run/nsctl/host-sysctls.lock";
+const NAME: &str = "host-sysctls.json";
+const LOCK: &str = "host-sysctls.lock";
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Share {
@@ -41,8 +44,10 @@ fn check(s: &Shares) -> Result<(), String> {
 
 /// The register (empty when there is none); a damaged one is refused.
 pub fn load() -> std::io::Result<Shares> {
-    super::journal::dirs()?;
-    let Some(b) = super::journal::read_private(Path::new(PATH))? else {
+    let Some(top) = journal::top(false)? else {
+        return Ok(Shares::new());
+    };
+    let Some(b) = journal::read_private(&top, NAME, journal::MAX_JOURNAL)? else {
         return Ok(Shares::new());
     };
     let s: Shares = serde_json::from_slice(&b)
@@ -57,23 +62,20 @@ pub fn load() -> std::io::Result<Shares> {
     Ok(s)
 }
 
+/// Write the register (a writer holds its lock: [`lock`] made the directory).
 pub fn save(s: &Shares) -> std::io::Result<()> {
+    let top = journal::top(true)?.ok_or_else(|| std::io::Error::from_raw_os_error(libc::ENOENT))?;
     if s.is_empty() {
-        return match std::fs::remove_file(PATH) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        };
+        return top.remove(NAME);
     }
-    super::journal::write_atomic(
-        Path::new(PATH),
-        &serde_json::to_vec_pretty(s).map_err(std::io::Error::other)?,
-    )
+    let text = serde_json::to_vec_pretty(s).map_err(std::io::Error::other)?;
+    top.write_atomic(NAME, |w| w.write_all(&text))
 }
 
 /// Hold the register's lock while the returned file lives.
 pub fn lock() -> std::io::Result<std::fs::File> {
-    super::journal::dirs()?;
-    super::journal::flock(Path::new(LOCK))
+    let top = journal::top(true)?.ok_or_else(|| std::io::Error::from_raw_os_error(libc::ENOENT))?;
+    journal::flock(&top, LOCK)
 }
 
 /// What taking `key` = `value` for `lab` means, given the register and the current value.

@@ -43,6 +43,14 @@ pub struct IfSpec {
     /// Set on an end of a veth that crosses to another machine, in that machine's share:
     /// the end is a vxlan link (machines.rs).
     pub tunnel: Option<Box<super::machines::Tunnel>>,
+    /// Its MAC address, derived from the file (machines::derive_macs): a link made again
+    /// comes back with the MAC it had.
+    pub mac: [u8; 6],
+    /// Where the file writes its addresses (the byte offset of its first one; without any,
+    /// of the interface itself): [`Lab::addresses`] lists a place's addresses in this order.
+    /// An interface's addresses are one list in the file, so this one number per interface
+    /// orders them all. The instances of a template share its position.
+    pub pos: u32,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -224,7 +232,8 @@ impl Lab {
         maker(v, |at| self.index.ifs.get(at).map_or(0, Vec::len))
     }
 
-    /// Every interface the lab puts in `at`: bridges first, then veth ends.
+    /// Every interface the lab puts in `at`: bridges first, then veth ends (the order they
+    /// are made and configured in; for file order see [`Lab::addresses`]).
     pub fn interfaces(&self, at: &Where) -> impl Iterator<Item = &IfSpec> {
         self.index
             .ifs
@@ -232,6 +241,36 @@ impl Lab {
             .into_iter()
             .flatten()
             .filter_map(|&k| self.interface_at(k as usize))
+    }
+
+    /// The addresses the lab gives the interfaces in `at`, in the order the file writes them
+    /// (a template's instances in the order they are made). The one answer to "a place's
+    /// addresses in file order": its first address (a check's target), the hosts files
+    /// ([`Lab::names`]) and whatever else picks among them use it, never
+    /// [`Lab::interfaces`], which lists bridges first (the order they are made in).
+    pub fn addresses(&self, at: &Where) -> impl Iterator<Item = &Prefix> {
+        let mut ifs: Vec<&IfSpec> = self
+            .interfaces(at)
+            .filter(|i| !i.addrs.is_empty())
+            .collect();
+        // Stable: the instances of one template keep the order they were made in.
+        ifs.sort_by_key(|i| i.pos);
+        ifs.into_iter().flat_map(|i| i.addrs.iter())
+    }
+
+    /// The addresses a name stands for in `at`: [`Lab::addresses`], IPv4 ones first (hosts
+    /// files list them so, and a check to a namespace targets the first of them of the
+    /// family it sends).
+    pub fn names(&self, at: &Where) -> Vec<IpAddr> {
+        ipv4_first(self.addresses(at).filter_map(|p| p.addr))
+    }
+
+    /// The interface that holds address `a`, the first in the file when several do
+    /// (isolated namespaces may reuse addresses).
+    pub fn holder(&self, a: IpAddr) -> Option<&IfSpec> {
+        self.all_interfaces()
+            .filter(|i| i.addrs.iter().any(|p| p.addr == Some(a)))
+            .min_by_key(|i| i.pos)
     }
 
     /// Every interface of the lab, in the order [`Lab::interface_at`] numbers them: the
@@ -296,21 +335,7 @@ impl Lab {
     /// stays in the lab and is never masqueraded. A host interface a `[[nat]]` names as its
     /// `out` is the outside by the file's own word, so its networks are not among them.
     pub fn nets_v4(&self) -> Vec<Prefix> {
-        let net = |a: &Prefix| match a.addr {
-            Some(IpAddr::V4(x)) => {
-                let mask = if a.len == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - a.len as u32)
-                };
-                Some(Prefix {
-                    addr: Some(IpAddr::V4((u32::from(x) & mask).into())),
-                    len: a.len,
-                    explicit_len: true,
-                })
-            }
-            _ => None,
-        };
+        let net = |a: &Prefix| network(a).filter(|n| n.addr.is_some_and(|x| x.is_ipv4()));
         let outside: Vec<Prefix> = self
             .all_interfaces()
             .filter(|i| i.at.is_none() && self.nat.iter().any(|(_, o)| o.as_ref() == Some(&i.name)))
@@ -397,6 +422,80 @@ fn sysctl_exists(key: &str, ifs: &BTreeSet<&str>) -> bool {
     std::path::Path::new(&sysctl_path(&generic)).is_file()
 }
 
+/// `addrs` with the IPv4 ones first, each family in the order given.
+pub fn ipv4_first(addrs: impl Iterator<Item = IpAddr>) -> Vec<IpAddr> {
+    let (mut v4, v6): (Vec<IpAddr>, Vec<IpAddr>) = addrs.partition(IpAddr::is_ipv4);
+    v4.extend(v6);
+    v4
+}
+
+/// The network of `p` (its address with the host bits cleared), None for `default`.
+fn network(p: &Prefix) -> Option<Prefix> {
+    let addr = match p.addr? {
+        IpAddr::V4(a) => {
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(p.len.min(32)))
+                .unwrap_or(0);
+            IpAddr::V4((u32::from(a) & mask).into())
+        }
+        IpAddr::V6(a) => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(p.len.min(128)))
+                .unwrap_or(0);
+            IpAddr::V6((u128::from(a) & mask).into())
+        }
+    };
+    Some(Prefix {
+        addr: Some(addr),
+        len: p.len,
+        explicit_len: true,
+    })
+}
+
+/// The route the kernel itself makes in the main table for address `a` once its link is up
+/// (`proto kernel`): the network of an IPv4 address, unless it is a /32 or in 0.0.0.0/8;
+/// the network of every IPv6 address, a /128 included.
+fn connected(a: &Prefix) -> Option<Prefix> {
+    match a.addr? {
+        IpAddr::V4(x) if a.len >= 32 || x.octets()[0] == 0 => None,
+        _ => network(a),
+    }
+}
+
+/// Routes the kernel makes on every IPv6 link: fe80::/64 (main table) and ff00::/8
+/// (multicast, local table).
+const KERNEL_V6: [(&str, &str); 2] = [
+    ("fe80::/64", "for the link-local addresses"),
+    ("ff00::/8", "for multicast"),
+];
+
+/// Why the kernel already makes a route to `dst` in a place holding `ifs`, if it does. Such
+/// a route is the kernel's, not the lab's: setting it would replace the kernel's (its
+/// replace matches the destination), and removing it when it leaves the file would leave the
+/// place without a route to its own subnet.
+fn kernel_route(dst: &Prefix, ifs: &[&IfSpec]) -> Option<String> {
+    let net = network(dst)?;
+    let same = |p: &Prefix| p.addr == net.addr && p.len == net.len;
+    let shown = net.to_string();
+    for (text, what) in KERNEL_V6 {
+        if prefix::parse(text.as_bytes()).is_some_and(|p| same(&p)) {
+            return Some(format!(
+                "the kernel already makes the route to {shown} on every IPv6 link, {what}"
+            ));
+        }
+    }
+    ifs.iter().find_map(|i| {
+        let a = i
+            .addrs
+            .iter()
+            .find(|a| connected(a).is_some_and(|c| same(&c)))?;
+        Some(format!(
+            "the kernel already makes the route to {shown} for the address {a} on {}",
+            i.name
+        ))
+    })
+}
+
 /// Is `gw` inside the subnet of `p`?
 pub fn same_subnet(p: &Prefix, gw: &IpAddr) -> bool {
     match (p.addr, gw) {
@@ -421,6 +520,13 @@ pub fn same_subnet(p: &Prefix, gw: &IpAddr) -> bool {
 }
 
 type Spanned<T> = toml::Spanned<T>;
+
+/// [`IfSpec::pos`] of an interface declared at `decl` with `addresses`. A lab file holds at
+/// most [`super::file::MAX_SIZE`] bytes, so an offset fits a u32.
+fn file_pos(addresses: &[Spanned<String>], decl: usize) -> u32 {
+    let at = addresses.first().map_or(decl, |a| a.span().start);
+    u32::try_from(at).unwrap_or(u32::MAX)
+}
 
 /// The checks, with the problems they find.
 struct Checker<'f> {
@@ -485,18 +591,31 @@ impl<'f> Checker<'f> {
 
     /// `[hosts.NAME]`: names, underlay addresses (each machine its own), ssh targets.
     fn machines(&mut self) {
+        // Machines are numbered in a u16, and each underlay is compared with the others'.
+        const MAX_MACHINES: usize = 1000;
         let file = self.file;
+        if let Some(m) = file.hosts.values().nth(MAX_MACHINES) {
+            self.bad(
+                m.span().start,
+                format!(
+                    "the file names {} hosts; a lab spans at most {MAX_MACHINES} machines",
+                    file.hosts.len()
+                ),
+            );
+        }
         let mut out: Vec<super::machines::Machine> = Vec::with_capacity(file.hosts.len());
-        for (name, m) in &file.hosts {
-            if !valid_lab_name(name) {
+        for (key, m) in file.hosts.iter().take(MAX_MACHINES) {
+            if !super::machines::valid_host_name(key) {
                 self.bad(
                     m.span().start,
                     format!(
-                        "host name \"{}\" must be 1-32 letters, digits, '-' or '_'",
-                        name.escape_debug()
+                        "host name \"{}\" must be 1-32 letters, digits, '-' or '_', not starting with '-'",
+                        key.escape_debug()
                     ),
                 );
             }
+            // Messages below name the host, which may be the bad name just refused.
+            let name = &key.escape_debug().to_string();
             let u = &m.get_ref().underlay;
             let underlay = match u.get_ref().trim().parse::<IpAddr>() {
                 Ok(a) if !a.is_unspecified() && !a.is_multicast() => a,
@@ -519,19 +638,20 @@ impl<'f> Checker<'f> {
                     u.span().start,
                     format!(
                         "hosts {} and {name} have the same underlay {underlay}; each machine needs its own",
-                        o.name
+                        o.name.escape_debug()
                     ),
                 );
             }
             let ssh = match &m.get_ref().ssh {
                 Some(s) => {
                     let t = s.get_ref();
-                    if self.text(s.span().start, "ssh", t)
-                        && (t.is_empty() || t.starts_with('-') || t.contains(char::is_whitespace))
-                    {
+                    if let Err(why) = super::machines::check_ssh_target(t) {
                         self.bad(
                             s.span().start,
-                            format!("ssh \"{t}\" of host {name} must be [USER@]HOST, with no spaces, not starting with '-'"),
+                            format!(
+                                "ssh \"{}\" of host {name} must be [USER@]HOST: {why}",
+                                t.escape_debug()
+                            ),
                         );
                     }
                     t.clone()
@@ -539,7 +659,7 @@ impl<'f> Checker<'f> {
                 None => format!("root@{underlay}"),
             };
             out.push(super::machines::Machine {
-                name: name.clone(),
+                name: key.clone(),
                 underlay,
                 ssh,
             });
@@ -742,6 +862,8 @@ impl<'f> Checker<'f> {
                 shape: None,
                 host,
                 tunnel: None,
+                mac: [0; 6],
+                pos: file_pos(&b.get_ref().addresses, b.span().start),
             });
         }
         self.label = None;
@@ -823,6 +945,8 @@ impl<'f> Checker<'f> {
                     shape,
                     host,
                     tunnel: None,
+                    mac: [0; 6],
+                    pos: file_pos(&e.addresses, pos),
                 }
             };
             let (a, b) = (end(a), end(b));
@@ -846,6 +970,13 @@ impl<'f> Checker<'f> {
                 }
                 Ok(rs) => rs,
             };
+            if let Some(why) = kernel_route(&rs.dst, ifs) {
+                self.bad(
+                    pos,
+                    format!("route \"{text}\": {why}; take it out of the file"),
+                );
+                continue;
+            }
             if let Some(gw) = rs.via {
                 let reach = ifs
                     .iter()
@@ -1135,6 +1266,7 @@ pub fn build_generated(
         index: Index::default(),
     }
     .indexed();
+    super::machines::derive_macs(&mut lab);
     match super::check::build(&lab, &file.check, &instances.check) {
         Ok(c) => lab.checks = c,
         Err(ps) => problems.extend(ps),
@@ -1220,5 +1352,146 @@ mod tests {
         assert!(!valid_sysctl_key("net.ipv4..x"));
         assert!(!valid_sysctl_key("net.ipv4.a/b"));
         assert!(!valid_sysctl_key("net.ipv4.a b"));
+    }
+
+    fn lab(text: &str) -> Lab {
+        build(super::super::file::parse(text).unwrap(), "t", false).unwrap()
+    }
+
+    /// B's veth end is written first (with an IPv6 address before its IPv4 one), then its
+    /// bridges zz and aa; C's end holds an address that a bridge of D, written later, holds
+    /// too.
+    const ORDER: &str = "[netns.A]\n[netns.B]\n[netns.C]\n[netns.D]\n[[veth]]\nends = [{ netns = \"A\", name = \"e\", addresses = [\"10.1.0.1/24\"] }, { netns = \"B\", name = \"e\", addresses = [\"fd01::2/64\", \"10.1.0.2/24\"] }]\n[[veth]]\nends = [{ netns = \"C\", name = \"e\", addresses = [\"10.5.0.1/24\"] }, { netns = \"D\", name = \"e\" }]\n[bridge.zz]\nnetns = \"B\"\naddresses = [\"10.2.0.1/24\"]\n[bridge.aa]\nnetns = \"B\"\naddresses = [\"10.3.0.1/24\", \"fd03::1/64\"]\n[bridge.x]\nnetns = \"D\"\naddresses = [\"10.5.0.1/24\"]\n";
+
+    #[test]
+    fn a_places_addresses_are_in_file_order() {
+        let lab = lab(ORDER);
+        let b = Some("B".to_string());
+        let all: Vec<String> = lab.addresses(&b).map(|p| p.to_string()).collect();
+        assert_eq!(
+            all,
+            [
+                "fd01::2/64",
+                "10.1.0.2/24",
+                "10.2.0.1/24",
+                "10.3.0.1/24",
+                "fd03::1/64"
+            ]
+        );
+        let names: Vec<String> = lab.names(&b).iter().map(|a| a.to_string()).collect();
+        assert_eq!(
+            names,
+            ["10.1.0.2", "10.2.0.1", "10.3.0.1", "fd01::2", "fd03::1"]
+        );
+        // The order links are made and configured in is unchanged: bridges first.
+        let made: Vec<&str> = lab.interfaces(&b).map(|i| i.name.as_str()).collect();
+        assert_eq!(made, ["aa", "zz", "e"]);
+        // An address two places hold: the first holder in the file.
+        let a: IpAddr = "10.5.0.1".parse().unwrap();
+        assert_eq!(lab.holder(a).map(|i| i.at.clone()), Some(Some("C".into())));
+        assert!(lab.holder("10.9.9.9".parse().unwrap()).is_none());
+    }
+
+    #[test]
+    fn a_templates_instances_keep_their_order() {
+        let text = "[netns.R]\n[netns.\"h{1..3}\"]\n[[veth]]\nfor = \"1..3\"\nends = [{ netns = \"R\", name = \"l{i}\", addresses = [\"10.0.{i}.1/24\"] }, { netns = \"h{i}\", name = \"e\", addresses = [\"10.0.{i}.2/24\"] }]\n[bridge.br]\nnetns = \"R\"\naddresses = [\"10.9.0.1/24\"]\n";
+        let (f, instances) =
+            super::super::generate::expand(super::super::file::parse(text).unwrap()).unwrap();
+        let lab = build_generated(f, &instances, "t", false).unwrap();
+        let r: Vec<String> = lab
+            .addresses(&Some("R".into()))
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(
+            r,
+            ["10.0.1.1/24", "10.0.2.1/24", "10.0.3.1/24", "10.9.0.1/24"]
+        );
+    }
+
+    #[test]
+    fn routes_the_kernel_makes_are_refused() {
+        let veth = "[[veth]]\nends = [{ netns = \"A\", name = \"e\", addresses = [\"10.9.0.1/30\", \"fd09::1/64\", \"fd0a::1/128\", \"10.8.0.1/32\", \"0.1.2.3/8\"] }, { netns = \"B\", name = \"e\", addresses = [\"10.9.0.2/30\"] }]\n[bridge.br]\naddresses = [\"192.0.2.1/24\"]\n";
+        let refused = |at: &str, route: &str| {
+            let r = |p: &str| match p == at {
+                true => format!("routes = [\"{route}\"]\n"),
+                false => String::new(),
+            };
+            let (a, b, h) = (r("A"), r("B"), r("host"));
+            problems(&format!("[netns.A]\n{a}[netns.B]\n{b}[host]\n{h}{veth}"))
+        };
+        for (at, route, net, why) in [
+            (
+                "A",
+                "10.9.0.0/30 via 10.9.0.2",
+                "10.9.0.0/30",
+                "for the address 10.9.0.1/30 on e",
+            ),
+            (
+                "A",
+                "10.9.0.0/30 dev e",
+                "10.9.0.0/30",
+                "for the address 10.9.0.1/30 on e",
+            ),
+            // Host bits set: the same network.
+            (
+                "A",
+                "10.9.0.3/30 dev e",
+                "10.9.0.0/30",
+                "for the address 10.9.0.1/30 on e",
+            ),
+            (
+                "A",
+                "fd09::/64 dev e",
+                "fd09::/64",
+                "for the address fd09::1/64 on e",
+            ),
+            // An IPv6 /128 has its route; an IPv4 /32 (and 0.0.0.0/8) none.
+            (
+                "A",
+                "fd0a::1/128 dev e",
+                "fd0a::1/128",
+                "for the address fd0a::1/128 on e",
+            ),
+            ("A", "fe80::/64 dev e", "fe80::/64", "on every IPv6 link"),
+            (
+                "B",
+                "ff00::/8 dev e",
+                "ff00::/8",
+                "on every IPv6 link, for multicast",
+            ),
+            (
+                "B",
+                "10.9.0.0/30 via 10.9.0.1",
+                "10.9.0.0/30",
+                "for the address 10.9.0.2/30 on e",
+            ),
+            (
+                "host",
+                "192.0.2.0/24 dev br",
+                "192.0.2.0/24",
+                "for the address 192.0.2.1/24 on br",
+            ),
+        ] {
+            let p = refused(at, route);
+            let want =
+                format!("route \"{route}\": the kernel already makes the route to {net} {why}");
+            assert!(
+                p.len() == 1
+                    && p[0].starts_with(&want)
+                    && p[0].ends_with("; take it out of the file"),
+                "{at} {route}: {p:?}"
+            );
+        }
+        for (at, route) in [
+            ("A", "10.8.0.1/32 dev e"),
+            ("A", "0.0.0.0/8 dev e"),
+            ("A", "10.9.0.0/24 via 10.9.0.2"),
+            ("A", "default via 10.9.0.2"),
+            // Another place's subnet is no route of this one's.
+            ("B", "fd09::/64 dev e"),
+            ("host", "10.9.0.0/30 dev br"),
+        ] {
+            assert_eq!(refused(at, route), Vec::<String>::new(), "{at} {route}");
+        }
     }
 }

@@ -9,9 +9,14 @@ use super::{exit, LabError};
 use crate::json::{Array, Val};
 use crate::output::out;
 
-/// Observe and plan `path`'s lab, read-only.
-fn plan_of(path: &Path, host: Option<&str>) -> Result<(super::spec::Lab, Plan), LabError> {
-    let lab = super::load_share(path, host)?;
+/// Observe and plan `path`'s lab, read-only: nothing is made, not even /run/nsctl.
+/// `recorded`: the path comes from a journal, not the user (a pipe there is refused).
+fn plan_of(
+    path: &Path,
+    host: Option<&str>,
+    recorded: bool,
+) -> Result<(super::spec::Lab, Plan), LabError> {
+    let lab = super::load_share_from(path, host, !recorded)?;
     let j = super::journal(&lab.name)?;
     super::same_share(&j, &lab, &format!("status {}", path.display()))?;
     let obs = super::observe::observe(&lab, &j, false)?;
@@ -20,7 +25,7 @@ fn plan_of(path: &Path, host: Option<&str>) -> Result<(super::spec::Lab, Plan), 
 }
 
 pub fn run(path: &Path, host: Option<&str>, json: bool) -> Result<i32, LabError> {
-    let (lab, p) = plan_of(path, host)?;
+    let (lab, p) = plan_of(path, host, false)?;
     if json {
         let mut a = Array::new(false);
         let w = a.writer();
@@ -103,6 +108,7 @@ struct Row {
 
 /// Every lab with a journal: name, objects, when applied, converged or not, its file.
 pub fn list(json: bool) -> Result<i32, LabError> {
+    super::need_root()?;
     let names = super::journal::labs().map_err(|e| {
         LabError::new(
             exit::FAILED,
@@ -116,7 +122,7 @@ pub fn list(json: bool) -> Result<i32, LabError> {
     let mut rows = Vec::new();
     let mut all = true;
     for n in names {
-        let j = match super::journal(&n) {
+        let mut j = match super::journal(&n) {
             Ok(j) => j,
             Err(e) => {
                 // One damaged journal does not hide the other labs.
@@ -131,9 +137,14 @@ pub fn list(json: bool) -> Result<i32, LabError> {
                 continue;
             }
         };
-        let state = match &j.file {
+        // Only what the table shows is kept: planning loads the journal again, and a large
+        // one is not held twice.
+        let (objects, applied) = (j.objects.len(), j.applied);
+        let (file, host) = (j.file.take(), j.host.take());
+        drop(j);
+        let state = match &file {
             None => "unknown (no file recorded)".to_string(),
-            Some(f) => match plan_of(Path::new(f), j.host.as_deref()) {
+            Some(f) => match plan_of(Path::new(f), host.as_deref(), true) {
                 Ok((lab, _)) if lab.name != n => {
                     format!("unknown ({f} now describes lab {})", lab.name)
                 }
@@ -149,10 +160,10 @@ pub fn list(json: bool) -> Result<i32, LabError> {
         all &= state == "converged";
         rows.push(Row {
             lab: n,
-            objects: j.objects.len(),
-            applied: j.applied.map(utc).unwrap_or_default(),
+            objects,
+            applied: applied.map(utc).unwrap_or_default(),
             state,
-            file: j.file.clone().unwrap_or_default(),
+            file: file.unwrap_or_default(),
         });
     }
     if json {

@@ -1,11 +1,12 @@
 //! `nsctl test FILE`: run the lab's `[[check]]`s against the applied lab and print a table
 //! (or `-j` JSON); exit 0 only when every expectation holds. Checks run in parallel on a
 //! bounded pool of threads, each thread entering the check's namespace with setns (which
-//! moves only that thread) before it opens its socket there.
+//! moves only that thread) before it opens its socket there. The listeners nsctl opens at
+//! TCP targets accept (and close) on one more thread while the checks run.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -46,19 +47,53 @@ fn enter(at: &Where, home: &OwnedFd) -> Result<(), String> {
 /// Where a TCP check's target listens: (place, address, port).
 type Spot = (Where, IpAddr, u16);
 
-/// A listener at every lab target of a TCP check where nothing listens yet, opened from one
-/// helper thread (so the main thread never leaves its namespace). Err: why there is none.
-fn listeners(checks: &[CheckSpec]) -> HashMap<Spot, Result<Option<OwnedFd>, String>> {
-    let mut spots: Vec<Spot> = Vec::new();
-    for c in checks {
-        if let (Probe::Tcp(port), Some(at)) = (c.probe, &c.owner) {
-            let s = (at.clone(), c.dst, port);
-            if !spots.contains(&s) {
-                spots.push(s);
-            }
+/// Raise the soft limit on open files to the hard one (each listener holds a descriptor
+/// for as long as the checks run); the soft limit then in effect.
+fn open_file_limit() -> u64 {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct it is given, which lives on this stack.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } != 0 {
+        return 1024;
+    }
+    if r.rlim_cur < r.rlim_max {
+        let up = libc::rlimit {
+            rlim_cur: r.rlim_max,
+            rlim_max: r.rlim_max,
+        };
+        // SAFETY: setrlimit only reads the struct it is given. Raising the soft limit up to
+        // the hard one needs no privilege; when it fails (a hard limit above the kernel's
+        // nr_open), the old limit stays.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &up) } == 0 {
+            return r.rlim_max;
         }
     }
-    if spots.is_empty() {
+    r.rlim_cur
+}
+
+/// The lab targets of TCP checks, each once, in file order.
+fn spots(checks: &[CheckSpec]) -> Vec<Spot> {
+    let mut seen = std::collections::HashSet::new();
+    checks
+        .iter()
+        .filter_map(|c| match (c.probe, &c.owner) {
+            (Probe::Tcp(port), Some(at)) => Some((at.clone(), c.dst, port)),
+            _ => None,
+        })
+        .filter(|s| seen.insert(s.clone()))
+        .collect()
+}
+
+/// A listener at every lab target of a TCP check where nothing listens yet, opened from one
+/// helper thread (so the main thread never leaves its namespace); at most `room` of them,
+/// so that the checks' own sockets still fit under the open-file limit. Err: why there is
+/// none.
+fn listeners(checks: &[CheckSpec], room: usize) -> HashMap<Spot, Result<Option<OwnedFd>, String>> {
+    let spots = spots(checks);
+    let n = spots.len();
+    if n == 0 {
         return HashMap::new();
     }
     std::thread::scope(|s| {
@@ -66,8 +101,13 @@ fn listeners(checks: &[CheckSpec]) -> HashMap<Spot, Result<Option<OwnedFd>, Stri
             let home = thread_home();
             spots
                 .into_iter()
-                .map(|spot| {
+                .enumerate()
+                .map(|(k, spot)| {
                     let r = match &home {
+                        _ if k >= room => Err(format!(
+                            "the limit on open files (ulimit -n) leaves room for {room} listeners and the checks have {} targets; raise it",
+                            n
+                        )),
                         Err(e) => Err(e.clone()),
                         Ok(h) => enter(&spot.0, h).and_then(|()| probe::listen(spot.1, spot.2)),
                     };
@@ -144,27 +184,66 @@ fn probe_one(
 
 /// Every check, at most `jobs` at once; results in the file's order.
 fn run_all(checks: &[CheckSpec], jobs: usize) -> Vec<Run> {
-    let spots = listeners(checks);
+    // Descriptors: the process's own (stdio, the pipe, libraries) a few dozen at most, one
+    // per listener, and three per check in flight (its home's, its namespace's, a socket).
+    // Listeners come first, leaving room for one check; as many checks run at once as the
+    // rest leaves room for, up to `jobs`.
+    const PER_JOB: usize = 3;
+    let limit = usize::try_from(open_file_limit()).unwrap_or(usize::MAX);
+    let avail = limit.saturating_sub(64);
+    let spots = listeners(checks, avail.saturating_sub(PER_JOB));
+    let opened = spots.values().filter(|r| matches!(r, Ok(Some(_)))).count();
+    let jobs =
+        (avail.saturating_sub(opened) / PER_JOB).clamp(1, jobs.clamp(1, checks.len().max(1)));
     let next = AtomicUsize::new(0);
     let done: Mutex<Vec<Option<Run>>> = Mutex::new((0..checks.len()).map(|_| None).collect());
     // Echo ids: distinct per check, and apart from other nsctl processes' (the raw socket
     // sees every ICMP message of its namespace).
     let base = std::process::id() as u16;
+    // nsctl's listeners accept (and close) on a thread of their own while the checks run, or
+    // their queues would fill and later checks to them go unanswered.
+    let open: Vec<BorrowedFd> = spots
+        .values()
+        .filter_map(|r| r.as_ref().ok().and_then(|l| l.as_ref()).map(|l| l.as_fd()))
+        .collect();
+    let stop = (!open.is_empty()).then(|| nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC));
     std::thread::scope(|s| {
-        for _ in 0..jobs.clamp(1, checks.len().max(1)) {
-            s.spawn(|| {
-                let home = thread_home();
-                loop {
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(c) = checks.get(k) else { break };
-                    let r = probe_one(c, base.wrapping_add(k as u16), &home, &spots);
-                    if let Ok(mut d) = done.lock() {
-                        d[k] = Some(r);
-                    }
-                }
-            });
+        let mut stopper = None;
+        match stop {
+            Some(Ok((r, w))) => {
+                let open = &open;
+                s.spawn(move || probe::serve(open, r.as_fd()));
+                stopper = Some(w);
+            }
+            Some(Err(e)) => {
+                // Unlikely (the descriptors were reserved), and the checks still run.
+                let e = crate::error::errstr(e);
+                crate::output::err(format!("test: cannot make a pipe ({e}), so nsctl's listeners do not accept; a check to one may go unanswered\n").as_bytes());
+            }
+            None => {}
         }
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                s.spawn(|| {
+                    let home = thread_home();
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(c) = checks.get(k) else { break };
+                        let r = probe_one(c, base.wrapping_add(k as u16), &home, &spots);
+                        if let Ok(mut d) = done.lock() {
+                            d[k] = Some(r);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            let _ = w.join();
+        }
+        // The checks are done: closing the pipe's end wakes the accepting thread to stop.
+        drop(stopper);
     });
+    drop(open);
     drop(spots);
     done.into_inner()
         .unwrap_or_default()

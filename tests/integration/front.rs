@@ -61,8 +61,8 @@ for sh in zsh fish; do $NSCTL completions $sh | grep -c nsctl | sed "s/^[1-9][0-
 $NSCTL completions tcsh 2>/dev/null; echo "tcsh rc=$?"
 cat > t.bash <<'EOT'
 source ./c.bash
-t() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=();
-      _nsctl_dynamic nsctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}";
+t() { COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1));
+      COMPREPLY=(); _nsctl_dynamic nsctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}";
       echo "[$*] ${COMPREPLY[*]}"; }
 t nsctl e
 t nsctl exec ""

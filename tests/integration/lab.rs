@@ -504,7 +504,7 @@ ip link show h-a 2>&1 | head -1
     crate::support::check(
         &o,
         "rc=3\nadopt rc=0\nping\n1\n\
-         left alone (adopted, not created by nsctl): netns A\ndestroy ad: 3 removed, 0 failed\n\
+         left alone (adopted, not created by nsctl): netns A\ndestroy ad: 4 removed, 0 failed\n\
          A\n0\nlo\nDevice \"h-a\" does not exist.\n",
         "adopt a replaced namespace",
     )

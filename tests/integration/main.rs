@@ -4,15 +4,24 @@
 //!
 //! Not root: every case is skipped with a message, unless CI=true, where that is a failure.
 
+mod adopted;
 mod checks;
+mod completion;
 mod converge;
 mod exec;
+mod expressions;
 mod front;
 mod golden;
+mod hostsfiles;
 mod lab;
+mod labnames;
 mod lifecycle;
 mod machines;
+mod macs;
+mod model;
+mod probes;
 mod routes;
+mod rundir;
 mod shaping;
 mod show;
 mod support;
@@ -38,7 +47,10 @@ const CASES: &[Case] = &[
         lifecycle::path_safety,
     ),
     ("n_netns_add_leaves_no_ghost", lifecycle::n_add_no_ghost),
-    ("fifo_in_run_netns_hangs_nothing", lifecycle::fifo_in_run_netns),
+    (
+        "fifo_in_run_netns_hangs_nothing",
+        lifecycle::fifo_in_run_netns,
+    ),
     (
         "symlinked_run_netns_is_not_followed",
         lifecycle::symlinked_run_dir,
@@ -55,6 +67,14 @@ const CASES: &[Case] = &[
     ("front_help_and_version", front::help_and_version),
     ("front_man_page_renders", front::man_page_renders),
     ("front_completions_in_bash", front::completions_in_bash),
+    (
+        "completion_bash_names_are_literal",
+        completion::bash_names_are_literal,
+    ),
+    (
+        "completion_zsh_and_fish_names_are_literal",
+        completion::zsh_and_fish_names_are_literal,
+    ),
     ("wiring_mario_and_luigi_ping", wiring::mario_and_luigi),
     ("wiring_abc_bridge_ping", wiring::abc_bridge),
     ("wiring_move_into_netns_and_back", wiring::move_and_back),
@@ -79,6 +99,10 @@ const CASES: &[Case] = &[
         "lab_validation_errors_change_nothing",
         lab::validation_errors,
     ),
+    (
+        "lab_hostile_expressions_exit_2",
+        expressions::hostile_expressions,
+    ),
     ("lab_abc_ping_nat_converge_destroy", lab::abc_lab),
     (
         "lab_foreign_bridge_refused_then_adopted",
@@ -95,7 +119,29 @@ const CASES: &[Case] = &[
     ("lab_generated_entries", lab::generated_labs),
     ("lab_graph_pictures", lab::graph_pictures),
     ("lab_reachability_checks", checks::reachability_checks),
+    ("lab_tcp_checks_at_scale", probes::tcp_checks_at_scale),
+    (
+        "lab_tcp_listeners_per_namespace",
+        probes::tcp_listeners_per_namespace,
+    ),
+    (
+        "lab_hostile_ssh_and_host_names",
+        labnames::hostile_ssh_and_host_names,
+    ),
+    (
+        "lab_mermaid_names_are_text",
+        labnames::mermaid_names_are_text,
+    ),
     ("lab_hosts_files_resolve_names", checks::hosts_files),
+    (
+        "lab_first_address_is_the_files",
+        model::first_address_is_the_files,
+    ),
+    (
+        "lab_check_without_a_common_family_refused",
+        model::check_without_a_common_family_refused,
+    ),
+    ("lab_kernel_routes_refused", model::kernel_routes_refused),
     ("lab_shaped_links", shaping::shaped_links),
     ("lab_sysctls_applied_reported_restored", lab::sysctls),
     ("lab_host_routes_removed_by_destroy", lab::host_routes),
@@ -110,6 +156,14 @@ const CASES: &[Case] = &[
     (
         "lab_remade_namespace_is_rewired",
         lab::remade_namespace_rewired,
+    ),
+    (
+        "lab_adopted_namespace_is_put_back",
+        adopted::adopted_namespace_is_put_back,
+    ),
+    (
+        "lab_remade_links_keep_their_macs",
+        macs::remade_links_keep_their_macs,
     ),
     ("lab_router_tiers", lab::router_tiers),
     ("lab_edits_converge", converge::edits_converge),
@@ -141,6 +195,47 @@ const CASES: &[Case] = &[
     ("lab_labs_without_the_file", converge::labs_without_the_file),
     ("lab_concurrent_runs", converge::concurrent_runs),
     ("lab_kill_9_during_destroy", converge::kill_during_destroy),
+    (
+        "lab_hosts_files_odd_files_refused",
+        hostsfiles::odd_files_refused,
+    ),
+    (
+        "lab_hosts_files_fifo_after_apply",
+        hostsfiles::fifo_after_apply,
+    ),
+    (
+        "lab_hosts_files_changed_kept_by_destroy",
+        hostsfiles::changed_file_kept_by_destroy,
+    ),
+    (
+        "lab_hosts_files_changed_kept_by_apply",
+        hostsfiles::changed_file_kept_by_apply,
+    ),
+    (
+        "lab_hosts_files_modes_and_lost_journal",
+        hostsfiles::modes_and_lost_journal,
+    ),
+    (
+        "rundir_private_whatever_the_umask",
+        rundir::private_whatever_the_umask,
+    ),
+    (
+        "rundir_fifo_journal_and_lock_refused",
+        rundir::fifo_journal_and_lock_refused,
+    ),
+    ("rundir_lab_file_from_a_pipe", rundir::lab_file_from_a_pipe),
+    (
+        "rundir_oversized_journal_refused",
+        rundir::oversized_journal_refused,
+    ),
+    (
+        "rundir_observing_creates_nothing",
+        rundir::observing_creates_nothing,
+    ),
+    (
+        "rundir_non_root_is_told_to_be_root",
+        rundir::non_root_is_told_to_be_root,
+    ),
 ];
 
 fn main() {

@@ -1,21 +1,27 @@
 //! Carrying out the plan's file actions: /etc/netns/NAME/hosts written, removed, and the
-//! directories nsctl made for them removed when empty (lab/hosts.rs).
+//! directories nsctl made for them removed when empty (lab/hosts.rs). Each file is judged
+//! again just before it is written over or removed: one that someone changed since the
+//! plan looked is not touched.
 
 use super::Exec;
-use crate::lab::hosts;
+use crate::lab::hosts::{self, Seen};
 use crate::lab::journal::Owned;
 use crate::lab::places::Fail;
 
 impl Exec<'_> {
     /// The directories a phase's hosts files need that do not exist yet: journaled with
     /// the phase's intents, before any is made, so a kill -9 after mkdir still leaves them
-    /// to destroy.
+    /// to destroy. A file taken back after the journal was lost brings back its directories
+    /// too (they were made for it; removed only when empty).
     pub(super) fn dir_intents(&self, netns: &str, out: &mut Vec<Owned>) {
+        let reclaim = !self.j.owns(&Owned::Hosts {
+            netns: netns.to_string(),
+        }) && matches!(self.obs.hosts.get(netns), Some(Seen::Written { .. }));
         let top = Owned::EtcDir { netns: None };
-        if !out.contains(&top) && !hosts::dir_exists(None) {
+        if !out.contains(&top) && (reclaim || !hosts::dir_exists(None)) {
             out.push(top);
         }
-        if !hosts::dir_exists(Some(netns)) {
+        if reclaim || !hosts::dir_exists(Some(netns)) {
             out.push(Owned::EtcDir {
                 netns: Some(netns.to_string()),
             });
@@ -23,14 +29,41 @@ impl Exec<'_> {
     }
 
     pub(super) fn write_hosts(&mut self, netns: &str) -> Result<(), Fail> {
-        hosts::make_dir(None)?;
-        hosts::make_dir(Some(netns))?;
+        let dir = |n: Option<&str>| Owned::EtcDir {
+            netns: n.map(str::to_string),
+        };
+        hosts::make_dir(None, self.j.owns(&dir(None)))?;
+        hosts::make_dir(Some(netns), self.j.owns(&dir(Some(netns))))?;
+        let seen = hosts::seen(&self.lab.name, netns, None)?;
+        if matches!(seen, Seen::Other | Seen::Odd(_)) {
+            return Err(format!(
+                "cannot write {}: it {} (it changed while apply ran); it was left as it is: look at it, then run apply again",
+                hosts::path(netns),
+                seen.why_not_ours(false)
+            ));
+        }
         let body = self.hosts_body.get_or_insert_with(|| hosts::body(self.lab));
-        hosts::write(netns, &(hosts::header(&self.lab.name, netns) + body))
+        let text = hosts::header(&self.lab.name, netns, body.as_bytes()) + body;
+        hosts::write(netns, &text)
     }
 
+    /// Delete the file while it is still what nsctl wrote; otherwise it is someone's now:
+    /// kept (with its directory), said so, and forgotten.
     pub(super) fn del_hosts(&mut self, netns: &str) -> Result<(), Fail> {
-        hosts::remove(netns)?;
+        match hosts::seen(&self.lab.name, netns, None)? {
+            Seen::Absent => {}
+            Seen::Written { .. } => hosts::remove(netns)?,
+            seen => crate::output::err(
+                format!(
+                    "{} {}: kept {}: it {}, so it is not nsctl's to delete (nor its directory); nsctl forgets it: remove it by hand if nothing needs it\n",
+                    self.t.verb,
+                    self.lab.name,
+                    hosts::path(netns),
+                    seen.why_not_ours(true)
+                )
+                .as_bytes(),
+            ),
+        }
         self.j.forget(&Owned::Hosts {
             netns: netns.to_string(),
         });

@@ -121,7 +121,8 @@ impl Exec<'_> {
         Ok(())
     }
 
-    /// Put an adopted interface's admin state and MTU back, and forget it.
+    /// Put an adopted interface's admin state, MTU and bridge back, and forget it. A bridge
+    /// it was in that is gone now is not waited for: the interface stays where it is.
     pub(super) fn restore_link(
         &mut self,
         a: &Action,
@@ -129,10 +130,17 @@ impl Exec<'_> {
         name: &str,
         up: bool,
         mtu: Option<u32>,
+        master: &Option<Option<String>>,
     ) -> Result<(), Fail> {
         let s = self.sock(at)?;
-        if let Some(ix) = self.links(at)?.links.get(name).map(|l| l.index) {
-            self.set_link(&s, ix, Some(up), None, mtu)
+        let links = &self.links(at)?.links;
+        let master = match master {
+            Some(Some(b)) => links.get(b).map(|l| l.index),
+            Some(None) => Some(0),
+            None => None,
+        };
+        if let Some(ix) = links.get(name).map(|l| l.index) {
+            self.set_link(&s, ix, Some(up), master, mtu)
                 .map_err(nl_fail(a.text.clone()))?;
         }
         let entries: Vec<Owned> = self
@@ -175,10 +183,14 @@ impl Exec<'_> {
         at: &Where,
         name: &str,
         mtu: Option<u32>,
+        mac: &[u8; 6],
     ) -> Result<(), Fail> {
         let s = self.sock(at)?;
         let mut m = LinkMessage::default();
         m.attributes.push(LinkAttribute::IfName(name.to_string()));
+        // A MAC set when the bridge is made is kept (the kernel marks it set): it no longer
+        // follows the lowest MAC among the ports.
+        m.attributes.push(LinkAttribute::Address(mac.to_vec()));
         if let Some(mtu) = mtu {
             m.attributes.push(LinkAttribute::Mtu(mtu));
         }
@@ -205,8 +217,11 @@ impl Exec<'_> {
             _ => None,
         };
         let master: Option<u32> = None;
+        // Each end is born with the MAC the file derives for it (VETH_INFO_PEER carries the
+        // peer's own IFLA_ADDRESS): made again, it answers to the address its neighbours hold.
         let mut p = LinkMessage::default();
         p.attributes.push(LinkAttribute::IfName(peer.name.clone()));
+        p.attributes.push(LinkAttribute::Address(peer.mac.to_vec()));
         if let Some(mtu) = peer.mtu {
             p.attributes.push(LinkAttribute::Mtu(mtu));
         }
@@ -227,6 +242,8 @@ impl Exec<'_> {
             m.header.change_mask = LinkFlags::Up;
         }
         m.attributes.push(LinkAttribute::IfName(maker.name.clone()));
+        m.attributes
+            .push(LinkAttribute::Address(maker.mac.to_vec()));
         if let Some(mtu) = maker.mtu {
             m.attributes.push(LinkAttribute::Mtu(mtu));
         }
@@ -262,6 +279,7 @@ impl Exec<'_> {
         at: &Where,
         name: &str,
         mtu: Option<u32>,
+        mac: &[u8; 6],
         t: &crate::lab::machines::Tunnel,
     ) -> Result<(), Fail> {
         use netlink_packet_route::link::InfoVxlan;
@@ -290,7 +308,9 @@ impl Exec<'_> {
         };
         let mut m = LinkMessage::default();
         m.attributes.push(LinkAttribute::IfName(name.to_string()));
-        m.attributes.push(LinkAttribute::Address(t.mac.to_vec()));
+        // Derived from the file: when one machine makes its end again (after a destroy, or a
+        // crash), the other's neighbour entries still hold.
+        m.attributes.push(LinkAttribute::Address(mac.to_vec()));
         if let Some(mtu) = mtu {
             m.attributes.push(LinkAttribute::Mtu(mtu));
         }

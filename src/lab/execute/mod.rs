@@ -206,11 +206,27 @@ impl<'a> Exec<'a> {
                         name: name.clone(),
                     })
                 }
-                Op::AdoptLink { at, name, up, mtu } => out.push(Owned::Adopted {
+                Op::AdoptLink {
+                    at,
+                    name,
+                    up,
+                    mtu,
+                    master,
+                } => out.push(Owned::Adopted {
                     netns: at.clone(),
                     name: name.clone(),
                     up: *up,
                     mtu: *mtu,
+                    master: master.clone(),
+                }),
+                // The lo of an adopted namespace, down until the lab brings it up: destroy
+                // puts it back down (a second apply finds the entry there already).
+                Op::LoUp { at, adopted: true } => out.push(Owned::Adopted {
+                    netns: at.clone(),
+                    name: "lo".into(),
+                    up: false,
+                    mtu: None,
+                    master: None,
                 }),
                 Op::CreateVeth { first, second, .. } => {
                     let (netns, name) = split_key(first);
@@ -382,25 +398,32 @@ impl<'a> Exec<'a> {
                 addr,
                 adopted,
             } => self.del_addr(a, at, dev, addr, *adopted),
-            Op::RestoreLink { at, name, up, mtu } => self.restore_link(a, at, name, *up, *mtu),
+            Op::RestoreLink {
+                at,
+                name,
+                up,
+                mtu,
+                master,
+            } => self.restore_link(a, at, name, *up, *mtu, master),
             Op::DelLink { at, name, index } => self.del_link(a, at, name, *index),
             Op::DelNetns { name, bound, ends } => self.del_netns(name, *bound, ends),
             Op::CreateNetns { name, clear } => self.create_netns(name, *clear),
             Op::AdoptNetns { .. } | Op::AdoptLink { .. } => Ok(()),
-            Op::CreateBridge { at, name, mtu } => self.create_bridge(at, name, *mtu),
+            Op::CreateBridge { at, name, mtu, mac } => self.create_bridge(at, name, *mtu, mac),
             Op::CreateVxlan {
                 at,
                 name,
                 mtu,
                 tunnel,
-            } => self.create_vxlan(at, name, *mtu, tunnel),
+                mac,
+            } => self.create_vxlan(at, name, *mtu, mac, tunnel),
             Op::CreateVeth {
                 maker, peer, first, ..
             } => self.create_veth(maker, peer).inspect_err(|_| {
                 let (netns, name) = split_key(first);
                 self.unintend(&Owned::Link { netns, name });
             }),
-            Op::LoUp { at } => self.lo_up(a, at),
+            Op::LoUp { at, .. } => self.lo_up(a, at),
             Op::SetSysctl { at, key, value, .. } => self.pl.sysctl_set(at, key, value),
             Op::HoldShare {
                 key, value, write, ..

@@ -114,6 +114,7 @@ impl Planner<'_> {
                             name: name.to_string(),
                             up: l.up,
                             mtu: l.mtu,
+                            master: self.master_name(at, l),
                         },
                         format!("adopt {what} {name} ({})", place_name(at)),
                         "not created by nsctl; used as it is, never deleted",
@@ -141,6 +142,7 @@ impl Planner<'_> {
                             at: b.at.clone(),
                             name: b.name.clone(),
                             mtu: b.mtu,
+                            mac: b.mac,
                         },
                         format!("create bridge {} ({})", b.name, place_name(&b.at)),
                         "missing",
@@ -226,6 +228,7 @@ impl Planner<'_> {
                 name: e.name.clone(),
                 mtu: e.mtu,
                 bridge: e.bridge.clone(),
+                mac: e.mac,
             };
             self.build.push(Self::act(
                 Kind::Create,
@@ -265,6 +268,7 @@ impl Planner<'_> {
                         name: t.name.clone(),
                         mtu: t.mtu,
                         tunnel: Box::new(tun.clone()),
+                        mac: t.mac,
                     },
                     format!(
                         "create vxlan {} ({}) to {}, vni {}",

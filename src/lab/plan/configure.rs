@@ -56,7 +56,10 @@ impl Planner<'_> {
                     _ => {
                         let a = Self::act(
                             part_or(Kind::Change),
-                            Op::LoUp { at: at.clone() },
+                            Op::LoUp {
+                                at: at.clone(),
+                                adopted: state == Place::Adopted,
+                            },
                             format!("set lo up ({pn})"),
                             if new { "" } else { "down" },
                         );

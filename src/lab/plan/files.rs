@@ -3,40 +3,34 @@
 //! or deleting the namespace, and on its own only when its text changes.
 
 use super::{Kind, Op, Place, Planner};
-use crate::lab::hosts;
+use crate::lab::hosts::{self, Seen};
 use crate::lab::journal::Owned;
 use crate::lab::ownership::{self, File};
 
 impl Planner<'_> {
-    /// Write each wanted hosts file that is missing or differs.
+    /// Write each wanted hosts file that is missing or differs; one that is there and is not
+    /// what nsctl wrote (someone's own, edited since, a FIFO...) stops apply.
     pub(super) fn hosts(&mut self) {
         let lab = self.lab;
-        let names = hosts::namespaces(lab);
-        if names.is_empty() {
-            return;
-        }
-        let body = hosts::body(lab);
-        for n in names {
-            let have = self.obs.hosts.get(n).cloned().flatten();
+        for n in hosts::namespaces(lab) {
+            let seen = self.obs.hosts.get(n).copied().unwrap_or(Seen::Absent);
             let at = Some(n.to_string());
             let path = hosts::path(n);
-            let (kind, why) = match ownership::hosts_file(&self.j, &lab.name, n, have.as_deref()) {
-                File::Foreign => {
+            let owned = Owned::Hosts {
+                netns: n.to_string(),
+            };
+            let (kind, why) = match (ownership::hosts_file(&seen), seen) {
+                (File::Foreign, _) => {
                     self.plan.strangers.push(path.clone());
                     self.plan.conflicts.push(format!(
-                        "{path} exists and nsctl did not write it (nsctl exec would show it as /etc/hosts in {n}); remove it, or set etc_hosts = false in the lab file"
+                        "{path} {} (nsctl exec would show it as /etc/hosts in {n}); remove it, or set etc_hosts = false in the lab file",
+                        seen.why_not_ours(self.j.owns(&owned))
                     ));
                     continue;
                 }
-                File::Absent => (Kind::Create, "missing"),
-                File::Ours
-                    if have
-                        .as_deref()
-                        .is_some_and(|h| hosts::is_current(h, &lab.name, n, &body)) =>
-                {
-                    if !self.j.owns(&Owned::Hosts {
-                        netns: n.to_string(),
-                    }) {
+                (File::Absent, _) => (Kind::Create, "missing"),
+                (File::Ours, Seen::Written { current: true }) => {
+                    if !self.j.owns(&owned) {
                         // Written for this lab by a run whose journal is gone: take it back.
                         self.host_last.push(Self::act(
                             Kind::Part,
@@ -49,7 +43,7 @@ impl Planner<'_> {
                     }
                     continue;
                 }
-                File::Ours => (Kind::Change, "its addresses differ from the lab's"),
+                (File::Ours, _) => (Kind::Change, "its addresses differ from the lab's"),
             };
             let kind = if self.place(&at) == Place::New {
                 Kind::Part
@@ -67,28 +61,43 @@ impl Planner<'_> {
         }
     }
 
-    /// A journaled hosts file or directory the file no longer wants.
+    /// A journaled hosts file or directory the file no longer wants. A file that is no
+    /// longer what nsctl wrote is kept: the executor says so and forgets it.
     pub(super) fn hosts_left(&mut self, o: &Owned) {
         // In constant time: a lab of thousands journals thousands of these.
         let lab = self.lab;
         let wanted = |n: &str| lab.hosts && lab.netns(n).is_some();
         match o {
             Owned::Hosts { netns } if !wanted(netns) => {
-                if self.obs.hosts.get(netns).is_none_or(Option::is_none) {
-                    self.plan.forget.push(o.clone());
-                    return;
-                }
-                // Removed with its namespace when that goes too.
-                let with_ns = self.down[6]
-                    .iter()
-                    .any(|a| matches!(&a.op, Op::DelNetns { name, .. } if name == netns));
+                let seen = self.obs.hosts.get(netns).copied().unwrap_or(Seen::Absent);
+                let path = hosts::path(netns);
+                let (kind, text, why): (_, _, std::borrow::Cow<str>) =
+                    match ownership::hosts_file(&seen) {
+                        File::Absent => {
+                            self.plan.forget.push(o.clone());
+                            return;
+                        }
+                        File::Foreign => (
+                            Kind::Part,
+                            format!("keep {path}"),
+                            format!("it {}; nsctl forgets it", seen.why_not_ours(true)).into(),
+                        ),
+                        File::Ours => {
+                            // Removed with its namespace when that goes too.
+                            let with_ns = self.down[6].iter().any(
+                                |a| matches!(&a.op, Op::DelNetns { name, .. } if name == netns),
+                            );
+                            let kind = if with_ns { Kind::Part } else { Kind::Remove };
+                            (kind, format!("delete {path}"), self.left().into())
+                        }
+                    };
                 self.down[0].push(Self::act(
-                    if with_ns { Kind::Part } else { Kind::Remove },
+                    kind,
                     Op::DelHosts {
                         netns: netns.clone(),
                     },
-                    format!("delete {}", hosts::path(netns)),
-                    self.left(),
+                    text,
+                    why,
                 ));
             }
             Owned::EtcDir { netns } => {

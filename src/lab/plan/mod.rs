@@ -35,6 +35,8 @@ pub struct End {
     /// The bridge it joins (when configured). A bridge port is born down and comes up as it
     /// joins.
     pub bridge: Option<String>,
+    /// Its MAC address, from the file (machines::derive_macs).
+    pub mac: [u8; 6],
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,11 +62,14 @@ pub enum Op {
         addr: Prefix,
         adopted: bool,
     },
+    /// An adopted interface put back as it was: up or down, its MTU, and (`master`, when
+    /// it changed) the bridge it was in (Some(None): none).
     RestoreLink {
         at: Where,
         name: String,
         up: bool,
         mtu: Option<u32>,
+        master: Option<Option<String>>,
     },
     DelLink {
         at: Where,
@@ -85,16 +90,20 @@ pub enum Op {
     AdoptNetns {
         name: String,
     },
+    /// `up`, `mtu`, `master`: as it is, journaled to put back (`master`: the bridge it is
+    /// in, Some(None) none, None not known).
     AdoptLink {
         at: Where,
         name: String,
         up: bool,
         mtu: Option<u32>,
+        master: Option<Option<String>>,
     },
     CreateBridge {
         at: Where,
         name: String,
         mtu: Option<u32>,
+        mac: [u8; 6],
     },
     /// `maker` is made (born up, in its bridge) with `peer` born in its own place; the
     /// journal keys the pair by `first` (the file's first end). The ends are boxed: every
@@ -112,9 +121,13 @@ pub enum Op {
         name: String,
         mtu: Option<u32>,
         tunnel: Box<crate::lab::machines::Tunnel>,
+        mac: [u8; 6],
     },
+    /// `adopted`: the namespace is adopted, and its lo was down: that is journaled first
+    /// (as an adopted interface), so destroy puts it back down.
     LoUp {
         at: Where,
+        adopted: bool,
     },
     SetSysctl {
         at: Where,
@@ -184,7 +197,7 @@ impl Op {
     /// The place a configuring action works in.
     pub fn place(&self) -> Option<&Where> {
         match self {
-            Op::LoUp { at }
+            Op::LoUp { at, .. }
             | Op::SetSysctl { at, .. }
             | Op::SetLink { at, .. }
             | Op::AddAddr { at, .. }
@@ -329,6 +342,7 @@ impl Index {
                     name,
                     up,
                     mtu,
+                    ..
                 } => {
                     ix.adopted
                         .insert((netns.clone(), name.clone()), (*up, *mtu));
@@ -518,6 +532,19 @@ impl Planner<'_> {
         } else {
             "no longer in the file"
         }
+    }
+
+    /// The bridge that link `l` of `at` is in, by name: Some(None) in none, None when its
+    /// master is no link seen there.
+    fn master_name(&self, at: &Where, l: &super::observe::LinkObs) -> Option<Option<String>> {
+        let Some(m) = l.master else {
+            return Some(None);
+        };
+        let links = &self.obs.places.get(at)?.links;
+        links
+            .iter()
+            .find(|(_, x)| x.index == m)
+            .map(|(n, _)| Some(n.clone()))
     }
 
     fn adopted_of(&self, at: &Where, name: &str) -> Option<(bool, Option<u32>)> {

@@ -162,12 +162,7 @@ impl Planner<'_> {
             Owned::Sysctl { netns, key, old } => self.sysctl_left(netns, key, old),
             Owned::Route { netns, route } => self.route_left(o, netns, route),
             Owned::Addr { netns, dev, addr } => self.addr_left(o, netns, dev, addr),
-            Owned::Adopted {
-                netns,
-                name,
-                up,
-                mtu,
-            } => self.adopted_left(o, netns, name, *up, *mtu),
+            Owned::Adopted { .. } => self.adopted_left(o),
             Owned::Link { netns, name } => self.link_left(o, netns, name),
             Owned::Hosts { .. } | Owned::EtcDir { .. } => self.hosts_left(o),
             Owned::Shaped { netns, dev } => self.shaped_left(o, netns, dev),
@@ -319,31 +314,67 @@ impl Planner<'_> {
         ));
     }
 
-    fn adopted_left(&mut self, o: &Owned, netns: &Where, name: &str, up: bool, mtu: Option<u32>) {
-        if self.wants_if(netns, name).is_some() {
+    /// An adopted interface the file no longer uses: its admin state, MTU and bridge put back
+    /// as they were when it was adopted. The lo of an adopted namespace is one once the lab
+    /// brought it up (configure.rs), and stays up while the file keeps the namespace with
+    /// `lo = true`.
+    fn adopted_left(&mut self, o: &Owned) {
+        let Owned::Adopted {
+            netns,
+            name,
+            up,
+            mtu,
+            master,
+        } = o
+        else {
+            return;
+        };
+        let lo_wanted = || {
+            name == "lo"
+                && netns
+                    .as_ref()
+                    .and_then(|n| self.lab.netns(n))
+                    .is_some_and(|ns| ns.lo)
+        };
+        if self.wants_if(netns, name).is_some() || lo_wanted() {
             return;
         }
-        let l = self.obs.places.get(netns).and_then(|p| p.links.get(name));
-        match l {
-            Some(l) if l.up != up || (mtu.is_some() && l.mtu != mtu) => {
-                self.down[4].push(Self::act(
-                    Kind::Remove,
-                    Op::RestoreLink {
-                        at: netns.clone(),
-                        name: name.into(),
-                        up,
-                        mtu,
-                    },
-                    format!(
-                        "restore {name} ({}) to {}",
-                        place_name(netns),
-                        if up { "up" } else { "down" }
-                    ),
-                    "adopted, and no longer in the file",
-                ))
-            }
-            _ => self.plan.forget.push(o.clone()),
+        let Some(l) = self.obs.places.get(netns).and_then(|p| p.links.get(name)) else {
+            self.plan.forget.push(o.clone());
+            return;
+        };
+        // Its bridge, when it was recorded and is another now.
+        let master = master
+            .as_ref()
+            .filter(|was| self.master_name(netns, l).as_ref() != Some(*was))
+            .cloned();
+        if l.up == *up && (mtu.is_none() || l.mtu == *mtu) && master.is_none() {
+            self.plan.forget.push(o.clone());
+            return;
         }
+        let bridge = match &master {
+            Some(Some(b)) => format!(", master {b}"),
+            Some(None) => ", nomaster".into(),
+            None => String::new(),
+        };
+        let text = format!(
+            "restore {name} ({}) to {}{bridge}",
+            place_name(netns),
+            if *up { "up" } else { "down" }
+        );
+        let op = Op::RestoreLink {
+            at: netns.clone(),
+            name: name.clone(),
+            up: *up,
+            mtu: *mtu,
+            master,
+        };
+        let why = if name == "lo" {
+            "down when its namespace was adopted"
+        } else {
+            "adopted, and no longer in the file"
+        };
+        self.down[4].push(Self::act(Kind::Remove, op, text, why));
     }
 
     fn link_left(&mut self, o: &Owned, netns: &Where, name: &str) {
