@@ -257,7 +257,10 @@ pub fn run_line(ctx: &mut Ctx, words: &[Vec<u8>]) -> Ret {
     };
     let rest = &words[1..];
     match crate::tree::top(first).map(|c| (crate::tree::group(c), c.get_name())) {
-        Some((Group::Lab, verb)) => crate::lab::run(verb.as_bytes(), rest, ctx.opts.json),
+        Some((Group::Lab, verb)) => {
+            let m = crate::tree::parse_verb(verb, rest);
+            crate::lab::run(verb.as_bytes(), m, ctx.opts.json)
+        }
         Some((Group::Meta, verb)) => crate::meta::run(verb, rest),
         Some((Group::Object, "netns")) => crate::commands::run(ctx, rest),
         Some((Group::Object, object)) => crate::wiring::run(ctx, object, rest),

@@ -421,27 +421,27 @@ pub fn build() -> Command {
         .subcommands(objects())
         .subcommand(lab(
             0,
-            crate::lab::apply_command(),
+            crate::lab::args::apply_command(),
             "Build the lab a TOML file describes, or converge it to the file",
         ))
         .subcommand(lab(
             1,
-            crate::lab::destroy_command(),
+            crate::lab::args::destroy_command(),
             "Remove everything nsctl created for a lab, and nothing else",
         ))
         .subcommand(lab(
             2,
-            crate::lab::status_command(),
+            crate::lab::args::status_command(),
             "Say what differs from the file (exit 0: converged); no file: list the labs",
         ))
         .subcommand(lab(
             3,
-            crate::lab::test_command(),
+            crate::lab::args::test_command(),
             "Run a lab's reachability checks (exit 0: every expectation holds)",
         ))
         .subcommand(lab(
             4,
-            crate::lab::graph_command(),
+            crate::lab::args::graph_command(),
             "Draw a lab's topology: Graphviz DOT, Mermaid or SVG (--live: its state now)",
         ))
         .subcommand(own(
@@ -512,6 +512,17 @@ pub fn object_usage(object: &str) -> String {
     s
 }
 
+/// A subcommand's words parsed with its definition in the tree (`nsctl VERB` in messages).
+pub fn parse_verb(verb: &str, args: &[Vec<u8>]) -> Result<clap::ArgMatches, clap::Error> {
+    use std::os::unix::ffi::OsStringExt;
+    let cmd = get()
+        .find_subcommand(verb)
+        .cloned()
+        .unwrap_or_else(|| clap::Command::new("nsctl"));
+    let words = std::iter::once(std::ffi::OsString::from(format!("nsctl {verb}")))
+        .chain(args.iter().map(|a| std::ffi::OsString::from_vec(a.clone())));
+    cmd.try_get_matches_from(words)
+}
 #[cfg(test)]
 mod tests {
     use super::*;

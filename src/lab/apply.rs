@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
+use super::error::{exit, LabError};
 use super::execute::Exec;
+use super::nat;
 use super::places::Places;
 use super::plan::{self, Kind};
 use super::report::Tally;
-use super::{exit, nat, LabError};
 
 pub struct Opts {
     pub dry_run: bool,
@@ -41,10 +42,10 @@ pub fn run(lab: &super::spec::Lab, path: &Path, o: Opts) -> Result<i32, LabError
     let _lock = if o.dry_run {
         None
     } else {
-        Some(super::lock(&lab.name)?)
+        Some(super::session::lock(&lab.name)?)
     };
-    let j = super::journal(&lab.name)?;
-    super::same_share(&j, lab, &format!("apply {shown}"))?;
+    let j = super::session::journal(&lab.name)?;
+    super::session::same_share(&j, lab, &format!("apply {shown}"))?;
     let pl = Places::new()?;
     let obs = super::observe::observe(lab, &j, false).map_err(|m| {
         LabError::new(

@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
+use super::error::{exit, LabError};
 use super::execute::Exec;
 use super::places::Places;
 use super::plan::{self, Kind};
 use super::report::Tally;
 use super::spec::{valid_lab_name, Lab};
-use super::{exit, LabError};
 
 pub fn run(
     file: Option<&Path>,
@@ -21,9 +21,9 @@ pub fn run(
 ) -> Result<i32, LabError> {
     let (name, desired) = match (file, name) {
         (Some(f), _) => {
-            let lab = super::load_share(f, host)?;
-            let j = super::journal(&lab.name)?;
-            super::same_share(&j, &lab, &format!("destroy {}", f.display()))?;
+            let lab = super::session::load_share(f, host)?;
+            let j = super::session::journal(&lab.name)?;
+            super::session::same_share(&j, &lab, &format!("destroy {}", f.display()))?;
             (lab.name.clone(), Some(lab))
         }
         (None, Some(n)) if valid_lab_name(n) => (n.to_string(), None),
@@ -44,7 +44,7 @@ pub fn run(
     let _lock = if dry || nothing {
         None
     } else {
-        Some(super::lock(&name)?)
+        Some(super::session::lock(&name)?)
     };
     let pl = Places::new()?;
     let (mut t, left) = execute(&pl, &name, desired.as_ref(), dry || nothing)?;
@@ -62,14 +62,14 @@ pub fn run(
 
 /// Whether lab `name` has a journal, or a one-line error.
 fn has_journal(name: &str) -> Result<bool, LabError> {
-    super::need_root()?;
+    super::session::need_root()?;
     super::journal::exists(name).map_err(|e| {
         LabError::new(
             exit::FAILED,
             format!(
                 "cannot read the journal of lab {name} in {}: {}",
                 super::journal::DIR,
-                super::describe(&e)
+                super::error::describe(&e)
             ),
         )
     })
@@ -83,7 +83,7 @@ pub fn execute(
     desired: Option<&Lab>,
     dry: bool,
 ) -> Result<(Tally, Vec<String>), LabError> {
-    let j = super::journal(name)?;
+    let j = super::session::journal(name)?;
     let empty = Lab {
         name: name.to_string(),
         ..Default::default()

@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Instant;
 
+use super::error::{exit, LabError};
 use super::machines::Machine;
-use super::{exit, LabError};
 use crate::fsx::{self, Dir, Missing};
 use crate::output::{err, out};
 

@@ -579,6 +579,31 @@ pub fn svg(g: &Graph) -> String {
     )
 }
 
+/// `nsctl graph`: the lab file's topology (and with `--live`, its state) as a picture.
+pub fn run(a: &super::args::GraphArgs) -> Result<i32, super::error::LabError> {
+    let lab = super::session::load(&a.file)?;
+    let plan = if a.live {
+        let j = super::session::journal(&lab.name)?;
+        let obs = super::observe::observe(&lab, &j, false)?;
+        Some(super::plan::plan(
+            &lab,
+            &obs,
+            &j,
+            super::plan::Opts { adopt: false },
+        ))
+    } else {
+        None
+    };
+    let g = build(&lab, plan.as_ref());
+    let text = match a.format {
+        super::args::Format::Dot => dot(&g),
+        super::args::Format::Mermaid => mermaid(&g),
+        super::args::Format::Svg => svg(&g),
+    };
+    crate::output::out(text.as_bytes());
+    Ok(super::error::exit::OK)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

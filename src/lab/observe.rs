@@ -15,6 +15,7 @@ use netlink_packet_route::link::{
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
+use super::error::why;
 use super::journal::{place, Journal, Owned};
 use super::places::{Fail, Places};
 use super::shares::Shares;
@@ -148,13 +149,6 @@ pub struct Observed {
     /// /etc/netns/NAME/hosts of each namespace the lab wants or journaled one for: what it
     /// is to the lab (judged as it is read: no file's text is held).
     pub hosts: HashMap<String, super::hosts::Seen>,
-}
-
-pub fn why(f: Failure) -> String {
-    match f {
-        Failure::Kernel(e) => e.text().trim_end().to_string(),
-        Failure::Send => "the netlink request could not be sent".into(),
-    }
 }
 
 fn ip(a: &RouteAddress) -> Option<IpAddr> {
@@ -488,7 +482,7 @@ pub fn observe(lab: &Lab, j: &Journal, removing: bool) -> Result<Observed, Fail>
         format!(
             "cannot read the shared host settings in {}: {}",
             super::shares::PATH,
-            super::describe(&e)
+            super::error::describe(&e)
         )
     })?;
     Ok(obs)

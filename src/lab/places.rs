@@ -24,8 +24,7 @@ pub fn read_sysctl(key: &str) -> std::io::Result<String> {
     std::fs::read_to_string(super::spec::sysctl_path(key)).map(|s| s.trim().to_string())
 }
 
-/// A failure in nsctl's own words: what failed and why.
-pub type Fail = String;
+pub use super::error::Fail;
 
 /// The calling thread's own network namespace, to come back to. A helper thread must use
 /// /proc/thread-self: /proc/self is the main thread's.

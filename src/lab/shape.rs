@@ -225,7 +225,7 @@ pub fn kernel_has(kind: &str) -> Result<bool, String> {
             match crate::nl::qdisc::replace_root(&d, 1, &q) {
                 Ok(()) => Ok(true),
                 Err(crate::nl::Failure::Kernel(e)) if e.errno == libc::ENOENT => Ok(false),
-                Err(f) => Err(super::observe::why(f)),
+                Err(f) => Err(super::error::why(f)),
             }
         })
         .join()

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
+use super::error::{exit, LabError};
 use super::plan::{self, Plan};
-use super::{exit, LabError};
 use crate::json::{Array, Val};
 use crate::output::out;
 
@@ -16,9 +16,9 @@ fn plan_of(
     host: Option<&str>,
     recorded: bool,
 ) -> Result<(super::spec::Lab, Plan), LabError> {
-    let lab = super::load_share_from(path, host, !recorded)?;
-    let j = super::journal(&lab.name)?;
-    super::same_share(&j, &lab, &format!("status {}", path.display()))?;
+    let lab = super::session::load_share_from(path, host, !recorded)?;
+    let j = super::session::journal(&lab.name)?;
+    super::session::same_share(&j, &lab, &format!("status {}", path.display()))?;
     let obs = super::observe::observe(&lab, &j, false)?;
     let p = plan::plan(&lab, &obs, &j, plan::Opts { adopt: false });
     Ok((lab, p))
@@ -108,21 +108,21 @@ struct Row {
 
 /// Every lab with a journal: name, objects, when applied, converged or not, its file.
 pub fn list(json: bool) -> Result<i32, LabError> {
-    super::need_root()?;
+    super::session::need_root()?;
     let names = super::journal::labs().map_err(|e| {
         LabError::new(
             exit::FAILED,
             format!(
                 "cannot list {}: {}",
                 super::journal::DIR,
-                super::describe(&e)
+                super::error::describe(&e)
             ),
         )
     })?;
     let mut rows = Vec::new();
     let mut all = true;
     for n in names {
-        let mut j = match super::journal(&n) {
+        let mut j = match super::session::journal(&n) {
             Ok(j) => j,
             Err(e) => {
                 // One damaged journal does not hide the other labs.

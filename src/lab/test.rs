@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use nix::sched::{setns, CloneFlags};
 
 use super::check::{CheckSpec, Probe};
+use super::error::{exit, LabError};
 use super::places::{open_netns, thread_home};
 use super::probe::{self, Outcome};
 use super::spec::{place_name, Lab, Where};
-use super::{exit, LabError};
 use crate::output::out;
 
 pub struct Opts {
@@ -25,9 +25,6 @@ pub struct Opts {
     /// At most this many checks at once.
     pub jobs: usize,
 }
-
-/// The default bound on checks in flight.
-pub const JOBS: usize = 32;
 
 /// Put the calling thread in `at` (None: the namespace it started in, `home`).
 fn enter(at: &Where, home: &OwnedFd) -> Result<(), String> {
@@ -397,7 +394,7 @@ pub fn run(lab: &super::spec::Lab, path: &std::path::Path, o: &Opts) -> Result<i
             format!("test {shown}: the file has no [[check]]; add one (from = \"A\", to = \"B\", ping = true) to say what must be reachable"),
         ));
     }
-    if super::journal(&lab.name)?.is_empty() {
+    if super::session::journal(&lab.name)?.is_empty() {
         return Err(LabError::new(
             exit::FAILED,
             format!("test {shown}: lab {} is not applied; run nsctl apply {shown} first (or nsctl apply --test {shown})", lab.name),

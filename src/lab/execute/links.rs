@@ -455,7 +455,7 @@ impl Exec<'_> {
                     place_name(at),
                     crate::lab::shape::describe(q),
                     q.kind(),
-                    crate::lab::observe::why(f)
+                    crate::lab::error::why(f)
                 )
             }),
             None => {
@@ -470,7 +470,7 @@ impl Exec<'_> {
                         return Err(format!(
                             "removing the shaping of {dev} ({}) failed: {}",
                             place_name(at),
-                            crate::lab::observe::why(f)
+                            crate::lab::error::why(f)
                         ))
                     }
                 }

@@ -5,13 +5,14 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::error::why;
+use super::error::{exit, LabError};
 use super::journal::{link_key, split_key, Journal, Owned};
-use super::observe::{why, Observed, PlaceObs};
+use super::observe::{Observed, PlaceObs};
 use super::places::{Fail, Places};
 use super::plan::{Action, Kind, Op, Plan};
 use super::report::Tally;
 use super::spec::{place_name, Lab, RouteSpec, Where};
-use super::{exit, LabError};
 use crate::nl::{Failure, Socket};
 
 /// How long destroy waits for the kernel to remove the veth ends of deleted namespaces
@@ -45,7 +46,7 @@ fn io(e: std::io::Error) -> Fail {
     format!(
         "cannot write the lab journal in {}: {}",
         super::journal::DIR,
-        super::describe(&e)
+        crate::lab::error::describe(&e)
     )
 }
 

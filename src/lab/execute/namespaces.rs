@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use super::{Exec, LINGER};
+use crate::lab::error::why;
 use crate::lab::journal::{link_key, Owned};
-use crate::lab::observe::why;
 use crate::lab::places::Fail;
 use crate::lab::spec::{place_name, Where};
 
