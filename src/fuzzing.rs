@@ -36,7 +36,7 @@ pub fn batch(data: &[u8]) {
 /// The lab file: syntax and schema pass, then every check. Whatever is accepted holds no
 /// control character and no invalid name. The journal parser too.
 pub fn lab(data: &[u8]) {
-    use crate::lab::{file, journal, spec};
+    use crate::lab::{file, journal, spec, validate};
     let _ = journal::Journal::parse("fuzz", data);
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -53,7 +53,7 @@ pub fn lab(data: &[u8]) {
     let Ok((f, instances)) = crate::lab::generate::expand(f) else {
         return;
     };
-    let Ok(lab) = spec::build_generated(f, &instances, "fuzz", false) else {
+    let Ok(lab) = validate::build_generated(f, &instances, "fuzz", false) else {
         return;
     };
     for ns in &lab.namespaces {

@@ -12,50 +12,7 @@ use std::time::Duration;
 
 use super::file::{Check, Problem};
 use super::spec::{ipv4_first, IfSpec, Lab, Where};
-
-/// What a check sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Probe {
-    Ping,
-    Tcp(u16),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckSpec {
-    /// The endpoints as written.
-    pub from: String,
-    pub to: String,
-    /// Where the probe starts, the interface it is bound to, and its source address.
-    pub at: Where,
-    pub dev: Option<String>,
-    pub src: Option<IpAddr>,
-    pub dst: IpAddr,
-    /// The lab place that holds `dst`, where a TCP check opens a listener if none is there.
-    pub owner: Option<Where>,
-    pub probe: Probe,
-    /// Whether `to` must be reachable (else it must not be).
-    pub reach: bool,
-    pub timeout: Duration,
-}
-
-impl CheckSpec {
-    /// `ping A -> B (10.0.0.3)`, `tcp A -> 10.0.0.3:80`, `tcp A -> [fd00::3]:80`.
-    pub fn title(&self) -> String {
-        let literal = self.to.parse::<IpAddr>().ok();
-        let shown = match literal {
-            Some(_) => String::new(),
-            None => format!(" ({})", self.dst),
-        };
-        match (self.probe, literal) {
-            (Probe::Ping, _) => format!("ping {} -> {}{shown}", self.from, self.to),
-            // An IPv6 address (as written) takes brackets before its port, as in a URL.
-            (Probe::Tcp(p), Some(IpAddr::V6(_))) => {
-                format!("tcp {} -> [{}]:{p}", self.from, self.to)
-            }
-            (Probe::Tcp(p), _) => format!("tcp {} -> {}:{p}{shown}", self.from, self.to),
-        }
-    }
-}
+pub use super::spec::{CheckSpec, Probe};
 
 /// The default time a check waits for an answer.
 pub const TIMEOUT: f64 = 2.0;
@@ -324,7 +281,7 @@ mod tests {
     fn checks(extra: &str) -> Result<Vec<CheckSpec>, Vec<String>> {
         let f = super::super::file::parse(&format!("{LAB}{extra}")).map_err(|p| vec![p.msg])?;
         let checks = f.check.clone();
-        let lab = super::super::spec::build(f, "t", false)
+        let lab = super::super::validate::build(f, "t", false)
             .map_err(|ps| ps.into_iter().map(|p| p.msg).collect::<Vec<_>>())?;
         build(&lab, &checks, &[]).map_err(|ps| ps.into_iter().map(|p| p.msg).collect())
     }
@@ -368,7 +325,7 @@ mod tests {
     fn checks_in(lab: &str, extra: &str) -> Result<Vec<CheckSpec>, Vec<String>> {
         let f = super::super::file::parse(&format!("{lab}{extra}")).map_err(|p| vec![p.msg])?;
         let checks = f.check.clone();
-        let lab = super::super::spec::build(f, "t", false)
+        let lab = super::super::validate::build(f, "t", false)
             .map_err(|ps| ps.into_iter().map(|p| p.msg).collect::<Vec<_>>())?;
         build(&lab, &checks, &[]).map_err(|ps| ps.into_iter().map(|p| p.msg).collect())
     }

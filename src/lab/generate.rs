@@ -24,6 +24,41 @@ use super::file::{Bridge, Check, End, LabFile, Nat, Place, Problem, Veth};
 /// At most this many entries from one template, and in the whole file.
 pub const MAX_INSTANCES: u64 = 100_000;
 
+/// At most this many strings, and this much text, made by all templates together: the
+/// instances bound the entries, these bound what each carries (a 6 KB template of 200 routes
+/// in 100,000 namespaces would be 20 million routes). A fabric of 100,000 namespaces like
+/// examples/fabric10k.toml makes about 600,000 strings.
+pub const MAX_VALUES: u64 = 1_000_000;
+pub const MAX_TEXT: u64 = 64 << 20;
+
+/// What expansion has made so far, against the limits above.
+#[derive(Default)]
+struct Budget {
+    instances: u64,
+    values: u64,
+    text: u64,
+    /// Past a limit: expansion has stopped, and said so once.
+    spent: bool,
+}
+
+impl Budget {
+    /// A problem at `at` the first time the strings or text made pass their limit.
+    fn exceeded(&mut self, at: usize) -> Option<Problem> {
+        if self.spent || (self.values <= MAX_VALUES && self.text <= MAX_TEXT) {
+            return None;
+        }
+        self.spent = true;
+        Some(Problem {
+            at,
+            msg: format!(
+                "the generated entries make more than {MAX_VALUES} strings or {} MiB of text; \
+                 generate fewer entries or shorter lists",
+                MAX_TEXT >> 20
+            ),
+        })
+    }
+}
+
 /// Which entries came from a template, and as which instance: the checker prefixes its
 /// messages about them with the instance (`h37: ...`, `veth i=37: ...`).
 #[derive(Default, Debug)]
@@ -284,6 +319,7 @@ struct Filler<'p> {
     i: i64,
     label: String,
     problems: &'p mut Vec<Problem>,
+    budget: &'p mut Budget,
 }
 
 impl Filler<'_> {
@@ -298,6 +334,8 @@ impl Filler<'_> {
                 v.get_ref().clone()
             }
         };
+        self.budget.values += 1;
+        self.budget.text = self.budget.text.saturating_add(text.len() as u64);
         Spanned::new(v.span(), text)
     }
 
@@ -363,11 +401,14 @@ fn expand_keyed<T: Clone>(
     what: &str,
     problems: &mut Vec<Problem>,
     labels: &mut BTreeMap<String, String>,
-    total: &mut u64,
+    budget: &mut Budget,
     make: impl Fn(&mut Filler, &T) -> T,
 ) -> BTreeMap<String, Spanned<T>> {
     let mut out = BTreeMap::new();
     for (key, v) in map {
+        if budget.spent {
+            break;
+        }
         let at = v.span().start;
         match key_range(key) {
             None => {
@@ -375,8 +416,8 @@ fn expand_keyed<T: Clone>(
             }
             Some(Err(e)) => problems.push(Problem { at, msg: e }),
             Some(Ok((pre, a, b, post))) => {
-                *total += b - a + 1;
-                if *total > MAX_INSTANCES {
+                budget.instances += b - a + 1;
+                if budget.instances > MAX_INSTANCES {
                     problems.push(Problem {
                         at,
                         msg: format!("the file makes more than {MAX_INSTANCES} entries"),
@@ -389,8 +430,13 @@ fn expand_keyed<T: Clone>(
                         i: instance(n),
                         label: name.clone(),
                         problems,
+                        budget,
                     };
                     let made = make(&mut f, v.get_ref());
+                    if let Some(p) = budget.exceeded(at) {
+                        problems.push(p);
+                        return out;
+                    }
                     if out.contains_key(&name) || map.contains_key(&name) {
                         problems.push(Problem {
                             at,
@@ -414,12 +460,15 @@ fn expand_for<T: Clone>(
     range_of: impl Fn(&T) -> Option<&Spanned<String>>,
     what: &str,
     problems: &mut Vec<Problem>,
-    total: &mut u64,
+    budget: &mut Budget,
     labels: &mut Vec<Option<String>>,
     make: impl Fn(&mut Filler, &T) -> T,
 ) -> Vec<Spanned<T>> {
     let mut out = Vec::new();
     for x in list {
+        if budget.spent {
+            break;
+        }
         let Some(r) = range_of(x.get_ref()) else {
             out.push(x.clone());
             labels.push(None);
@@ -435,8 +484,8 @@ fn expand_for<T: Clone>(
                 continue;
             }
         };
-        *total += b - a + 1;
-        if *total > MAX_INSTANCES {
+        budget.instances += b - a + 1;
+        if budget.instances > MAX_INSTANCES {
             problems.push(Problem {
                 at: r.span().start,
                 msg: format!("the file makes more than {MAX_INSTANCES} entries"),
@@ -449,8 +498,13 @@ fn expand_for<T: Clone>(
                 i: instance(n),
                 label: label.clone(),
                 problems,
+                budget,
             };
             let made = make(&mut fl, x.get_ref());
+            if let Some(p) = budget.exceeded(r.span().start) {
+                problems.push(p);
+                return out;
+            }
             out.push(Spanned::new(x.span(), made));
             labels.push(Some(label));
         }
@@ -484,13 +538,13 @@ fn at_most_three(problems: Vec<Problem>) -> Vec<Problem> {
 pub fn expand(f: LabFile) -> Result<(LabFile, Instances), Vec<Problem>> {
     let mut problems = Vec::new();
     let mut inst = Instances::default();
-    let mut total = 0u64;
+    let mut budget = Budget::default();
     let netns = expand_keyed(
         &f.netns,
         "netns",
         &mut problems,
         &mut inst.netns,
-        &mut total,
+        &mut budget,
         |fl, p| fl.place(p),
     );
     let bridge = expand_keyed(
@@ -498,7 +552,7 @@ pub fn expand(f: LabFile) -> Result<(LabFile, Instances), Vec<Problem>> {
         "bridge",
         &mut problems,
         &mut inst.bridge,
-        &mut total,
+        &mut budget,
         |fl, b| fl.bridge(b),
     );
     let veth = expand_for(
@@ -506,7 +560,7 @@ pub fn expand(f: LabFile) -> Result<(LabFile, Instances), Vec<Problem>> {
         |v| v.r#for.as_ref(),
         "veth",
         &mut problems,
-        &mut total,
+        &mut budget,
         &mut inst.veth,
         |fl, v| {
             let ends = v.ends.get_ref().iter();
@@ -525,7 +579,7 @@ pub fn expand(f: LabFile) -> Result<(LabFile, Instances), Vec<Problem>> {
         |x| x.r#for.as_ref(),
         "nat",
         &mut problems,
-        &mut total,
+        &mut budget,
         &mut Vec::new(),
         |fl, x| Nat {
             r#for: None,
@@ -538,7 +592,7 @@ pub fn expand(f: LabFile) -> Result<(LabFile, Instances), Vec<Problem>> {
         |c| c.r#for.as_ref(),
         "check",
         &mut problems,
-        &mut total,
+        &mut budget,
         &mut inst.check,
         |fl, c| Check {
             r#for: None,
@@ -663,6 +717,33 @@ mod tests {
         assert!(msgs[0].len() < 300, "{}", msgs[0]);
         assert!(msgs[1].contains("out of range"));
         assert!(msgs.contains(&"... and 97 more like these from the same template"));
+    }
+
+    /// Entries times what each carries is bounded: 100,000 namespaces of 20 routes, or 100
+    /// copies of a 1 MiB string, stop with one problem at the template, not gigabytes.
+    #[test]
+    fn expansion_is_bounded() {
+        let routes = vec!["\"10.{i % 200}.0.0/16 via 10.0.0.1\""; 20].join(", ");
+        let text =
+            format!("[netns.\"h{{1..100000}}\"]\nroutes = [{routes}]\n[netns.a]\n[[veth]]\nfor = \"1..9\"\nends = []\n");
+        let ps = expand(super::super::file::parse(&text).unwrap()).unwrap_err();
+        assert_eq!(ps.len(), 1, "{ps:?}");
+        assert!(ps[0].at < text.find("routes").unwrap(), "{}", ps[0].at);
+        assert!(
+            ps[0].msg.contains("more than 1000000 strings"),
+            "{}",
+            ps[0].msg
+        );
+        let big = "x".repeat(1 << 20);
+        let text = format!("[[veth]]\nfor = \"1..100\"\nends = [{{ name = \"{big}\" }}, {{ name = \"b\" }}]\n[[nat]]\nfor = \"1..2\"\nsource = \"{{i}}\"\n");
+        let ps = expand(super::super::file::parse(&text).unwrap()).unwrap_err();
+        assert_eq!(ps.len(), 1, "{ps:?}");
+        assert_eq!(ps[0].at, text.find("\"1..100\"").unwrap());
+        // Within the limits, the same templates expand.
+        let routes = vec!["\"10.{i % 200}.0.0/16 via 10.0.0.1\""; 5].join(", ");
+        let text = format!("[netns.\"h{{1..100000}}\"]\nroutes = [{routes}]\n");
+        let (f, _) = expand(super::super::file::parse(&text).unwrap()).unwrap();
+        assert_eq!(f.netns.len(), 100_000);
     }
 
     #[test]

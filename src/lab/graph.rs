@@ -624,7 +624,7 @@ ends = [{ netns = "A", name = "x0" }, { netns = "B", name = "x1" }]
 source = "10.0.0.0/24"
 "#;
         let f = crate::lab::file::parse(text).unwrap();
-        crate::lab::spec::build(f, "t", false).unwrap()
+        crate::lab::validate::build(f, "t", false).unwrap()
     }
 
     #[test]
@@ -668,7 +668,7 @@ ends = [{ netns = "A", name = "eth0" }, { netns = "B", name = "eth0" }]
 ends = [{ netns = "B", name = "e1" }, { name = "vb", bridge = "lan" }]
 "#;
         let f = crate::lab::file::parse(text).unwrap();
-        let g = build(&crate::lab::spec::build(f, "m", false).unwrap(), None);
+        let g = build(&crate::lab::validate::build(f, "m", false).unwrap(), None);
         let d = dot(&g);
         for s in [
             "subgraph \"cluster_0\" {\n    label=\"h1 (192.0.2.1)\";\n    style=rounded;\n    \"host:0\";\n    \"netns:A\";\n    \"bridge:host:0:lan\";\n  }",
@@ -715,7 +715,7 @@ ends = [{ netns = "B", name = "e1" }, { name = "vb", bridge = "lan" }]
             );
         }
         let f = crate::lab::file::parse(&text).unwrap();
-        build(&crate::lab::spec::build(f, "h", false).unwrap(), None)
+        build(&crate::lab::validate::build(f, "h", false).unwrap(), None)
     }
 
     /// Mermaid's `#N;` entity codes, read back.
@@ -835,7 +835,7 @@ ends = [{ netns = "B", name = "e1" }, { name = "vb", bridge = "lan" }]
         // netns "a:b" with bridge "c", and netns "a" with bridge "b:c": once the same id.
         let text = "[netns.\"a:b\"]\n[netns.a]\n[bridge.c]\nnetns = \"a:b\"\n[bridge.\"b:c\"]\nnetns = \"a\"\n";
         let f = crate::lab::file::parse(text).unwrap();
-        let g = build(&crate::lab::spec::build(f, "t", false).unwrap(), None);
+        let g = build(&crate::lab::validate::build(f, "t", false).unwrap(), None);
         let ids: std::collections::HashSet<&str> = g.nodes.iter().map(|n| n.id.as_str()).collect();
         assert_eq!(ids.len(), g.nodes.len(), "{ids:?}");
     }

@@ -400,7 +400,7 @@ mod tests {
 
     fn abc() -> Lab {
         let t = "name = \"abc\"\n[netns.A]\n[netns.B]\n[netns.\"x y\"]\n[[veth]]\nends = [{ netns = \"A\", name = \"e\", addresses = [\"fd00::1/64\", \"10.0.0.1/24\"] }, { netns = \"B\", name = \"e\", addresses = [\"10.0.0.2/24\"] }]\n";
-        super::super::spec::build(super::super::file::parse(t).unwrap(), "t", false).unwrap()
+        super::super::validate::build(super::super::file::parse(t).unwrap(), "t", false).unwrap()
     }
 
     #[test]
@@ -419,8 +419,8 @@ mod tests {
         // B's veth end is written before its bridges zz and aa: its names follow the file,
         // IPv4 first, not the bridges first (nor by their names).
         let t = "[netns.A]\n[netns.B]\n[[veth]]\nends = [{ netns = \"A\", name = \"e\", addresses = [\"10.1.0.1/24\"] }, { netns = \"B\", name = \"e\", addresses = [\"fd01::2/64\", \"10.1.0.2/24\"] }]\n[bridge.zz]\nnetns = \"B\"\naddresses = [\"10.2.0.1/24\"]\n[bridge.aa]\nnetns = \"B\"\naddresses = [\"10.3.0.1/24\"]\n";
-        let lab =
-            super::super::spec::build(super::super::file::parse(t).unwrap(), "t", false).unwrap();
+        let lab = super::super::validate::build(super::super::file::parse(t).unwrap(), "t", false)
+            .unwrap();
         let b = body(&lab);
         let lines: Vec<&str> = b.lines().skip(2).collect();
         assert_eq!(

@@ -20,6 +20,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::fsx::{self, Dir, Missing};
 
+pub use super::spec::{link_key, split_key};
+
 pub const TOP: &str = "/run/nsctl";
 pub const DIR: &str = "/run/nsctl/labs";
 
@@ -357,22 +359,6 @@ pub fn in_netns(o: &Owned, netns: &str) -> bool {
     match o {
         Owned::Netns { name } | Owned::AdoptedNetns { name } => name == netns,
         o => place(o).is_some_and(|p| p.as_deref() == Some(netns)),
-    }
-}
-
-/// The key of a link: NAME in the host, NETNS/NAME elsewhere (neither name can hold a `/`).
-pub fn link_key(netns: &Option<String>, name: &str) -> String {
-    match netns {
-        None => name.to_string(),
-        Some(n) => format!("{n}/{name}"),
-    }
-}
-
-/// The place and name of a [`link_key`].
-pub fn split_key(key: &str) -> (Option<String>, String) {
-    match key.split_once('/') {
-        Some((n, l)) => (Some(n.to_string()), l.to_string()),
-        None => (None, key.to_string()),
     }
 }
 

@@ -9,22 +9,13 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use super::spec::{IfSpec, Lab};
+pub use super::spec::{Machine, Tunnel};
 
 /// The IANA port of VXLAN, which every tunnel of a lab uses.
 pub const VXLAN_PORT: u16 = 4789;
 
 /// The VNIs a lab picks from unless its file says `vni = "A..B"`.
 pub const DEFAULT_VNIS: (u32, u32) = (4096, 16_777_215);
-
-/// One machine of the lab.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Machine {
-    pub name: String,
-    /// The address the other machines reach this one at.
-    pub underlay: IpAddr,
-    /// How `--all-hosts` reaches it (`root@UNDERLAY` unless the file says).
-    pub ssh: String,
-}
 
 /// A machine's name (`[hosts.NAME]`): it goes to each machine as `--host NAME` in the
 /// command ssh runs there, so it is a plain word that no shell or option parser reads as
@@ -85,18 +76,6 @@ pub fn check_ssh_target(t: &str) -> Result<(), String> {
             host.escape_debug()
         ))
     }
-}
-
-/// A veth end whose other end is on another machine: a vxlan link in the end's place, its
-/// UDP socket in the machine's host namespace, sending to the other machine's underlay.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tunnel {
-    pub vni: u32,
-    /// This machine's underlay address, and the other's.
-    pub local: IpAddr,
-    pub remote: IpAddr,
-    /// The other end, as messages name it: `eth0 (netns B) on h2`.
-    pub peer: String,
 }
 
 /// Give every link the lab makes its MAC address ([`IfSpec::mac`]), derived from the file
@@ -447,7 +426,7 @@ mod tests {
 
     fn lab(text: &str) -> Lab {
         let f = crate::lab::file::parse(text).expect("parses");
-        crate::lab::spec::build(f, "t", false).expect("valid")
+        crate::lab::validate::build(f, "t", false).expect("valid")
     }
 
     /// Each link of the lab: (place, name, machine) -> MAC.

@@ -23,6 +23,7 @@ pub mod journal;
 pub mod machines;
 pub mod nat;
 pub mod observe;
+pub mod observed;
 pub mod ownership;
 pub mod places;
 pub mod plan;
@@ -35,6 +36,7 @@ pub mod spec;
 pub mod status;
 pub mod survey;
 pub mod test;
+pub mod validate;
 
 use args::{ApplyArgs, DestroyArgs, StatusArgs, TestArgs};
 use error::{exit, LabError};

@@ -3,7 +3,7 @@
 //! without root. The verbs build on this; nothing below them imports it.
 
 use super::error::{describe, exit, LabError};
-use super::{fanout, file, generate, journal, machines, observe, spec};
+use super::{fanout, file, generate, journal, machines, observe, spec, validate};
 
 /// The lab of `path` as this machine builds it: the whole lab, or for a lab across hosts
 /// the share of the machine `host` names, or else of the machine whose underlay address is
@@ -226,7 +226,7 @@ fn load_with(path: &std::path::Path, streams: bool) -> Result<(String, spec::Lab
             return Err(report(&mut problems));
         }
     };
-    match spec::build_generated(f, &instances, &stem, true) {
+    match validate::build_generated(f, &instances, &stem, true) {
         Ok(lab) if problems.is_empty() => Ok((text, lab)),
         Ok(_) => Err(report(&mut problems)),
         Err(ps) => {

@@ -8,7 +8,7 @@ use std::os::fd::{AsFd, OwnedFd};
 
 use nix::sched::{setns, CloneFlags};
 
-use super::observe::{read_place, Families, NsObs, PlaceObs};
+use super::observed::{read_place, Families, NsObs, PlaceObs};
 use super::places::{netns_cookie_here, open_netns, read_sysctl, thread_home, Fail};
 
 /// One namespace to read.
