@@ -46,6 +46,7 @@ pub fn run(lab: &super::spec::Lab, path: &Path, o: Opts) -> Result<i32, LabError
     };
     let j = super::session::journal(&lab.name)?;
     super::session::same_share(&j, lab, &format!("apply {shown}"))?;
+    super::session::not_another_labs(lab, &format!("apply {shown}"))?;
     let pl = Places::new()?;
     let obs = super::observe::observe(lab, &j, false).map_err(|m| {
         LabError::new(

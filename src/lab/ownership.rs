@@ -12,11 +12,81 @@
 //! - A **hosts file** in /etc/netns is the lab's while it is still what nsctl wrote for the
 //!   lab: its first line names the lab and the namespace and holds the checksum of the rest
 //!   (hosts.rs), journal or not. One edited since, or not a regular file, is someone else's.
+//! - What another applied lab's journal has is *that lab's*: never foreign, never adopted
+//!   (taking it would leave the other lab "not converged"), named with its lab in messages.
 //! - Everything else is *foreign*, and left alone.
 
 use super::journal::{link_key, Journal, Owned};
 use super::observe::{NsObs, Observed};
-use super::spec::Where;
+use super::spec::{Lab, Where};
+
+/// An object this lab's file names that another applied lab made: its words, and the lab's
+/// name and file (as its journal recorded them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub what: String,
+    pub lab: String,
+    pub file: Option<String>,
+}
+
+/// What `lab` would make or use that the journals of `others` (every other applied lab)
+/// hold: its namespaces, and its links outside them (in the host or an adopted namespace).
+/// Links inside another lab's namespace are found through the namespace.
+pub fn claims(lab: &Lab, others: &[Journal]) -> Vec<Claim> {
+    let mut out = Vec::new();
+    for j in others.iter().filter(|j| j.lab != lab.name) {
+        let mut claim = |what: String| {
+            out.push(Claim {
+                what,
+                lab: j.lab.clone(),
+                file: j.file.clone(),
+            })
+        };
+        for n in lab.namespaces.iter().map(|n| &n.name) {
+            if j.owns(&Owned::Netns { name: n.clone() }) {
+                claim(format!("netns \"{n}\""));
+            }
+        }
+        for i in lab.all_interfaces() {
+            let outside = match &i.at {
+                None => true,
+                Some(n) => lab.netns(n).is_none(),
+            };
+            if outside && j.claims_link(&i.at, &i.name) {
+                claim(format!(
+                    "interface \"{}\" ({})",
+                    i.name,
+                    super::spec::place_name(&i.at)
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The refusal for [`claims`], one line: whose each object is, and what to do (never
+/// `--adopt`: another lab's objects are not to be taken).
+pub fn claims_message(claims: &[Claim]) -> String {
+    let mut by_lab: Vec<(&str, Option<&str>, Vec<&str>)> = Vec::new();
+    for c in claims {
+        match by_lab.iter_mut().find(|(l, _, _)| *l == c.lab) {
+            Some((_, _, v)) => v.push(&c.what),
+            None => by_lab.push((&c.lab, c.file.as_deref(), vec![&c.what])),
+        }
+    }
+    by_lab
+        .iter()
+        .map(|(l, f, what)| {
+            let from = f.map(|f| format!(", applied from {f}")).unwrap_or_default();
+            format!(
+                "{} belong{} to lab {l}{from}: destroy that lab first (nsctl destroy --lab {l}) or rename them in this file",
+                what.join(", "),
+                if what.len() == 1 { "s" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 /// Whose is a file nsctl writes in /etc?
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

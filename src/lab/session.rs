@@ -154,6 +154,34 @@ pub fn journal(lab: &str) -> Result<journal::Journal, LabError> {
     })
 }
 
+/// The journals of every other lab applied on this machine, for the ownership rule (a
+/// journal that cannot be read is left out: it is that lab's problem, reported by its own
+/// verbs, and says nothing of what this lab may use).
+pub fn other_labs(lab: &str) -> Vec<journal::Journal> {
+    journal::labs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| n != lab)
+        .filter_map(|n| journal::Journal::load(&n).ok())
+        .collect()
+}
+
+/// Refuse (exit 3, nothing changed) when the lab's file names what another applied lab
+/// made: `what` is the run (`apply lab.toml`).
+pub fn not_another_labs(lab: &spec::Lab, what: &str) -> Result<(), LabError> {
+    let claims = super::ownership::claims(lab, &other_labs(&lab.name));
+    if claims.is_empty() {
+        return Ok(());
+    }
+    Err(LabError::new(
+        exit::REFUSED,
+        format!(
+            "{what}: refusing: {}. Nothing was changed.",
+            super::ownership::claims_message(&claims)
+        ),
+    ))
+}
+
 /// Load and check a lab file; every problem is reported as FILE:LINE:COL: message.
 pub fn load(path: &std::path::Path) -> Result<spec::Lab, LabError> {
     load_with(path, true).map(|(_, lab)| lab)

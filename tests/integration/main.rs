@@ -18,6 +18,7 @@ mod labnames;
 mod lifecycle;
 mod machines;
 mod macs;
+mod others;
 mod model;
 mod probes;
 mod routes;
@@ -152,6 +153,10 @@ const CASES: &[Case] = &[
     (
         "lab_adopt_a_replaced_namespace",
         lab::adopt_replaced_namespace,
+    ),
+    (
+        "lab_another_labs_objects_are_named",
+        others::another_labs_objects,
     ),
     (
         "lab_remade_namespace_is_rewired",
