@@ -73,7 +73,7 @@ impl Exec<'_> {
         };
         // A route through a device that is gone went with it.
         if route.dev.is_none() || oif.is_some() {
-            let m = crate::wiring::route::message(
+            let mut m = crate::wiring::route::message(
                 &crate::wiring::route::Spec {
                     dst: route.dst,
                     via: route.via,
@@ -81,6 +81,10 @@ impl Exec<'_> {
                 },
                 false,
             );
+            // Only the route nsctl made (proto boot, as set_route makes it): the kernel
+            // matches the protocol on delete, so a route of the same destination made by
+            // the kernel or a routing daemon is never taken for the lab's.
+            m.header.protocol = netlink_packet_route::route::RouteProtocol::Boot;
             match crate::nl::route::delete(&self.pl.nl, &s, m) {
                 Ok(()) => {}
                 Err(Failure::Kernel(e)) if e.errno == libc::ESRCH => {}
