@@ -245,11 +245,25 @@ pub fn run(f: &Fanout) -> Result<i32, LabError> {
     }
     let sharing = control_dir(f)?;
     let start = Instant::now();
+    let answers = ask_all(f, &remotes, sharing);
+    let failed = answers.iter().filter(|a| a.rc != 0).count();
+    let secs = start.elapsed().as_secs_f64();
+    let report = if f.json {
+        json_report(f, &answers, failed, secs)
+    } else {
+        table_report(f, &answers, failed, secs)
+    };
+    out(report.as_bytes());
+    Ok(if failed == 0 { exit::OK } else { exit::FAILED })
+}
+
+/// Every machine's answer, in file order, asked in parallel; each end is told on stderr.
+fn ask_all(f: &Fanout, remotes: &[String], sharing: bool) -> Vec<Answer> {
     let total = f.machines.len();
     let mut answers: Vec<Option<Answer>> = (0..total).map(|_| None).collect();
     std::thread::scope(|s| {
         let (tx, rx) = mpsc::channel();
-        for (k, (m, remote)) in f.machines.iter().zip(&remotes).enumerate() {
+        for (k, (m, remote)) in f.machines.iter().zip(remotes).enumerate() {
             let tx = tx.clone();
             s.spawn(move || {
                 let _ = tx.send((k, ask(f, m, remote, sharing)));
@@ -270,7 +284,7 @@ pub fn run(f: &Fanout) -> Result<i32, LabError> {
             answers[k] = Some(a);
         }
     });
-    let answers: Vec<Answer> = answers
+    answers
         .into_iter()
         .map(|a| {
             a.unwrap_or(Answer {
@@ -280,72 +294,75 @@ pub fn run(f: &Fanout) -> Result<i32, LabError> {
                 secs: 0.0,
             })
         })
+        .collect()
+}
+
+/// The `-j` report: each machine's exit, time and JSON summary, and the count that failed.
+fn json_report(f: &Fanout, answers: &[Answer], failed: usize, secs: f64) -> String {
+    let hosts: Vec<serde_json::Value> = f
+        .machines
+        .iter()
+        .zip(answers)
+        .map(|(m, a)| {
+            serde_json::json!({
+                "host": m.name,
+                "exit": a.rc,
+                "ok": a.rc == 0,
+                "seconds": (a.secs * 1000.0).round() / 1000.0,
+                "result": a.result,
+                "error": if a.rc == 0 { None } else { Some(&a.error) },
+            })
+        })
         .collect();
-    let failed = answers.iter().filter(|a| a.rc != 0).count();
-    let secs = start.elapsed().as_secs_f64();
-    if f.json {
-        let hosts: Vec<serde_json::Value> = f
-            .machines
-            .iter()
-            .zip(&answers)
-            .map(|(m, a)| {
-                serde_json::json!({
-                    "host": m.name,
-                    "exit": a.rc,
-                    "ok": a.rc == 0,
-                    "seconds": (a.secs * 1000.0).round() / 1000.0,
-                    "result": a.result,
-                    "error": if a.rc == 0 { None } else { Some(&a.error) },
-                })
-            })
-            .collect();
-        let v = serde_json::json!({
-            "lab": f.lab,
-            "command": f.verb,
-            "hosts": hosts,
-            "failed": failed,
-            "seconds": (secs * 1000.0).round() / 1000.0,
-        });
-        out(format!("{v}\n").as_bytes());
-    } else {
-        let rows: Vec<(String, String, String)> = f
-            .machines
-            .iter()
-            .zip(&answers)
-            .map(|(m, a)| {
-                (
-                    m.name.clone(),
-                    summary(f.verb, a),
-                    format!("{:.2}s", a.secs),
-                )
-            })
-            .collect();
-        let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(4);
-        let mut text = format!("{:<w$}  {:<8}  RESULT\n", "HOST", "TIME");
-        for (h, r, t) in &rows {
-            text += &format!("{h:<w$}  {t:<8}  {r}\n");
-        }
-        text += &match failed {
-            0 => format!(
-                "{} {}: {total} hosts, all done in {secs:.2}s\n",
-                f.verb, f.lab
-            ),
-            n => format!(
-                "{} {}: {n} of {total} hosts failed ({}) in {secs:.2}s\n",
-                f.verb,
-                f.lab,
-                f.machines
-                    .iter()
-                    .zip(&answers)
-                    .filter(|(_, a)| a.rc != 0)
-                    .map(|(m, _)| m.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        out(text.as_bytes());
+    let v = serde_json::json!({
+        "lab": f.lab,
+        "command": f.verb,
+        "hosts": hosts,
+        "failed": failed,
+        "seconds": (secs * 1000.0).round() / 1000.0,
+    });
+    format!("{v}\n")
+}
+
+/// The table report: a row per machine (host, time, result), then a line naming any failed.
+fn table_report(f: &Fanout, answers: &[Answer], failed: usize, secs: f64) -> String {
+    let total = f.machines.len();
+    let rows: Vec<(String, String, String)> = f
+        .machines
+        .iter()
+        .zip(answers)
+        .map(|(m, a)| {
+            (
+                m.name.clone(),
+                summary(f.verb, a),
+                format!("{:.2}s", a.secs),
+            )
+        })
+        .collect();
+    let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(4);
+    let mut text = format!("{:<w$}  {:<8}  RESULT\n", "HOST", "TIME");
+    for (h, r, t) in &rows {
+        text += &format!("{h:<w$}  {t:<8}  {r}\n");
     }
-    Ok(if failed == 0 { exit::OK } else { exit::FAILED })
+    text += &match failed {
+        0 => format!(
+            "{} {}: {total} hosts, all done in {secs:.2}s\n",
+            f.verb, f.lab
+        ),
+        n => format!(
+            "{} {}: {n} of {total} hosts failed ({}) in {secs:.2}s\n",
+            f.verb,
+            f.lab,
+            f.machines
+                .iter()
+                .zip(answers)
+                .filter(|(_, a)| a.rc != 0)
+                .map(|(m, _)| m.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    text
 }
 
 #[cfg(test)]

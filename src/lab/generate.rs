@@ -740,7 +740,7 @@ mod tests {
         assert_eq!(ps.len(), 1, "{ps:?}");
         assert_eq!(ps[0].at, text.find("\"1..100\"").unwrap());
         // Within the limits, the same templates expand.
-        let routes = vec!["\"10.{i % 200}.0.0/16 via 10.0.0.1\""; 5].join(", ");
+        let routes = ["\"10.{i % 200}.0.0/16 via 10.0.0.1\""; 5].join(", ");
         let text = format!("[netns.\"h{{1..100000}}\"]\nroutes = [{routes}]\n");
         let (f, _) = expand(super::super::file::parse(&text).unwrap()).unwrap();
         assert_eq!(f.netns.len(), 100_000);

@@ -178,6 +178,7 @@ impl Live {
 /// The picture of `lab`; with a plan, marked by each object's state.
 pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
     let live = plan.map(Live::of);
+    let live = live.as_ref();
     let mut g = Graph {
         name: lab.name.clone(),
         groups: lab
@@ -187,112 +188,145 @@ pub fn build(lab: &Lab, plan: Option<&Plan>) -> Graph {
             .collect(),
         ..Default::default()
     };
+    let hosts = host_places(lab);
+    g.hosts(lab, &hosts, live);
+    g.namespaces(lab, live);
+    g.bridges(lab, live);
+    g.veths(lab, live);
+    g.nat(lab, &hosts, live);
+    g
+}
+
+/// The host namespaces drawn: every machine's across hosts, else the host's if the lab uses it.
+fn host_places(lab: &Lab) -> Vec<Option<u16>> {
     let in_host = !lab.host_routes.is_empty()
         || !lab.host_sysctls.is_empty()
         || !lab.nat.is_empty()
         || lab.veths.iter().flatten().any(|e| e.at.is_none())
         || lab.bridges.iter().any(|b| b.at.is_none());
     // In a lab across hosts every machine has its host namespace (and its underlay).
-    let hosts: Vec<Option<u16>> = if !lab.machines.is_empty() {
+    if !lab.machines.is_empty() {
         (0..lab.machines.len() as u16).map(Some).collect()
     } else if in_host {
         vec![None]
     } else {
         Vec::new()
-    };
-    for &h in &hosts {
-        let mut label = vec!["host".to_string()];
-        for r in &lab.host_routes {
-            label.push(format!("route {r}"));
-        }
-        g.nodes.push(Node {
-            id: place_id(&None, h),
-            label,
-            shape: Shape::Host,
-            state: live.as_ref().map(|l| l.host.unwrap_or(State::Present)),
-            group: h,
-        });
     }
-    for ns in &lab.namespaces {
-        let mut label = vec![ns.name.clone()];
-        for r in &ns.routes {
-            label.push(format!("route {r}"));
-        }
-        g.nodes.push(Node {
-            id: format!("netns:{}", ns.name),
-            label,
-            shape: Shape::Netns,
-            state: live
-                .as_ref()
-                .map(|l| l.netns.get(&ns.name).copied().unwrap_or(State::Present)),
-            group: ns.host,
-        });
+}
+
+/// A veth's state from its two ends': missing if either is, else different if either is.
+fn veth_state(l: &Live, x: &IfSpec, y: &IfSpec) -> State {
+    let (s1, s2) = (l.link(&x.at, &x.name), l.link(&y.at, &y.name));
+    if s1 == State::Missing || s2 == State::Missing {
+        State::Missing
+    } else if s1 == State::Different || s2 == State::Different {
+        State::Different
+    } else {
+        State::Present
     }
-    for b in &lab.bridges {
-        let mut label = vec![b.name.clone()];
-        label.extend(b.addrs.iter().map(|a| a.to_string()));
-        let id = bridge_id(&b.at, b.host, &b.name);
-        let state = live.as_ref().map(|l| l.link(&b.at, &b.name));
-        g.nodes.push(Node {
-            id: id.clone(),
-            label,
-            shape: Shape::Bridge,
-            state,
-            group: b.host,
-        });
-        // A bridge lives in a place: the place is on it (with the bridge's addresses).
-        g.edges.push(Edge {
-            a: place_id(&b.at, b.host),
-            b: id,
-            label: String::new(),
-            state,
-        });
-    }
-    for [x, y] in &lab.veths {
-        let state = live.as_ref().map(|l| {
-            let (s1, s2) = (l.link(&x.at, &x.name), l.link(&y.at, &y.name));
-            if s1 == State::Missing || s2 == State::Missing {
-                State::Missing
-            } else if s1 == State::Different || s2 == State::Different {
-                State::Different
-            } else {
-                State::Present
+}
+
+impl Graph {
+    /// A node for each host namespace in `hosts`, labelled with the host's routes.
+    fn hosts(&mut self, lab: &Lab, hosts: &[Option<u16>], live: Option<&Live>) {
+        for &h in hosts {
+            let mut label = vec!["host".to_string()];
+            for r in &lab.host_routes {
+                label.push(format!("route {r}"));
             }
-        });
-        // A veth whose ends are on two machines is a VXLAN link between them (ends have a
-        // machine only in a file that names machines).
-        let vxlan = if x.host != y.host { " (vxlan)" } else { "" };
-        g.edges.push(Edge {
-            a: end_id(x),
-            b: end_id(y),
-            label: format!("{} — {}{vxlan}", end_label(x), end_label(y)),
-            state,
-        });
-    }
-    for (k, (src, out)) in lab.nat.iter().enumerate() {
-        let id = format!("nat:{k}");
-        let mut label = vec![format!("NAT {src}")];
-        if let Some(o) = out {
-            label.push(format!("out {o}"));
-        }
-        g.nodes.push(Node {
-            id: id.clone(),
-            label,
-            shape: Shape::Nat,
-            state: live.as_ref().map(|l| l.nat.unwrap_or(State::Present)),
-            group: None,
-        });
-        // NAT is set on every machine's host namespace.
-        for &h in &hosts {
-            g.edges.push(Edge {
-                a: place_id(&None, h),
-                b: id.clone(),
-                label: String::new(),
-                state: None,
+            self.nodes.push(Node {
+                id: place_id(&None, h),
+                label,
+                shape: Shape::Host,
+                state: live.map(|l| l.host.unwrap_or(State::Present)),
+                group: h,
             });
         }
     }
-    g
+
+    /// A node for each namespace, labelled with its routes.
+    fn namespaces(&mut self, lab: &Lab, live: Option<&Live>) {
+        for ns in &lab.namespaces {
+            let mut label = vec![ns.name.clone()];
+            for r in &ns.routes {
+                label.push(format!("route {r}"));
+            }
+            self.nodes.push(Node {
+                id: format!("netns:{}", ns.name),
+                label,
+                shape: Shape::Netns,
+                state: live.map(|l| l.netns.get(&ns.name).copied().unwrap_or(State::Present)),
+                group: ns.host,
+            });
+        }
+    }
+
+    /// A node for each bridge, with an edge from the place it lives in.
+    fn bridges(&mut self, lab: &Lab, live: Option<&Live>) {
+        for b in &lab.bridges {
+            let mut label = vec![b.name.clone()];
+            label.extend(b.addrs.iter().map(|a| a.to_string()));
+            let id = bridge_id(&b.at, b.host, &b.name);
+            let state = live.map(|l| l.link(&b.at, &b.name));
+            self.nodes.push(Node {
+                id: id.clone(),
+                label,
+                shape: Shape::Bridge,
+                state,
+                group: b.host,
+            });
+            // A bridge lives in a place: the place is on it (with the bridge's addresses).
+            self.edges.push(Edge {
+                a: place_id(&b.at, b.host),
+                b: id,
+                label: String::new(),
+                state,
+            });
+        }
+    }
+
+    /// An edge for each veth between its ends' places or bridges, labelled with both ends.
+    fn veths(&mut self, lab: &Lab, live: Option<&Live>) {
+        for [x, y] in &lab.veths {
+            let state = live.map(|l| veth_state(l, x, y));
+            // A veth whose ends are on two machines is a VXLAN link between them (ends have a
+            // machine only in a file that names machines).
+            let vxlan = if x.host != y.host { " (vxlan)" } else { "" };
+            self.edges.push(Edge {
+                a: end_id(x),
+                b: end_id(y),
+                label: format!("{} — {}{vxlan}", end_label(x), end_label(y)),
+                state,
+            });
+        }
+    }
+
+    /// A node for each NAT rule, with an edge from each host namespace in `hosts`.
+    fn nat(&mut self, lab: &Lab, hosts: &[Option<u16>], live: Option<&Live>) {
+        for (k, (src, out)) in lab.nat.iter().enumerate() {
+            let id = format!("nat:{k}");
+            let mut label = vec![format!("NAT {src}")];
+            if let Some(o) = out {
+                label.push(format!("out {o}"));
+            }
+            self.nodes.push(Node {
+                id: id.clone(),
+                label,
+                shape: Shape::Nat,
+                state: live.map(|l| l.nat.unwrap_or(State::Present)),
+                group: None,
+            });
+            // NAT is set on every machine's host namespace.
+            for &h in hosts {
+                self.edges.push(Edge {
+                    a: place_id(&None, h),
+                    b: id.clone(),
+                    label: String::new(),
+                    state: None,
+                });
+            }
+        }
+    }
 }
 
 /// A DOT quoted string. Graphviz reads `\` escapes in it (`\N` is the node's name) and

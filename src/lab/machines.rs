@@ -306,7 +306,7 @@ pub fn share(lab: &Lab, m: u16) -> Lab {
         vnis: Vec::new(),
         share: Some(m),
         // Names resolve across machines: every machine's namespaces are in each file.
-        hosts_body: lab.hosts.then(|| super::hosts::body(lab)),
+        hosts_body: lab.hosts.then(|| lab.hosts_body()),
         index: Default::default(),
     }
     .indexed()

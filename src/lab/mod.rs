@@ -19,6 +19,7 @@ pub mod file;
 pub mod generate;
 pub mod graph;
 pub mod hosts;
+pub mod hostsfile;
 pub mod journal;
 pub mod machines;
 pub mod nat;

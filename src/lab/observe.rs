@@ -108,8 +108,8 @@ pub fn observe(lab: &Lab, j: &Journal, removing: bool) -> Result<Observed, Fail>
         Owned::Hosts { netns } => Some(netns.as_str()),
         _ => None,
     });
-    let want = lab.hosts.then(|| super::hosts::body(lab));
-    for n in super::hosts::namespaces(lab).into_iter().chain(journaled) {
+    let want = lab.hosts.then(|| lab.hosts_body());
+    for n in lab.hosts_namespaces().into_iter().chain(journaled) {
         if !obs.hosts.contains_key(n) {
             let seen = super::hosts::seen(&lab.name, n, want.as_deref())?;
             obs.hosts.insert(n.to_string(), seen);

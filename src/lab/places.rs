@@ -19,9 +19,14 @@ pub struct Places {
 
 const LOST: &str = "stopping before anything else is changed; run the command again to converge";
 
+/// `/proc/sys` path of a key.
+pub fn sysctl_path(key: &str) -> String {
+    format!("/proc/sys/{}", key.replace('.', "/"))
+}
+
 /// A sysctl as this thread's namespace sees it.
 pub fn read_sysctl(key: &str) -> std::io::Result<String> {
-    std::fs::read_to_string(super::spec::sysctl_path(key)).map(|s| s.trim().to_string())
+    std::fs::read_to_string(sysctl_path(key)).map(|s| s.trim().to_string())
 }
 
 pub use super::error::Fail;
@@ -118,7 +123,7 @@ impl Places {
     }
 
     pub fn sysctl_set(&self, at: &Option<String>, key: &str, value: &str) -> Result<(), Fail> {
-        let path = super::spec::sysctl_path(key);
+        let path = sysctl_path(key);
         let write = || std::fs::write(&path, value);
         let r = match at {
             None => write(),

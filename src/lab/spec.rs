@@ -257,6 +257,42 @@ impl Lab {
         ifs.into_iter().flat_map(|i| i.addrs.iter())
     }
 
+    /// The namespaces that get a hosts file.
+    pub fn hosts_namespaces(&self) -> Vec<&str> {
+        if !self.hosts {
+            return Vec::new();
+        }
+        self.namespaces.iter().map(|n| n.name.as_str()).collect()
+    }
+
+    /// What every namespace's hosts file lists after its header: localhost, then each lab
+    /// namespace's addresses as [`Lab::names`] gives them (IPv4 first, each family in file
+    /// order); in a machine's share of a lab across hosts, the namespaces of every machine.
+    /// Made once per run: a lab of N namespaces writes N files of N lines.
+    pub fn hosts_body(&self) -> String {
+        use super::hostsfile::{host_name, LOCALHOST};
+        if let Some(b) = &self.hosts_body {
+            return b.clone();
+        }
+        let mut s = String::from(LOCALHOST);
+        for n in &self.namespaces {
+            if !host_name(&n.name) {
+                continue;
+            }
+            for a in self.names(&Some(n.name.clone())) {
+                s.push_str(&format!("{a}\t{}\n", n.name));
+            }
+        }
+        s
+    }
+
+    /// The text of `netns`'s hosts file: its header, then the shared body.
+    #[cfg(test)]
+    pub fn hosts_content(&self, netns: &str) -> String {
+        let b = self.hosts_body();
+        super::hostsfile::header(&self.name, netns, b.as_bytes()) + &b
+    }
+
     /// The addresses a name stands for in `at`: [`Lab::addresses`], IPv4 ones first (hosts
     /// files list them so, and a check to a namespace targets the first of them of the
     /// family it sends).
@@ -473,11 +509,6 @@ pub fn valid_sysctl_key(k: &str) -> bool {
                 && p.chars()
                     .all(|c| c.is_ascii_graphic() && c != '/' && c != '\\')
         })
-}
-
-/// `/proc/sys` path of a key.
-pub fn sysctl_path(key: &str) -> String {
-    format!("/proc/sys/{}", key.replace('.', "/"))
 }
 
 /// `addrs` with the IPv4 ones first, each family in the order given.

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use super::file::{clean, LabFile, Place, Problem};
 use super::generate::Instances;
+use super::places::sysctl_path;
 use super::spec::*;
 use crate::wiring::prefix::{self, Prefix};
 
@@ -114,6 +115,38 @@ impl<'f> Checker<'f> {
         false
     }
 
+    /// A checker of `file` and its generated `instances`, with nothing found yet.
+    fn new(file: &'f LabFile, instances: &'f Instances, probe: bool) -> Self {
+        Checker {
+            file,
+            problems: Vec::new(),
+            ifnames: BTreeSet::new(),
+            machines: Vec::new(),
+            ns_host: HashMap::new(),
+            probe,
+            instances,
+            label: None,
+        }
+    }
+
+    /// The lab's name: `name = "..."`, else `default_name` (the file's stem), checked.
+    fn lab_name(&mut self, default_name: &str) -> String {
+        let mut name = self.name();
+        if self.file.name.is_none() {
+            name = default_name.to_string();
+            if name.is_empty() {
+                self.bad(
+                    0,
+                    "a lab file read from standard input needs name = \"...\"".into(),
+                );
+            } else if !valid_lab_name(&name) {
+                self.bad(0, format!("the file name gives the lab name \"{}\", which is not 1-32 letters, digits, '-' or '_'; set name = \"...\"", name.escape_debug()));
+            }
+        }
+        name
+    }
+
+    /// `name = "..."` as written, checked; empty when the file has none.
     fn name(&mut self) -> String {
         let file = self.file;
         match &file.name {
@@ -664,6 +697,57 @@ impl<'f> Checker<'f> {
         }
         nat
     }
+
+    /// Each `[netns.NAME]` built and checked against its interfaces (`by_place`).
+    fn namespaces(&mut self, by_place: &HashMap<&Where, Vec<&IfSpec>>) -> Vec<NsSpec> {
+        let file = self.file;
+        let instances = self.instances;
+        let mut namespaces = Vec::with_capacity(file.netns.len());
+        for (name, ns) in &file.netns {
+            self.label = instances.netns.get(name).cloned();
+            let at = Some(name.clone());
+            let refs: Vec<&IfSpec> = by_place.get(&at).cloned().unwrap_or_default();
+            namespaces.push(NsSpec {
+                name: name.clone(),
+                host: self.ns_host.get(name).copied().flatten(),
+                lo: ns.get_ref().lo.unwrap_or(true),
+                routes: self.routes(ns.get_ref(), &at, &refs),
+                sysctls: self.sysctls(ns.get_ref(), &refs),
+            });
+        }
+        self.label = None;
+        namespaces
+    }
+
+    /// `[host]` may not set `lo`: nsctl never changes the host's loopback.
+    fn host_lo(&mut self) {
+        if self.file.host.lo.is_some() {
+            self.bad(
+                0,
+                "[host] has no \"lo\" setting: nsctl never changes the host's loopback".into(),
+            );
+        }
+    }
+
+    /// Whether the lab's `count` namespaces get hosts files (`etc_hosts`, checked).
+    fn etc_hosts(&mut self, count: usize) -> bool {
+        match &self.file.etc_hosts {
+            Some(h) if *h.get_ref() && count > super::hostsfile::MAX => {
+                self.bad(
+                    h.span().start,
+                    format!(
+                        "etc_hosts = true for {} namespaces: each hosts file lists every namespace, so that is {} lines; at most {} namespaces get them (set etc_hosts = false)",
+                        count,
+                        count * count,
+                        super::hostsfile::MAX
+                    ),
+                );
+                false
+            }
+            Some(h) => *h.get_ref(),
+            None => count <= super::hostsfile::DEFAULT_MAX,
+        }
+    }
 }
 /// A template repeats its problem in every instance: three of them are listed per position,
 /// then how many more there are.
@@ -713,83 +797,25 @@ pub fn build_generated(
     default_name: &str,
     probe: bool,
 ) -> Result<Lab, Vec<Problem>> {
-    let mut c = Checker {
-        file: &file,
-        problems: Vec::new(),
-        ifnames: BTreeSet::new(),
-        machines: Vec::new(),
-        ns_host: HashMap::new(),
-        probe,
-        instances,
-        label: None,
-    };
-    let mut name = c.name();
-    if file.name.is_none() {
-        name = default_name.to_string();
-        if name.is_empty() {
-            c.bad(
-                0,
-                "a lab file read from standard input needs name = \"...\"".into(),
-            );
-        } else if !valid_lab_name(&name) {
-            c.bad(0, format!("the file name gives the lab name \"{}\", which is not 1-32 letters, digits, '-' or '_'; set name = \"...\"", name.escape_debug()));
-        }
-    }
+    let mut c = Checker::new(&file, instances, probe);
+    let name = c.lab_name(default_name);
     c.machines();
     c.namespaces_named();
     let bridges = c.bridges();
     let veths = c.veths(&bridges);
     let vnis = c.vnis(&veths, &name);
-    // Each place's interfaces, grouped once (a lab of 10,000 namespaces would otherwise walk
-    // every interface for each namespace).
-    let mut by_place: HashMap<&Where, Vec<&IfSpec>> = HashMap::new();
-    for i in bridges.iter().chain(veths.iter().flatten()) {
-        by_place.entry(&i.at).or_default().push(i);
-    }
-    let mut namespaces = Vec::with_capacity(file.netns.len());
-    for (name, ns) in &file.netns {
-        c.label = instances.netns.get(name).cloned();
-        let at = Some(name.clone());
-        let refs: Vec<&IfSpec> = by_place.get(&at).cloned().unwrap_or_default();
-        namespaces.push(NsSpec {
-            name: name.clone(),
-            host: c.ns_host.get(name).copied().flatten(),
-            lo: ns.get_ref().lo.unwrap_or(true),
-            routes: c.routes(ns.get_ref(), &at, &refs),
-            sysctls: c.sysctls(ns.get_ref(), &refs),
-        });
-    }
-    c.label = None;
+    let by_place = by_place(&bridges, &veths);
+    let namespaces = c.namespaces(&by_place);
     let refs: Vec<&IfSpec> = by_place.get(&None).cloned().unwrap_or_default();
     let host_routes = c.routes(&file.host, &None, &refs);
     let host_sysctls = c.sysctls(&file.host, &refs);
-    if file.host.lo.is_some() {
-        c.bad(
-            0,
-            "[host] has no \"lo\" setting: nsctl never changes the host's loopback".into(),
-        );
-    }
+    c.host_lo();
     let nat = c.nat();
-    let hosts = match &file.etc_hosts {
-        Some(h) if *h.get_ref() && namespaces.len() > super::hosts::MAX => {
-            c.bad(
-                h.span().start,
-                format!(
-                    "etc_hosts = true for {} namespaces: each hosts file lists every namespace, so that is {} lines; at most {} namespaces get them (set etc_hosts = false)",
-                    namespaces.len(),
-                    namespaces.len() * namespaces.len(),
-                    super::hosts::MAX
-                ),
-            );
-            false
-        }
-        Some(h) => *h.get_ref(),
-        None => namespaces.len() <= super::hosts::DEFAULT_MAX,
-    };
+    let hosts = c.etc_hosts(namespaces.len());
     let machines = std::mem::take(&mut c.machines);
-    let mut problems = c.problems;
+    let problems = c.problems;
     drop(by_place);
-    let mut lab = Lab {
+    let lab = Lab {
         name,
         namespaces,
         host_sysctls,
@@ -807,6 +833,26 @@ pub fn build_generated(
         index: Index::default(),
     }
     .indexed();
+    finish(lab, &file, instances, problems)
+}
+/// Each place's interfaces, grouped once (else 10,000 namespaces walk every interface each).
+fn by_place<'a>(
+    bridges: &'a [IfSpec],
+    veths: &'a [[IfSpec; 2]],
+) -> HashMap<&'a Where, Vec<&'a IfSpec>> {
+    let mut by_place: HashMap<&Where, Vec<&IfSpec>> = HashMap::new();
+    for i in bridges.iter().chain(veths.iter().flatten()) {
+        by_place.entry(&i.at).or_default().push(i);
+    }
+    by_place
+}
+/// The lab given its MACs and checks, or every problem found, sorted by position.
+fn finish(
+    mut lab: Lab,
+    file: &LabFile,
+    instances: &Instances,
+    mut problems: Vec<Problem>,
+) -> Result<Lab, Vec<Problem>> {
     super::machines::derive_macs(&mut lab);
     match super::check::build(&lab, &file.check, &instances.check) {
         Ok(c) => lab.checks = c,

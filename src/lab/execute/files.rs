@@ -42,8 +42,8 @@ impl Exec<'_> {
                 seen.why_not_ours(false)
             ));
         }
-        let body = self.hosts_body.get_or_insert_with(|| hosts::body(self.lab));
-        let text = hosts::header(&self.lab.name, netns, body.as_bytes()) + body;
+        let body = self.hosts_body.get_or_insert_with(|| self.lab.hosts_body());
+        let text = super::super::hostsfile::header(&self.lab.name, netns, body.as_bytes()) + body;
         hosts::write(netns, &text)
     }
 

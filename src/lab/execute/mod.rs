@@ -54,6 +54,46 @@ fn nl_fail(what: String) -> impl FnOnce(Failure) -> Fail {
     move |f| format!("{what} failed: {}", why(f))
 }
 
+/// The entry for what `op` takes over (namespace, link, adopted lo, address), to put back.
+fn adopted_intent(op: &Op) -> Option<Owned> {
+    match op {
+        Op::AdoptNetns { name } => Some(Owned::AdoptedNetns { name: name.clone() }),
+        Op::AdoptLink {
+            at,
+            name,
+            up,
+            mtu,
+            master,
+        } => Some(Owned::Adopted {
+            netns: at.clone(),
+            name: name.clone(),
+            up: *up,
+            mtu: *mtu,
+            master: master.clone(),
+        }),
+        // The lo of an adopted namespace, down until the lab brings it up: destroy
+        // puts it back down (a second apply finds the entry there already).
+        Op::LoUp { at, adopted: true } => Some(Owned::Adopted {
+            netns: at.clone(),
+            name: "lo".into(),
+            up: false,
+            mtu: None,
+            master: None,
+        }),
+        Op::AddAddr {
+            at,
+            dev,
+            addr,
+            adopted: true,
+        } => Some(Owned::Addr {
+            netns: at.clone(),
+            dev: dev.clone(),
+            addr: addr.to_string(),
+        }),
+        _ => None,
+    }
+}
+
 impl<'a> Exec<'a> {
     pub fn new(
         lab: &'a Lab,
@@ -186,118 +226,113 @@ impl<'a> Exec<'a> {
     /// The journal entries a phase's actions need before they run.
     fn intents(&mut self, acts: &[Action]) -> Result<Vec<Owned>, Fail> {
         let mut out = Vec::new();
-        // The sysctls journaled already (their first old value is the one to put back).
-        let journaled: HashSet<(Where, String)> = self
-            .j
+        let journaled = self.journaled_sysctls();
+        for a in acts {
+            if let Some(o) = self.made_intent(&a.op).or_else(|| adopted_intent(&a.op)) {
+                out.push(o);
+            } else {
+                self.setting_intents(&a.op, &journaled, &mut out)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The sysctls journaled already (their first old value is the one to put back).
+    fn journaled_sysctls(&self) -> HashSet<(Where, String)> {
+        self.j
             .objects
             .iter()
             .filter_map(|o| match o {
                 Owned::Sysctl { netns, key, .. } => Some((netns.clone(), key.clone())),
                 _ => None,
             })
-            .collect();
-        let known = |at: &Where, key: &str| journaled.contains(&(at.clone(), key.to_string()));
-        for a in acts {
-            match &a.op {
-                Op::CreateNetns { name, .. } => out.push(Owned::Netns { name: name.clone() }),
-                Op::AdoptNetns { name } => out.push(Owned::AdoptedNetns { name: name.clone() }),
-                Op::CreateBridge { at, name, .. } | Op::CreateVxlan { at, name, .. } => {
-                    out.push(Owned::Link {
-                        netns: at.clone(),
-                        name: name.clone(),
-                    })
-                }
-                Op::AdoptLink {
-                    at,
-                    name,
-                    up,
-                    mtu,
-                    master,
-                } => out.push(Owned::Adopted {
+            .collect()
+    }
+
+    /// The entry for an object `op` makes (namespace, bridge, VXLAN, veth), if it makes one.
+    fn made_intent(&mut self, op: &Op) -> Option<Owned> {
+        match op {
+            Op::CreateNetns { name, .. } => Some(Owned::Netns { name: name.clone() }),
+            Op::CreateBridge { at, name, .. } | Op::CreateVxlan { at, name, .. } => {
+                Some(Owned::Link {
                     netns: at.clone(),
                     name: name.clone(),
-                    up: *up,
-                    mtu: *mtu,
-                    master: master.clone(),
-                }),
-                // The lo of an adopted namespace, down until the lab brings it up: destroy
-                // puts it back down (a second apply finds the entry there already).
-                Op::LoUp { at, adopted: true } => out.push(Owned::Adopted {
-                    netns: at.clone(),
-                    name: "lo".into(),
-                    up: false,
-                    mtu: None,
-                    master: None,
-                }),
-                Op::CreateVeth { first, second, .. } => {
-                    let (netns, name) = split_key(first);
-                    self.j.pair(first.clone(), second.clone());
-                    out.push(Owned::Link { netns, name });
-                }
-                Op::SetSysctl { at, key, old, .. } if !known(at, key) => {
-                    out.push(self.sysctl_entry(at, key, old)?);
-                }
-                Op::HoldShare { key, old, .. } if !known(&None, key) => {
-                    out.push(self.sysctl_entry(&None, key, old)?);
-                }
-                Op::AddAddr {
-                    at,
-                    dev,
-                    addr,
-                    adopted: true,
-                } => out.push(Owned::Addr {
-                    netns: at.clone(),
-                    dev: dev.clone(),
-                    addr: addr.to_string(),
-                }),
-                Op::SetRoute { at, route } => {
-                    // The file's earlier route to the same place is replaced by this one.
-                    let j = &self.j;
-                    let routes = self.routes.get_or_insert_with(|| {
-                        let mut m: HashMap<Where, Vec<(String, RouteSpec)>> = HashMap::new();
-                        for o in &j.objects {
-                            if let Owned::Route { netns, route } = o {
-                                if let Ok(r) = RouteSpec::parse(route) {
-                                    m.entry(netns.clone()).or_default().push((route.clone(), r));
-                                }
-                            }
-                        }
-                        m
-                    });
-                    let old: Vec<Owned> = routes
-                        .get(at)
-                        .into_iter()
-                        .flatten()
-                        .filter(|(_, r)| r.dst == route.dst && r != route)
-                        .map(|(t, _)| Owned::Route {
-                            netns: at.clone(),
-                            route: t.clone(),
-                        })
-                        .collect();
-                    self.j.forget_all(&old);
-                    out.push(Owned::Route {
-                        netns: at.clone(),
-                        route: route.to_string(),
-                    });
-                }
-                Op::SetQdisc { at, dev, .. } => out.push(Owned::Shaped {
-                    netns: at.clone(),
-                    dev: dev.clone(),
-                }),
-                Op::WriteHosts { netns } => {
-                    self.dir_intents(netns, &mut out);
-                    out.push(Owned::Hosts {
-                        netns: netns.clone(),
-                    })
-                }
-                Op::InstallNat => out.push(Owned::NftTable {
-                    family: "ip".into(),
-                    name: super::nat::table_name(&self.lab.name),
-                }),
-                _ => {}
+                })
             }
+            Op::CreateVeth { first, second, .. } => {
+                let (netns, name) = split_key(first);
+                self.j.pair(first.clone(), second.clone());
+                Some(Owned::Link { netns, name })
+            }
+            _ => None,
         }
-        Ok(out)
+    }
+
+    /// The entries for settings `op` changes (sysctls, routes, qdiscs, hosts files, NAT).
+    fn setting_intents(
+        &mut self,
+        op: &Op,
+        journaled: &HashSet<(Where, String)>,
+        out: &mut Vec<Owned>,
+    ) -> Result<(), Fail> {
+        let known = |at: &Where, key: &str| journaled.contains(&(at.clone(), key.to_string()));
+        match op {
+            Op::SetSysctl { at, key, old, .. } if !known(at, key) => {
+                out.push(self.sysctl_entry(at, key, old)?);
+            }
+            Op::HoldShare { key, old, .. } if !known(&None, key) => {
+                out.push(self.sysctl_entry(&None, key, old)?);
+            }
+            Op::SetRoute { at, route } => out.push(self.route_intent(at, route)),
+            Op::SetQdisc { at, dev, .. } => out.push(Owned::Shaped {
+                netns: at.clone(),
+                dev: dev.clone(),
+            }),
+            Op::WriteHosts { netns } => {
+                self.dir_intents(netns, out);
+                out.push(Owned::Hosts {
+                    netns: netns.clone(),
+                })
+            }
+            Op::InstallNat => out.push(Owned::NftTable {
+                family: "ip".into(),
+                name: super::nat::table_name(&self.lab.name),
+            }),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The entry for `route` in `at`, forgetting the file's earlier route it replaces.
+    fn route_intent(&mut self, at: &Where, route: &RouteSpec) -> Owned {
+        // The file's earlier route to the same place is replaced by this one.
+        let j = &self.j;
+        let routes = self.routes.get_or_insert_with(|| {
+            let mut m: HashMap<Where, Vec<(String, RouteSpec)>> = HashMap::new();
+            for o in &j.objects {
+                if let Owned::Route { netns, route } = o {
+                    if let Ok(r) = RouteSpec::parse(route) {
+                        m.entry(netns.clone()).or_default().push((route.clone(), r));
+                    }
+                }
+            }
+            m
+        });
+        let old: Vec<Owned> = routes
+            .get(at)
+            .into_iter()
+            .flatten()
+            .filter(|(_, r)| r.dst == route.dst && r != route)
+            .map(|(t, _)| Owned::Route {
+                netns: at.clone(),
+                route: t.clone(),
+            })
+            .collect();
+        self.j.forget_all(&old);
+        Owned::Route {
+            netns: at.clone(),
+            route: route.to_string(),
+        }
     }
 
     /// The journal entry for a sysctl about to change: its value now, to put back.

@@ -12,7 +12,7 @@ impl Planner<'_> {
     /// what nsctl wrote (someone's own, edited since, a FIFO...) stops apply.
     pub(super) fn hosts(&mut self) {
         let lab = self.lab;
-        for n in hosts::namespaces(lab) {
+        for n in lab.hosts_namespaces() {
             let seen = self.obs.hosts.get(n).copied().unwrap_or(Seen::Absent);
             let at = Some(n.to_string());
             let path = hosts::path(n);
