@@ -21,13 +21,10 @@ use nix::fcntl::{openat, renameat, AtFlags, OFlag};
 use nix::sys::stat::{fchmod, fstat, fstatat, mkdirat, FileStat, Mode, SFlag};
 use nix::unistd::{unlinkat, UnlinkatFlags};
 
+pub use super::hostsfile::path;
 pub use super::hostsfile::Seen;
 use super::hostsfile::{judge, MAX_BYTES};
 use crate::netns::ETC_DIR;
-
-pub fn path(netns: &str) -> String {
-    format!("{ETC_DIR}/{netns}/hosts")
-}
 
 fn dir_flags() -> OFlag {
     OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC

@@ -121,6 +121,11 @@ pub fn judge(have: &[u8], lab: &str, netns: &str, want: Option<&str>) -> Seen {
 
 pub const LOCALHOST: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
 
+/// The path of `netns`'s hosts file.
+pub fn path(netns: &str) -> String {
+    format!("{}/{netns}/hosts", crate::netns::ETC_DIR)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

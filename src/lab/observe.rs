@@ -115,6 +115,13 @@ pub fn observe(lab: &Lab, j: &Journal, removing: bool) -> Result<Observed, Fail>
             obs.hosts.insert(n.to_string(), seen);
         }
     }
+    for o in &j.objects {
+        if let Owned::EtcDir { netns } = o {
+            if super::hosts::dir_exists(netns.as_deref()) {
+                obs.etc_dirs.insert(netns.clone());
+            }
+        }
+    }
     obs.shares = super::shares::load().map_err(|e| {
         format!(
             "cannot read the shared host settings in {}: {}",

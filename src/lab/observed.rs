@@ -145,7 +145,10 @@ pub struct Observed {
     pub shares: Shares,
     /// /etc/netns/NAME/hosts of each namespace the lab wants or journaled one for: what it
     /// is to the lab (judged as it is read: no file's text is held).
-    pub hosts: HashMap<String, super::hosts::Seen>,
+    pub hosts: HashMap<String, super::hostsfile::Seen>,
+    /// The directories for hosts files (/etc/netns: None, /etc/netns/NAME) that the journal
+    /// says nsctl made and that exist now.
+    pub etc_dirs: std::collections::HashSet<Option<String>>,
 }
 
 fn ip(a: &RouteAddress) -> Option<IpAddr> {

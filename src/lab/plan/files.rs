@@ -3,7 +3,7 @@
 //! or deleting the namespace, and on its own only when its text changes.
 
 use super::{Kind, Op, Place, Planner};
-use crate::lab::hosts::{self, Seen};
+use crate::lab::hostsfile::{path as hosts_path, Seen};
 use crate::lab::journal::Owned;
 use crate::lab::ownership::{self, File};
 
@@ -15,7 +15,7 @@ impl Planner<'_> {
         for n in lab.hosts_namespaces() {
             let seen = self.obs.hosts.get(n).copied().unwrap_or(Seen::Absent);
             let at = Some(n.to_string());
-            let path = hosts::path(n);
+            let path = hosts_path(n);
             let owned = Owned::Hosts {
                 netns: n.to_string(),
             };
@@ -70,7 +70,7 @@ impl Planner<'_> {
         match o {
             Owned::Hosts { netns } if !wanted(netns) => {
                 let seen = self.obs.hosts.get(netns).copied().unwrap_or(Seen::Absent);
-                let path = hosts::path(netns);
+                let path = hosts_path(netns);
                 let (kind, text, why): (_, _, std::borrow::Cow<str>) =
                     match ownership::hosts_file(&seen) {
                         File::Absent => {
@@ -123,7 +123,7 @@ impl Planner<'_> {
                 Some(n) => format!("{}/{n}", crate::netns::ETC_DIR),
                 None => crate::netns::ETC_DIR.to_string(),
             };
-            if !hosts::dir_exists(d.as_deref()) {
+            if !self.obs.etc_dirs.contains(&d) {
                 self.plan.forget.push(Owned::EtcDir { netns: d });
                 continue;
             }
