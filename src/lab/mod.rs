@@ -21,8 +21,11 @@ pub mod graph;
 pub mod hosts;
 pub mod hostsfile;
 pub mod journal;
+#[cfg(test)]
+mod layers;
 pub mod machines;
 pub mod nat;
+pub mod nftnames;
 pub mod observe;
 pub mod observed;
 pub mod ownership;

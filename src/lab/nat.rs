@@ -12,6 +12,8 @@ use nftables::schema::{Chain, NfListObject, NfObject, Rule, Table};
 use nftables::stmt::{Match, Operator, Statement};
 use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
 
+use super::nftnames::tag;
+pub use super::nftnames::{table_name, tags};
 use super::places::Fail;
 use crate::wiring::prefix::Prefix as IpPrefix;
 
@@ -22,10 +24,6 @@ fn plain(e: &dyn std::fmt::Display) -> String {
         Some(i) if s.ends_with(')') => s[..i].to_string(),
         _ => s,
     }
-}
-
-pub fn table_name(lab: &str) -> String {
-    format!("nsctl-{lab}")
 }
 
 /// The absolute path of `nft`, looked up on PATH once per process: every later run of it
@@ -54,22 +52,6 @@ fn nft() -> Result<&'static std::path::Path, Fail> {
     nft_path().ok_or_else(|| {
         "nft is not installed; install nftables (apt-get install nftables)".to_string()
     })
-}
-
-/// The comment that identifies one rule, so a converged table is recognised as such.
-fn tag(src: &IpPrefix, out: &Option<String>) -> String {
-    match out {
-        Some(o) => format!("nsctl {src} out {o}"),
-        None => format!("nsctl {src}"),
-    }
-}
-
-/// The comments of the table's rules, in order, when it is as the lab wants it.
-pub fn tags(rules: &[(IpPrefix, Option<String>)], nets: &[IpPrefix]) -> Vec<String> {
-    nets.iter()
-        .map(|n| format!("nsctl keep {n}"))
-        .chain(rules.iter().map(|(s, o)| tag(s, o)))
-        .collect()
 }
 
 fn prefix_expr(p: &IpPrefix) -> Expression<'static> {

@@ -9,6 +9,8 @@ use crate::lab::ownership::{self, Link, Netns};
 use crate::lab::spec::{place_name, IfSpec, Lab, Where};
 
 impl Planner<'_> {
+    /// The file's namespaces: made, made again from an empty file, kept, adopted or
+    /// refused, by the ownership rule.
     pub(super) fn namespaces(&mut self) {
         let lab = self.lab;
         for ns in &lab.namespaces {
@@ -128,7 +130,24 @@ impl Planner<'_> {
         }
     }
 
+    /// The links the file names: bridges, vxlan tunnels, then veth pairs, each made when
+    /// missing or claimed when it exists.
     pub(super) fn links(&mut self) {
+        self.bridges();
+        self.tunnels();
+        let lab = self.lab;
+        for v in &lab.veths {
+            if v.iter().any(|e| self.place(&e.at) == Place::Closed) {
+                continue;
+            }
+            if self.veth_ends(v) {
+                self.create_veth(v);
+            }
+        }
+    }
+
+    /// The file's bridges: made where missing, else claimed under the ownership rule.
+    fn bridges(&mut self) {
         let lab = self.lab;
         for b in &lab.bridges {
             if self.place(&b.at) == Place::Closed {
@@ -156,94 +175,98 @@ impl Planner<'_> {
                 }
             }
         }
-        self.tunnels();
-        for v in &lab.veths {
-            if v.iter().any(|e| self.place(&e.at) == Place::Closed) {
-                continue;
-            }
-            let seen: Vec<Option<crate::lab::observe::LinkObs>> = v
-                .iter()
-                .map(|e| self.seen(&e.at).and_then(|p| p.links.get(&e.name)).cloned())
-                .collect();
-            let pair = format!(
-                "veth {} ({}) <-> {} ({})",
-                v[0].name,
-                place_name(&v[0].at),
-                v[1].name,
-                place_name(&v[1].at)
-            );
-            match (&seen[0], &seen[1]) {
-                (Some(a), Some(b)) => {
-                    let ok_a = self.claim(&v[0].at, &v[0].name, a, "interface");
-                    let ok_b = self.claim(&v[1].at, &v[1].name, b, "interface");
-                    if ok_a && ok_b {
-                        self.plan.unchanged += 1;
-                    }
-                    continue;
+    }
+
+    /// The ends of a veth pair that exist: both claimed (the pair is kept), or the one left
+    /// of a pair whose other end went deleted (ours) or refused (not ours). Returns true
+    /// when the pair is to be made.
+    fn veth_ends(&mut self, v: &[IfSpec; 2]) -> bool {
+        let seen: Vec<Option<crate::lab::observe::LinkObs>> = v
+            .iter()
+            .map(|e| self.seen(&e.at).and_then(|p| p.links.get(&e.name)).cloned())
+            .collect();
+        match (&seen[0], &seen[1]) {
+            (Some(a), Some(b)) => {
+                let ok_a = self.claim(&v[0].at, &v[0].name, a, "interface");
+                let ok_b = self.claim(&v[1].at, &v[1].name, b, "interface");
+                if ok_a && ok_b {
+                    self.plan.unchanged += 1;
                 }
-                (None, None) => {}
-                (Some(l), None) | (None, Some(l)) => {
-                    let k = usize::from(seen[0].is_none());
-                    let (e, other) = (&v[k], &v[1 - k]);
-                    if self.link_owner(&e.at, &e.name, l.index) != Link::Ours {
-                        self.plan.strangers.push(format!(
-                            "interface \"{}\" ({})",
-                            e.name,
-                            place_name(&e.at)
-                        ));
-                        self.closed.insert((e.at.clone(), e.name.clone()));
-                        self.plan.conflicts.push(format!(
-                            "interface \"{}\" ({}) exists but its veth peer \"{}\" ({}) does not, and nsctl cannot make a pair around an interface it did not create; delete it or rename the pair in the file",
-                            e.name,
-                            place_name(&e.at),
-                            other.name,
-                            place_name(&other.at)
-                        ));
-                        continue;
-                    }
-                    // The rest of a pair whose other end went (deleted by hand, or with a
-                    // namespace the kernel is still tearing down): made again whole.
-                    // (finish() keeps one DelLink per link.)
-                    self.down[5].push(Self::act(
-                        Kind::Remove,
-                        Op::DelLink {
-                            at: e.at.clone(),
-                            name: e.name.clone(),
-                            index: l.index,
-                        },
-                        format!("delete link {} ({})", e.name, place_name(&e.at)),
-                        format!(
-                            "its veth peer {} ({}) is gone; the pair is made again",
-                            other.name,
-                            place_name(&other.at)
-                        ),
+                false
+            }
+            (None, None) => true,
+            (Some(l), None) | (None, Some(l)) => {
+                let k = usize::from(seen[0].is_none());
+                let (e, other) = (&v[k], &v[1 - k]);
+                if self.link_owner(&e.at, &e.name, l.index) != Link::Ours {
+                    self.plan.strangers.push(format!(
+                        "interface \"{}\" ({})",
+                        e.name,
+                        place_name(&e.at)
                     ));
+                    self.closed.insert((e.at.clone(), e.name.clone()));
+                    self.plan.conflicts.push(format!(
+                        "interface \"{}\" ({}) exists but its veth peer \"{}\" ({}) does not, and nsctl cannot make a pair around an interface it did not create; delete it or rename the pair in the file",
+                        e.name,
+                        place_name(&e.at),
+                        other.name,
+                        place_name(&other.at)
+                    ));
+                    return false;
                 }
+                // The rest of a pair whose other end went (deleted by hand, or with a
+                // namespace the kernel is still tearing down): made again whole.
+                // (finish() keeps one DelLink per link.)
+                self.down[5].push(Self::act(
+                    Kind::Remove,
+                    Op::DelLink {
+                        at: e.at.clone(),
+                        name: e.name.clone(),
+                        index: l.index,
+                    },
+                    format!("delete link {} ({})", e.name, place_name(&e.at)),
+                    format!(
+                        "its veth peer {} ({}) is gone; the pair is made again",
+                        other.name,
+                        place_name(&other.at)
+                    ),
+                ));
+                true
             }
-            // The host end makes the pair when there is one (one socket serves a whole
-            // star), else the first end.
-            let (m, p) = self.lab.maker_of(v);
-            let end = |e: &IfSpec| End {
-                at: e.at.clone(),
-                name: e.name.clone(),
-                mtu: e.mtu,
-                bridge: e.bridge.clone(),
-                mac: e.mac,
-            };
-            self.build.push(Self::act(
-                Kind::Create,
-                Op::CreateVeth {
-                    maker: Box::new(end(m)),
-                    peer: Box::new(end(p)),
-                    first: link_key(&v[0].at, &v[0].name),
-                    second: link_key(&v[1].at, &v[1].name),
-                },
-                format!("create {pair}"),
-                "missing",
-            ));
-            for e in v.iter() {
-                self.fresh.insert((e.at.clone(), e.name.clone()));
-            }
+        }
+    }
+
+    /// Make a veth pair whole: the host end makes it when there is one (one socket serves a
+    /// whole star), else the first end.
+    fn create_veth(&mut self, v: &[IfSpec; 2]) {
+        let pair = format!(
+            "veth {} ({}) <-> {} ({})",
+            v[0].name,
+            place_name(&v[0].at),
+            v[1].name,
+            place_name(&v[1].at)
+        );
+        let (m, p) = self.lab.maker_of(v);
+        let end = |e: &IfSpec| End {
+            at: e.at.clone(),
+            name: e.name.clone(),
+            mtu: e.mtu,
+            bridge: e.bridge.clone(),
+            mac: e.mac,
+        };
+        self.build.push(Self::act(
+            Kind::Create,
+            Op::CreateVeth {
+                maker: Box::new(end(m)),
+                peer: Box::new(end(p)),
+                first: link_key(&v[0].at, &v[0].name),
+                second: link_key(&v[1].at, &v[1].name),
+            },
+            format!("create {pair}"),
+            "missing",
+        ));
+        for e in v.iter() {
+            self.fresh.insert((e.at.clone(), e.name.clone()));
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{kernel_made, route_is, same_dst, Action, Kind, Op, Place, Planner};
 use crate::lab::journal::Owned;
-use crate::lab::observe::PlaceObs;
+use crate::lab::observe::{LinkObs, PlaceObs};
 use crate::lab::shares::{self, Take};
 use crate::lab::spec::{place_name, IfSpec, Where};
 use crate::wiring::prefix::Prefix;
@@ -16,10 +16,12 @@ impl Planner<'_> {
         self.config.push((turn, slot as u8, seq, a));
     }
 
+    /// The turn of a place's configuration (places without one go after every other).
     fn turn_of(&self, at: &Where) -> u32 {
         self.turn.get(at).copied().unwrap_or(u32::MAX / 2)
     }
 
+    /// Queue `a` in the place's own turn.
     fn push_config(&mut self, at: &Where, slot: usize, a: Action) {
         self.push_turn(self.turn_of(at), slot, a);
     }
@@ -46,56 +48,74 @@ impl Planner<'_> {
         }
         let lab = self.lab;
         let new = state == Place::New;
-        let pn = place_name(at);
-        let part_or = |k: Kind| if new { Kind::Part } else { k };
         let seen = self.seen(at).cloned().unwrap_or_default();
-        if let Some(ns) = at.as_ref().and_then(|n| lab.netns(n)) {
-            if ns.lo {
-                match seen.links.get("lo") {
-                    Some(l) if l.up => self.plan.unchanged += 1,
-                    _ => {
-                        let a = Self::act(
-                            part_or(Kind::Change),
-                            Op::LoUp {
-                                at: at.clone(),
-                                adopted: state == Place::Adopted,
-                            },
-                            format!("set lo up ({pn})"),
-                            if new { "" } else { "down" },
-                        );
-                        self.push_config(at, 0, a);
-                    }
-                }
-            }
-            for (k, v) in &ns.sysctls {
-                let now = seen.sysctls.get(k);
-                if now == Some(v) {
-                    self.plan.unchanged += 1;
-                    continue;
-                }
-                let a = Self::act(
-                    part_or(Kind::Change),
-                    Op::SetSysctl {
-                        at: at.clone(),
-                        key: k.clone(),
-                        value: v.clone(),
-                        old: now.cloned(),
-                    },
-                    format!("set sysctl {k}={v} ({pn})"),
-                    now.map(|n| format!("{n} now")).unwrap_or_default(),
-                );
-                if crate::lab::spec::is_link_default(k) {
-                    // Links copy it when they are made: set before the lab's are.
-                    self.early.push(a);
-                } else {
-                    self.push_config(at, 0, a);
-                }
-            }
-        }
+        self.loopback_and_sysctls(at, state, &seen);
         let ifs: Vec<&IfSpec> = lab.interfaces(at).collect();
         for i in ifs {
             self.interface(at, i, &seen);
         }
+        self.snooping(at, &seen);
+        self.routes(at, &seen, new);
+    }
+
+    /// A namespace's loopback (up where the file wants it and it is down) and its sysctls
+    /// (set where they differ; the links' defaults before the lab's links are made).
+    fn loopback_and_sysctls(&mut self, at: &Where, state: Place, seen: &PlaceObs) {
+        let lab = self.lab;
+        let Some(ns) = at.as_ref().and_then(|n| lab.netns(n)) else {
+            return;
+        };
+        let new = state == Place::New;
+        let pn = place_name(at);
+        let part_or = |k: Kind| if new { Kind::Part } else { k };
+        if ns.lo {
+            match seen.links.get("lo") {
+                Some(l) if l.up => self.plan.unchanged += 1,
+                _ => {
+                    let a = Self::act(
+                        part_or(Kind::Change),
+                        Op::LoUp {
+                            at: at.clone(),
+                            adopted: state == Place::Adopted,
+                        },
+                        format!("set lo up ({pn})"),
+                        if new { "" } else { "down" },
+                    );
+                    self.push_config(at, 0, a);
+                }
+            }
+        }
+        for (k, v) in &ns.sysctls {
+            let now = seen.sysctls.get(k);
+            if now == Some(v) {
+                self.plan.unchanged += 1;
+                continue;
+            }
+            let a = Self::act(
+                part_or(Kind::Change),
+                Op::SetSysctl {
+                    at: at.clone(),
+                    key: k.clone(),
+                    value: v.clone(),
+                    old: now.cloned(),
+                },
+                format!("set sysctl {k}={v} ({pn})"),
+                now.map(|n| format!("{n} now")).unwrap_or_default(),
+            );
+            if crate::lab::spec::is_link_default(k) {
+                // Links copy it when they are made: set before the lab's are.
+                self.early.push(a);
+            } else {
+                self.push_config(at, 0, a);
+            }
+        }
+    }
+
+    /// Multicast snooping of a place's bridges: turned on, in the late pass, for a bridge
+    /// this plan makes and for one of the lab's own left with it off (an interrupted apply).
+    fn snooping(&mut self, at: &Where, seen: &PlaceObs) {
+        let lab = self.lab;
+        let pn = place_name(at);
         for b in lab.bridges.iter().filter(|b| &b.at == at) {
             let fresh = self.fresh.contains(&(at.clone(), b.name.clone()));
             let off = seen.links.get(&b.name).is_some_and(|l| {
@@ -118,7 +138,6 @@ impl Planner<'_> {
                 self.push_late(at, 3, a);
             }
         }
-        self.routes(at, &seen, new);
     }
 
     /// A route: in the place's late turn where the place has a bridge, which is up only then
@@ -143,8 +162,9 @@ impl Planner<'_> {
         }
     }
 
+    /// One link of the file in a place: its settings (up, bridge, MTU), its shaping and its
+    /// addresses, or nothing where the link is not the lab's to configure.
     fn interface(&mut self, at: &Where, i: &IfSpec, seen: &PlaceObs) {
-        let pn = place_name(at);
         let fresh = self.fresh.contains(&(at.clone(), i.name.clone()));
         if self.closed.contains(&(at.clone(), i.name.clone())) && !self.adopt {
             return;
@@ -161,19 +181,38 @@ impl Planner<'_> {
             // Foreign in a closed place, or a pair not made (a conflict): nothing to plan.
             return;
         }
-        let adopted = self.adopted_of(at, &i.name).is_some();
-        // A new end that only bridges comes up with IPv6 off; a made veth's maker end is
-        // otherwise born up, with its MTU.
-        let quiet = fresh && !is_bridge && super::build::quiet(self.lab, i);
-        let maker_born = fresh
-            && !is_bridge
+        let x = Iface {
+            at,
+            i,
+            l,
+            fresh,
+            is_bridge,
+            adopted: self.adopted_of(at, &i.name).is_some(),
+        };
+        let diff = self.link_diff(&x, seen);
+        if diff.master.is_some() || diff.mtu.is_some() || diff.up {
+            self.emit_link(&x, diff);
+        } else if !fresh {
+            self.plan.unchanged += 1;
+        }
+        self.shaping(&x, seen);
+        self.addresses(&x, seen);
+        self.stray_addresses(&x, seen);
+    }
+
+    /// The diff step of a link: which of up, bridge and MTU differ from the file.
+    fn link_diff(&self, x: &Iface, seen: &PlaceObs) -> LinkDiff {
+        let (at, i, l) = (x.at, x.i, x.l);
+        // A made veth's maker end is born up, with its MTU (unless it is a bridge's port).
+        let maker_born = x.fresh
+            && !x.is_bridge
             && i.bridge.is_none()
             && self
                 .lab
                 .index
                 .makers
                 .contains(&(at.clone(), i.name.clone()));
-        let want_master: Option<Option<String>> = match (l, &i.bridge) {
+        let master: Option<Option<String>> = match (l, &i.bridge) {
             (None, Some(b)) => Some(Some(b.clone())),
             (None, None) => None,
             (Some(l), Some(b)) => {
@@ -182,164 +221,172 @@ impl Planner<'_> {
             }
             (Some(l), None) => {
                 // A link of the lab's own that the file took out of its bridge.
-                (l.master.is_some() && !adopted && !is_bridge).then_some(None)
+                (l.master.is_some() && !x.adopted && !x.is_bridge).then_some(None)
             }
         };
-        let want_mtu = match l {
+        let mtu = match l {
             None => None,
             Some(l) => i.mtu.filter(|m| l.mtu != Some(*m)),
         };
-        let want_up = if fresh {
+        let up = if x.fresh {
             !maker_born
         } else {
             l.is_some_and(|l| !l.up)
         };
-        if want_master.is_some() || want_mtu.is_some() || want_up {
-            let mut why = Vec::new();
-            if let Some(l) = l {
-                if !l.up {
-                    why.push("down".to_string());
-                }
-                match &want_master {
-                    Some(Some(b)) => why.push(format!("not in bridge {b}")),
-                    Some(None) => why.push("in a bridge the file does not name".into()),
-                    None => {}
-                }
-                if let Some(m) = want_mtu {
-                    why.push(format!("mtu {} instead of {m}", l.mtu.unwrap_or(0)));
-                }
-            }
-            // A port that joins its bridge does so down, and comes up in the late pass.
-            let joins = matches!(want_master, Some(Some(_)));
-            let up_late = want_up && (is_bridge || i.bridge.is_some());
-            let mut what = Vec::new();
-            if want_up && !joins {
-                what.push("up".to_string());
-            }
-            match &want_master {
-                Some(Some(b)) => what.push(format!("master {b}")),
-                Some(None) => what.push("nomaster".into()),
-                None => {}
-            }
-            if let Some(m) = want_mtu {
-                what.push(format!("mtu {m}"));
-            }
-            let slot = if is_bridge { 2 } else { 1 };
-            // A joining port's up is an action of its own, in the late pass.
-            let split = joins && want_up;
+        LinkDiff { master, mtu, up }
+    }
+
+    /// The emit step of a link's diff: one SetLink in its place's turn, or, for a bridge or
+    /// a port that comes up, in the late pass (a joining port's up as an action of its own).
+    fn emit_link(&mut self, x: &Iface, diff: LinkDiff) {
+        let (at, i) = (x.at, x.i);
+        let pn = place_name(at);
+        // A new end that only bridges comes up with IPv6 off.
+        let quiet = x.fresh && !x.is_bridge && super::build::quiet(self.lab, i);
+        let why = x.l.map(|l| diff.why(l)).unwrap_or_default();
+        // A port that joins its bridge does so down, and comes up in the late pass.
+        let joins = matches!(diff.master, Some(Some(_)));
+        let up_late = diff.up && (x.is_bridge || i.bridge.is_some());
+        let what = diff.what(joins);
+        let slot = if x.is_bridge { 2 } else { 1 };
+        // A joining port's up is an action of its own, in the late pass.
+        let split = joins && diff.up;
+        let a = Self::act(
+            if x.fresh { Kind::Part } else { Kind::Change },
+            Op::SetLink {
+                at: at.clone(),
+                name: i.name.clone(),
+                up: diff.up && !split,
+                master: diff.master,
+                mtu: diff.mtu,
+                quiet,
+            },
+            format!("set {} {what} ({pn})", i.name),
+            why,
+        );
+        // A bridge comes up after its ports: each port that comes up in an up bridge
+        // makes the kernel redo its port selection over every port.
+        if up_late && !split {
+            self.push_late(at, slot, a);
+        } else {
+            self.push_config(at, slot, a);
+        }
+        if split {
             let a = Self::act(
-                if fresh { Kind::Part } else { Kind::Change },
-                Op::SetLink {
-                    at: at.clone(),
-                    name: i.name.clone(),
-                    up: want_up && !split,
-                    master: want_master,
-                    mtu: want_mtu,
-                    quiet,
-                },
-                format!("set {} {} ({pn})", i.name, what.join(" ")),
-                why.join(", "),
+                Kind::Part,
+                Self::up(at, &i.name),
+                format!("set {} up ({pn})", i.name),
+                "",
             );
-            // A bridge comes up after its ports: each port that comes up in an up bridge
-            // makes the kernel redo its port selection over every port.
-            if up_late && !split {
-                self.push_late(at, slot, a);
-            } else {
-                self.push_config(at, slot, a);
-            }
-            if split {
-                let a = Self::act(
-                    Kind::Part,
-                    Self::up(at, &i.name),
-                    format!("set {} up ({pn})", i.name),
-                    "",
-                );
-                self.push_late(at, slot, a);
-            }
-        } else if !fresh {
+            self.push_late(at, slot, a);
+        }
+    }
+
+    /// A shaped end's root qdisc: set where it is missing or differs from the file.
+    fn shaping(&mut self, x: &Iface, seen: &PlaceObs) {
+        let (at, i) = (x.at, x.i);
+        let Some(q) = &i.shape else {
+            return;
+        };
+        let now = x.l.and_then(|l| seen.qdiscs.get(&l.index));
+        if now.is_some_and(|s| q.matches(s)) {
             self.plan.unchanged += 1;
+            return;
         }
-        let index = l.map(|l| l.index);
-        if let Some(q) = &i.shape {
-            let now = index.and_then(|x| seen.qdiscs.get(&x));
-            if now.is_some_and(|s| q.matches(s)) {
-                self.plan.unchanged += 1;
-            } else {
-                let why = match now {
-                    _ if fresh => String::new(),
-                    Some(s) if s.kind == "tbf" || s.kind == "netem" => {
-                        format!("{} with other settings now", s.kind)
-                    }
-                    _ => "not shaped".into(),
-                };
-                let a = Self::act(
-                    if fresh { Kind::Part } else { Kind::Change },
-                    Op::SetQdisc {
-                        at: at.clone(),
-                        dev: i.name.clone(),
-                        q: **q,
-                    },
-                    format!("shape {} {} ({pn})", i.name, crate::lab::shape::describe(q)),
-                    why,
-                );
-                self.push_config(at, 1, a);
+        let why = match now {
+            _ if x.fresh => String::new(),
+            Some(s) if s.kind == "tbf" || s.kind == "netem" => {
+                format!("{} with other settings now", s.kind)
             }
-        }
-        // Addresses: the file's exactly, on the lab's own links; on an adopted one, the file's
-        // are added and only those nsctl added are ever removed.
+            _ => "not shaped".into(),
+        };
+        let a = Self::act(
+            if x.fresh { Kind::Part } else { Kind::Change },
+            Op::SetQdisc {
+                at: at.clone(),
+                dev: i.name.clone(),
+                q: **q,
+            },
+            format!(
+                "shape {} {} ({})",
+                i.name,
+                crate::lab::shape::describe(q),
+                place_name(at)
+            ),
+            why,
+        );
+        self.push_config(at, 1, a);
+    }
+
+    /// The file's addresses a link lacks: added (on an adopted link too, marked so that only
+    /// those nsctl added are ever removed).
+    fn addresses(&mut self, x: &Iface, seen: &PlaceObs) {
+        let (at, i) = (x.at, x.i);
+        let pn = place_name(at);
+        let index = x.l.map(|l| l.index);
         for a in &i.addrs {
             let ip = a.addr.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
-            if index.is_some_and(|x| seen.has_addr(x, ip, a.len)) {
+            if index.is_some_and(|ix| seen.has_addr(ix, ip, a.len)) {
                 self.plan.unchanged += 1;
                 continue;
             }
             let act = Self::act(
-                if fresh { Kind::Part } else { Kind::Create },
+                if x.fresh { Kind::Part } else { Kind::Create },
                 Op::AddAddr {
                     at: at.clone(),
                     dev: i.name.clone(),
                     addr: *a,
-                    adopted,
+                    adopted: x.adopted,
                 },
                 format!("add {} to {} ({pn})", a, i.name),
-                if fresh { "" } else { "missing" },
+                if x.fresh { "" } else { "missing" },
             );
             self.push_config(at, 1, act);
         }
-        if let (Some(x), false) = (index, adopted) {
-            let mut extra: Vec<(std::net::IpAddr, u8)> = seen
-                .addrs
-                .get(&x)
-                .into_iter()
-                .flatten()
-                .filter(|(ip, len)| {
-                    !kernel_made(ip)
-                        && !i.addrs.iter().any(|a| a.addr == Some(*ip) && a.len == *len)
-                })
-                .copied()
-                .collect();
-            extra.sort();
-            for (ip, len) in extra {
-                let p = Prefix {
-                    addr: Some(ip),
-                    len,
-                    explicit_len: true,
-                };
-                self.down[3].push(Self::act(
-                    Kind::Remove,
-                    Op::DelAddr {
-                        at: at.clone(),
-                        dev: i.name.clone(),
-                        addr: p,
-                        adopted: false,
-                    },
-                    format!("delete {} from {} ({pn})", p, i.name),
-                    "not in the file",
-                ));
-            }
+    }
+
+    /// Addresses on one of the lab's own links that the file does not give it (nor the
+    /// kernel): deleted, so that its addresses are the file's exactly. An adopted link
+    /// keeps whatever it had.
+    fn stray_addresses(&mut self, x: &Iface, seen: &PlaceObs) {
+        let (at, i) = (x.at, x.i);
+        let Some(index) = x.l.map(|l| l.index).filter(|_| !x.adopted) else {
+            return;
+        };
+        let pn = place_name(at);
+        let mut extra: Vec<(std::net::IpAddr, u8)> = seen
+            .addrs
+            .get(&index)
+            .into_iter()
+            .flatten()
+            .filter(|(ip, len)| {
+                !kernel_made(ip) && !i.addrs.iter().any(|a| a.addr == Some(*ip) && a.len == *len)
+            })
+            .copied()
+            .collect();
+        extra.sort();
+        for (ip, len) in extra {
+            let p = Prefix {
+                addr: Some(ip),
+                len,
+                explicit_len: true,
+            };
+            self.down[3].push(Self::act(
+                Kind::Remove,
+                Op::DelAddr {
+                    at: at.clone(),
+                    dev: i.name.clone(),
+                    addr: p,
+                    adopted: false,
+                },
+                format!("delete {} from {} ({pn})", p, i.name),
+                "not in the file",
+            ));
         }
     }
 
+    /// A place's routes: set where missing, where they differ (a foreign one only with
+    /// --adopt), or where the address their gateway is reached through changes.
     fn routes(&mut self, at: &Where, seen: &PlaceObs, new: bool) {
         let pn = place_name(at);
         let own = matches!(self.place(at), Place::New | Place::Ours);
@@ -459,12 +506,12 @@ impl Planner<'_> {
         if lab.nat.is_empty() {
             return;
         }
-        let table = crate::lab::nat::table_name(&lab.name);
+        let table = crate::lab::nftnames::table_name(&lab.name);
         let ours = self.j.owns(&Owned::NftTable {
             family: "ip".into(),
             name: table.clone(),
         });
-        let want = crate::lab::nat::tags(&lab.nat, &lab.nets_v4());
+        let want = crate::lab::nftnames::tags(&lab.nat, &lab.nets_v4());
         match &self.obs.nat {
             Some(_) if !ours => {
                 self.plan.strangers.push(format!("nft table ip {table}"));
@@ -491,5 +538,66 @@ impl Planner<'_> {
                 },
             )),
         }
+    }
+}
+
+/// A link of the file in its place, as `interface` found it.
+struct Iface<'a> {
+    at: &'a Where,
+    i: &'a IfSpec,
+    /// What was seen under its name; None for a link this plan makes.
+    l: Option<&'a LinkObs>,
+    /// Made by this plan.
+    fresh: bool,
+    /// One of the file's bridges.
+    is_bridge: bool,
+    /// Adopted: nsctl did not make it and never deletes it.
+    adopted: bool,
+}
+
+/// What differs in a link's settings from the file.
+struct LinkDiff {
+    /// Some(Some(b)): into bridge b; Some(None): out of the bridge it is in; None: as it is.
+    master: Option<Option<String>>,
+    /// The file's MTU, where the link has another.
+    mtu: Option<u32>,
+    /// Brought up (a new link unless it is born up, or an existing one that is down).
+    up: bool,
+}
+
+impl LinkDiff {
+    /// Why an existing link `l` is changed: "down, not in bridge br0, mtu 1500 instead of 1450".
+    fn why(&self, l: &LinkObs) -> String {
+        let mut why = Vec::new();
+        if !l.up {
+            why.push("down".to_string());
+        }
+        match &self.master {
+            Some(Some(b)) => why.push(format!("not in bridge {b}")),
+            Some(None) => why.push("in a bridge the file does not name".into()),
+            None => {}
+        }
+        if let Some(m) = self.mtu {
+            why.push(format!("mtu {} instead of {m}", l.mtu.unwrap_or(0)));
+        }
+        why.join(", ")
+    }
+
+    /// What is set: "up master br0 mtu 1450" (no "up" for a port that `joins` its bridge,
+    /// which comes up later).
+    fn what(&self, joins: bool) -> String {
+        let mut what = Vec::new();
+        if self.up && !joins {
+            what.push("up".to_string());
+        }
+        match &self.master {
+            Some(Some(b)) => what.push(format!("master {b}")),
+            Some(None) => what.push("nomaster".into()),
+            None => {}
+        }
+        if let Some(m) = self.mtu {
+            what.push(format!("mtu {m}"));
+        }
+        what.join(" ")
     }
 }

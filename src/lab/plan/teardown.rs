@@ -210,7 +210,7 @@ impl Planner<'_> {
             Op::RemoveNat,
             format!(
                 "delete nft table ip {}",
-                crate::lab::nat::table_name(&self.lab.name)
+                crate::lab::nftnames::table_name(&self.lab.name)
             ),
             self.left(),
         ));
