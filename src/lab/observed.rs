@@ -103,6 +103,8 @@ pub struct RouteObs {
     pub len: u8,
     pub via: Option<IpAddr>,
     pub oif: Option<u32>,
+    /// Made by the kernel for an address of the place (`proto kernel`): never the lab's.
+    pub kernel: bool,
 }
 
 /// One place: links by name, addresses by ifindex, main-table routes, and sysctls.
@@ -262,6 +264,7 @@ fn parse_route(r: RouteMessage, seen: &mut PlaceObs) {
             len: r.header.destination_prefix_length,
             via: None,
             oif: None,
+            kernel: r.header.protocol == netlink_packet_route::route::RouteProtocol::Kernel,
         };
         for a in &r.attributes {
             match a {

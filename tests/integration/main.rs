@@ -143,6 +143,10 @@ const CASES: &[Case] = &[
         model::check_without_a_common_family_refused,
     ),
     ("lab_kernel_routes_refused", model::kernel_routes_refused),
+    (
+        "lab_adopt_never_replaces_a_kernel_route",
+        model::adopt_never_replaces_a_kernel_route,
+    ),
     ("lab_shaped_links", shaping::shaped_links),
     ("lab_sysctls_applied_reported_restored", lab::sysctls),
     ("lab_host_routes_removed_by_destroy", lab::host_routes),

@@ -141,3 +141,36 @@ conn.toml:7:11: route \"10.8.0.0/24 dev h\": the kernel already makes the route 
     println!("  a route the kernel makes (a place's own subnet, fe80::/64): FILE:LINE:COL, exit 2");
     Ok(())
 }
+
+/// A kernel route of the host (for an address on a link the lab does not know) under a lab
+/// route of the same destination: apply refuses, even with --adopt, and the kernel's route
+/// stays; before, --adopt replaced it and destroy then deleted it.
+pub fn adopt_never_replaces_a_kernel_route() -> Result<(), String> {
+    let o = sandbox(
+        r#"
+ip link add d0 type veth peer name d1 && ip addr add 10.50.0.1/24 dev d0 && ip link set d0 up && ip link set d1 up
+cat > /tmp/kr.toml <<'T'
+name = "kr"
+[netns.A]
+[host]
+routes = ["10.50.0.0/24 via 10.0.0.2"]
+[[veth]]
+ends = [{ name = "h", addresses = ["10.0.0.1/24"] }, { netns = "A", name = "e", addresses = ["10.0.0.2/24"] }]
+T
+$NSCTL apply --adopt /tmp/kr.toml; echo "adopt rc=$?"
+$NSCTL apply /tmp/kr.toml 2>/dev/null; echo "apply rc=$?"
+ip route show 10.50.0.0/24
+ls /run/netns 2>/dev/null | wc -l
+"#,
+    );
+    check(
+        &o,
+        "adopt rc=3\napply rc=3\n10.50.0.0/24 dev d0 proto kernel scope link src 10.50.0.1 \n0\n",
+        "a kernel route under --adopt",
+    )?;
+    let want = "apply /tmp/kr.toml: refusing: route 10.50.0.0/24 via 10.0.0.2 (host): the kernel made the route to 10.50.0.0/24 for an address there (proto kernel), and nsctl never replaces it; take the route out of the file. Nothing was changed.\n";
+    if o.stderr != want {
+        return Err(format!("wanted on stderr:\n{want}got:\n{}", o.stderr));
+    }
+    Ok(())
+}

@@ -431,6 +431,15 @@ impl Planner<'_> {
             let (kind, why) = match other {
                 None if new => (Kind::Part, String::new()),
                 None => (Kind::Create, "missing".to_string()),
+                // The kernel's route for an address of the place: replacing it under
+                // --adopt made it the lab's, and destroy then left the place without one.
+                Some(o) if o.kernel => {
+                    self.plan.conflicts.push(format!(
+                        "route {r} ({pn}): the kernel made the route to {} for an address there (proto kernel), and nsctl never replaces it; take the route out of the file",
+                        r.dst
+                    ));
+                    continue;
+                }
                 Some(o) => {
                     let now = match o.via {
                         Some(v) => format!("via {v} now"),
