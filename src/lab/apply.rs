@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::error::{exit, LabError};
-use super::execute::Exec;
+use super::execute::{Exec, Real};
 use super::nat;
 use super::places::Places;
 use super::plan::{self, Kind};
@@ -92,7 +92,8 @@ pub fn run(lab: &super::spec::Lab, path: &Path, o: Opts) -> Result<i32, LabError
         j.applied = Some(now());
     }
     j.host = lab.share_name().map(str::to_string);
-    let mut x = Exec::new(lab, &pl, j, obs, t, false);
+    let mut k = Real::new(&pl);
+    let mut x = Exec::new(lab, &mut k, j, obs, t, false);
     let res = x.run(p);
     let mut t = std::mem::replace(&mut x.t, Tally::new("apply", &lab.name, 0));
     drop(x);

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::error::{exit, LabError};
-use super::execute::Exec;
+use super::execute::{Exec, Real};
 use super::places::Places;
 use super::plan::{self, Kind};
 use super::report::Tally;
@@ -110,7 +110,8 @@ pub fn execute(
         t.removed = p.count(Kind::Remove);
         return Ok((t, left));
     }
-    let mut x = Exec::new(&empty, pl, j, obs, t, true);
+    let mut k = Real::new(pl);
+    let mut x = Exec::new(&empty, &mut k, j, obs, t, true);
     let r = x.run(p);
     let mut t = std::mem::replace(&mut x.t, Tally::new("destroy", name, 0));
     if let Err(e) = r {

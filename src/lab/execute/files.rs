@@ -13,15 +13,15 @@ impl Exec<'_> {
     /// the phase's intents, before any is made, so a kill -9 after mkdir still leaves them
     /// to destroy. A file taken back after the journal was lost brings back its directories
     /// too (they were made for it; removed only when empty).
-    pub(super) fn dir_intents(&self, netns: &str, out: &mut Vec<Owned>) {
+    pub(super) fn dir_intents(&mut self, netns: &str, out: &mut Vec<Owned>) {
         let reclaim = !self.j.owns(&Owned::Hosts {
             netns: netns.to_string(),
         }) && matches!(self.obs.hosts.get(netns), Some(Seen::Written { .. }));
         let top = Owned::EtcDir { netns: None };
-        if !out.contains(&top) && (reclaim || !hosts::dir_exists(None)) {
+        if !out.contains(&top) && (reclaim || !self.k.hosts_dir_exists(None)) {
             out.push(top);
         }
-        if reclaim || !hosts::dir_exists(Some(netns)) {
+        if reclaim || !self.k.hosts_dir_exists(Some(netns)) {
             out.push(Owned::EtcDir {
                 netns: Some(netns.to_string()),
             });
@@ -32,9 +32,11 @@ impl Exec<'_> {
         let dir = |n: Option<&str>| Owned::EtcDir {
             netns: n.map(str::to_string),
         };
-        hosts::make_dir(None, self.j.owns(&dir(None)))?;
-        hosts::make_dir(Some(netns), self.j.owns(&dir(Some(netns))))?;
-        let seen = hosts::seen(&self.lab.name, netns, None)?;
+        let ours = self.j.owns(&dir(None));
+        self.k.hosts_make_dir(None, ours)?;
+        let ours = self.j.owns(&dir(Some(netns)));
+        self.k.hosts_make_dir(Some(netns), ours)?;
+        let seen = self.k.hosts_seen(&self.lab.name, netns)?;
         if matches!(seen, Seen::Other | Seen::Odd(_)) {
             return Err(format!(
                 "cannot write {}: it {} (it changed while apply ran); it was left as it is: look at it, then run apply again",
@@ -44,15 +46,15 @@ impl Exec<'_> {
         }
         let body = self.hosts_body.get_or_insert_with(|| self.lab.hosts_body());
         let text = super::super::hostsfile::header(&self.lab.name, netns, body.as_bytes()) + body;
-        hosts::write(netns, &text)
+        self.k.hosts_write(netns, &text)
     }
 
     /// Delete the file while it is still what nsctl wrote; otherwise it is someone's now:
     /// kept (with its directory), said so, and forgotten.
     pub(super) fn del_hosts(&mut self, netns: &str) -> Result<(), Fail> {
-        match hosts::seen(&self.lab.name, netns, None)? {
+        match self.k.hosts_seen(&self.lab.name, netns)? {
             Seen::Absent => {}
-            Seen::Written { .. } => hosts::remove(netns)?,
+            Seen::Written { .. } => self.k.hosts_remove(netns)?,
             seen => crate::output::err(
                 format!(
                     "{} {}: kept {}: it {}, so it is not nsctl's to delete (nor its directory); nsctl forgets it: remove it by hand if nothing needs it\n",
@@ -72,7 +74,7 @@ impl Exec<'_> {
 
     /// Not empty: someone else's files are in it, so it stays, and is theirs now.
     pub(super) fn remove_etc_dir(&mut self, netns: &Option<String>) -> Result<(), Fail> {
-        hosts::remove_dir(netns.as_deref())?;
+        self.k.hosts_remove_dir(netns.as_deref())?;
         self.j.forget(&Owned::EtcDir {
             netns: netns.clone(),
         });

@@ -9,7 +9,7 @@ use crate::lab::shares::{self, Take};
 impl Exec<'_> {
     pub(super) fn remove_nat(&mut self) -> Result<(), Fail> {
         let lab = &self.lab.name;
-        crate::lab::nat::remove(lab)?;
+        self.k.nat_remove(lab)?;
         self.j.forget(&Owned::NftTable {
             family: "ip".into(),
             name: crate::lab::nat::table_name(lab),
@@ -19,8 +19,8 @@ impl Exec<'_> {
 
     pub(super) fn release(&mut self, key: &str) -> Result<(), Fail> {
         let lab = self.lab.name.clone();
-        let _g = shares::lock().map_err(io)?;
-        let mut s = shares::load().map_err(io)?;
+        let _g = self.k.shares_lock().map_err(io)?;
+        let mut s = self.k.shares_load().map_err(io)?;
         let restore = if s.contains_key(key) {
             shares::release(&mut s, &lab, key)
         } else {
@@ -34,9 +34,9 @@ impl Exec<'_> {
                 _ => None,
             })
         };
-        shares::save(&s).map_err(io)?;
+        self.k.shares_save(&s).map_err(io)?;
         if let Some(old) = restore {
-            self.pl.sysctl_set(&None, key, &old)?;
+            self.k.sysctl_set(&None, key, &old)?;
         }
         self.forget_sysctl(&None, key);
         Ok(())
@@ -44,9 +44,9 @@ impl Exec<'_> {
 
     pub(super) fn hold(&mut self, key: &str, value: &str, write: bool) -> Result<(), Fail> {
         let lab = self.lab.name.clone();
-        let _g = shares::lock().map_err(io)?;
-        let mut s = shares::load().map_err(io)?;
-        let now = self.pl.sysctl_get(&None, key)?;
+        let _g = self.k.shares_lock().map_err(io)?;
+        let mut s = self.k.shares_load().map_err(io)?;
+        let now = self.k.sysctl_get(&None, key)?;
         if let Take::Conflict { value: v, labs } = shares::take(&s, &lab, key, value, Some(&now)) {
             return Err(format!(
                 "host sysctl {key} is held at {v} by lab {}, and this lab wants {value}",
@@ -55,9 +55,9 @@ impl Exec<'_> {
         }
         shares::hold(&mut s, &lab, key, value, &now);
         // The register knows the old value before the new one is written.
-        shares::save(&s).map_err(io)?;
+        self.k.shares_save(&s).map_err(io)?;
         if write || now != value {
-            self.pl.sysctl_set(&None, key, value)?;
+            self.k.sysctl_set(&None, key, value)?;
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Carrying out a plan (`plan/`): each phase's intents are journaled (and fsync'd) before
 //! the phase runs, each action is one or two netlink requests on a socket that lives in its
 //! place (reused from the observation), and the journal forgets what is gone. apply stops at
-//! the first failure; destroy goes on and reports every one.
+//! the first failure; destroy goes on and reports every one. Every effect goes through a
+//! [`Kernel`] (`kernel.rs`): the real one, or a recording fake in the unit tests (`tests.rs`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,11 +10,13 @@ use super::error::why;
 use super::error::{exit, LabError};
 use super::journal::{link_key, split_key, Journal, Owned};
 use super::observe::{Observed, PlaceObs};
-use super::places::{Fail, Places};
+use super::places::Fail;
 use super::plan::{Action, Kind, Op, Plan};
 use super::report::Tally;
 use super::spec::{place_name, Lab, RouteSpec, Where};
-use crate::nl::{Failure, Socket};
+use crate::nl::Failure;
+
+pub use kernel::{Kernel, Made, Real};
 
 /// How long destroy waits for the kernel to remove the veth ends of deleted namespaces
 /// before it deletes them itself.
@@ -21,10 +24,10 @@ const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub struct Exec<'a> {
     pub lab: &'a Lab,
-    pub pl: &'a Places,
+    /// Where every effect goes.
+    k: &'a mut dyn Kernel,
     pub j: Journal,
     pub obs: Observed,
-    pub socks: HashMap<Where, Socket>,
     pub t: Tally,
     /// Go on after a failure (destroy), instead of stopping (apply).
     pub keep_going: bool,
@@ -32,8 +35,6 @@ pub struct Exec<'a> {
     dirty: HashSet<Where>,
     /// Veth ends that go with a deleted namespace: (place, name).
     linger: Vec<(Where, String)>,
-    /// Namespaces by inode -> processes in them, read once when first needed.
-    holders: Option<HashMap<u64, Vec<u32>>>,
     /// Namespaces deleted in this phase, forgotten with their entries at its end.
     deleted: Vec<String>,
     /// The journal's routes by place, for the routes a phase sets (built on first use).
@@ -97,7 +98,7 @@ fn adopted_intent(op: &Op) -> Option<Owned> {
 impl<'a> Exec<'a> {
     pub fn new(
         lab: &'a Lab,
-        pl: &'a Places,
+        k: &'a mut dyn Kernel,
         j: Journal,
         obs: Observed,
         t: Tally,
@@ -105,15 +106,13 @@ impl<'a> Exec<'a> {
     ) -> Exec<'a> {
         Exec {
             lab,
-            pl,
+            k,
             j,
             obs,
-            socks: HashMap::new(),
             t,
             keep_going,
             dirty: HashSet::new(),
             linger: Vec::new(),
-            holders: None,
             deleted: Vec::new(),
             routes: None,
             hosts_body: None,
@@ -144,7 +143,28 @@ impl<'a> Exec<'a> {
             acts.drain(..end);
             acts.shrink_to_fit();
         }
-        self.j.save().map_err(io)?;
+        self.save().map_err(io)?;
+        Ok(())
+    }
+
+    /// Persist the journal.
+    fn save(&mut self) -> std::io::Result<()> {
+        self.k.journal_save(&self.j)
+    }
+
+    /// Journal `objs` (forgetting the ids of what is made again) and save, if that changed
+    /// anything: the intents of a phase, on disk before any of it is done.
+    fn intend(&mut self, objs: Vec<Owned>) -> std::io::Result<()> {
+        let ids = |j: &Journal| j.netns_cookie.len() + j.link_index.len();
+        let before = (ids(&self.j), self.j.objects.len());
+        self.j.forget_ids(&objs);
+        let forgot = ids(&self.j) != before.0;
+        for o in objs {
+            self.j.add(o);
+        }
+        if forgot || self.j.objects.len() != before.1 {
+            self.save()?;
+        }
         Ok(())
     }
 
@@ -159,14 +179,14 @@ impl<'a> Exec<'a> {
             self.j.netns_cookie.insert(n.clone(), *c);
         }
         if before != (self.j.objects.len(), self.j.netns_cookie.len()) {
-            self.j.save().map_err(io)?;
+            self.save().map_err(io)?;
         }
         Ok(())
     }
 
     fn phase(&mut self, phase: u8, acts: &[Action]) -> Result<(), LabError> {
         let intents = self.intents(acts)?;
-        self.j.intend(intents).map_err(io)?;
+        self.intend(intents).map_err(io)?;
         let names = [
             "removing",
             "namespaces",
@@ -187,7 +207,7 @@ impl<'a> Exec<'a> {
                 a.op.socket_place(),
             ) {
                 if prev != at && prev.is_some() {
-                    self.socks.remove(prev);
+                    self.k.close(prev);
                     if phase == 4 {
                         self.obs.places.remove(prev);
                     }
@@ -201,8 +221,8 @@ impl<'a> Exec<'a> {
                     Kind::Part => {}
                 },
                 Err(m) => {
-                    if self.pl.lost() || !self.keep_going {
-                        let _ = self.j.save();
+                    if self.k.lost() || !self.keep_going {
+                        let _ = self.save();
                         return Err(LabError::new(exit::FAILED, m));
                     }
                     self.t.fail(m);
@@ -211,7 +231,7 @@ impl<'a> Exec<'a> {
         }
         self.t.progress(label, acts.len(), acts.len());
         if phase == 4 {
-            self.socks.clear();
+            self.k.close_all();
         }
         let deleted = std::mem::take(&mut self.deleted);
         self.j.forget_places(&deleted);
@@ -336,10 +356,10 @@ impl<'a> Exec<'a> {
     }
 
     /// The journal entry for a sysctl about to change: its value now, to put back.
-    fn sysctl_entry(&self, at: &Where, key: &str, old: &Option<String>) -> Result<Owned, Fail> {
+    fn sysctl_entry(&mut self, at: &Where, key: &str, old: &Option<String>) -> Result<Owned, Fail> {
         let old = match old {
             Some(o) => o.clone(),
-            None => self.pl.sysctl_get(at, key)?,
+            None => self.k.sysctl_get(at, key)?,
         };
         Ok(Owned::Sysctl {
             netns: at.clone(),
@@ -348,23 +368,12 @@ impl<'a> Exec<'a> {
         })
     }
 
-    /// A socket in `at`, opened once.
-    fn sock(&mut self, at: &Where) -> Result<Socket, Fail> {
-        if at.is_none() {
-            return Ok(self.pl.host().clone());
-        }
-        if let Some(s) = self.socks.get(at) {
-            return Ok(s.clone());
-        }
-        let s = self.pl.socket(at)?;
-        self.socks.insert(at.clone(), s.clone());
-        Ok(s)
-    }
-
     /// The links of `at` as they are now (read again after anything was made or deleted).
     fn links(&mut self, at: &Where) -> Result<&PlaceObs, Fail> {
         if self.dirty.contains(at) || !self.obs.places.contains_key(at) {
-            let links = super::observe::links(self.pl, at)
+            let links = self
+                .k
+                .links(at)
                 .map_err(|m| format!("reading links ({}): {m}", place_name(at)))?;
             self.obs.places.entry(at.clone()).or_default().links = links;
             self.dirty.remove(at);
@@ -411,7 +420,7 @@ impl<'a> Exec<'a> {
             }
         }
         if any {
-            self.j.save().map_err(io)?;
+            self.save().map_err(io)?;
         }
         Ok(())
     }
@@ -423,7 +432,7 @@ impl<'a> Exec<'a> {
             Op::RemoveNat => self.remove_nat(),
             Op::ReleaseShare { key } => self.release(key),
             Op::RestoreSysctl { at, key, old } => {
-                self.pl.sysctl_set(at, key, old)?;
+                self.k.sysctl_set(at, key, old)?;
                 self.forget_sysctl(at, key);
                 Ok(())
             }
@@ -460,7 +469,7 @@ impl<'a> Exec<'a> {
                 self.unintend(&Owned::Link { netns, name });
             }),
             Op::LoUp { at, .. } => self.lo_up(a, at),
-            Op::SetSysctl { at, key, value, .. } => self.pl.sysctl_set(at, key, value),
+            Op::SetSysctl { at, key, value, .. } => self.k.sysctl_set(at, key, value),
             Op::HoldShare {
                 key, value, write, ..
             } => self.hold(key, value, *write),
@@ -475,7 +484,7 @@ impl<'a> Exec<'a> {
             Op::AddAddr { at, dev, addr, .. } => self.add_addr(at, dev, addr),
             Op::SetRoute { at, route } => self.set_route(at, route),
             Op::Snooping { at, name } => self.snooping(a, at, name),
-            Op::InstallNat => super::nat::install(&lab.name, &lab.nat, &lab.nets_v4()),
+            Op::InstallNat => self.k.nat_install(lab),
             Op::SetQdisc { at, dev, q } => self.set_qdisc(at, dev, Some(q)),
             Op::DelQdisc { at, dev } => self.set_qdisc(at, dev, None),
             Op::WriteHosts { netns } => self.write_hosts(netns),
@@ -487,7 +496,7 @@ impl<'a> Exec<'a> {
     /// Drop an intent whose creation failed, and persist that at once.
     fn unintend(&mut self, o: &Owned) {
         self.j.forget(o);
-        let _ = self.j.save();
+        let _ = self.save();
     }
 
     fn forget_sysctl(&mut self, at: &Where, key: &str) {
@@ -502,7 +511,12 @@ impl<'a> Exec<'a> {
     }
 }
 
+#[cfg(test)]
+pub mod fake;
 mod files;
 mod host;
+mod kernel;
 mod links;
 mod namespaces;
+#[cfg(test)]
+mod tests;

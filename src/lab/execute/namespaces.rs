@@ -2,9 +2,7 @@
 //! and deleting one, with the processes that still hold it named, and the veth ends it leaves
 //! elsewhere waited for (and deleted when the kernel is slow).
 
-use std::collections::HashMap;
-
-use super::{Exec, LINGER};
+use super::{Exec, Made, LINGER};
 use crate::lab::error::why;
 use crate::lab::journal::{link_key, Owned};
 use crate::lab::places::Fail;
@@ -12,26 +10,20 @@ use crate::lab::spec::{place_name, Where};
 
 impl Exec<'_> {
     pub(super) fn create_netns(&mut self, name: &str, clear: bool) -> Result<(), Fail> {
-        let path = crate::netns::run_path(name.as_bytes());
-        if clear && crate::netns::lifecycle::remove(&mut crate::netns::sys::Real, &path) != 0 {
+        if clear && !self.k.netns_remove(name) {
             return Err(format!(
                 "removing the empty file /run/netns/{name} failed (see the message above)"
             ));
         }
-        let rc = crate::netns::lifecycle::create(
-            &mut crate::netns::sys::Real,
-            name.as_bytes(),
-            crate::netns::lifecycle::Source::New,
-        );
-        match rc {
-            Ok(0) => {}
-            Err(crate::error::Exit(_)) => {
+        match self.k.netns_add(name) {
+            Made::Yes => {}
+            Made::Stranded => {
                 // add could not return to the original namespace: nothing after may run.
                 return Err(format!(
                     "creating netns {name} left this process in another namespace; stopping"
                 ));
             }
-            Ok(_) => {
+            Made::No => {
                 // Nothing was made (add rolls itself back): the intent must not survive, or a
                 // later destroy would remove a namespace of that name that is not nsctl's.
                 self.unintend(&Owned::Netns {
@@ -45,15 +37,7 @@ impl Exec<'_> {
         // The cookie that tells it from any later namespace of that name. Its socket is
         // opened when its turn to be configured comes, and closed after: holding one per
         // namespace from here on cost a thousand-namespace lab 20 MiB of socket buffers.
-        let cookie = self
-            .pl
-            .inside(name, crate::lab::places::netns_cookie_here)?
-            .map_err(|e| {
-                format!(
-                    "cannot read the cookie of netns \"{name}\": {}",
-                    crate::error::errstr(e)
-                )
-            })?;
+        let cookie = self.k.netns_cookie(name)?;
         let at = Some(name.to_string());
         if let Some(c) = cookie {
             self.j.netns_cookie.insert(name.to_string(), c);
@@ -64,53 +48,29 @@ impl Exec<'_> {
         Ok(())
     }
 
-    /// The processes whose network namespace has inode `ino`.
-    fn held_by(&mut self, ino: u64) -> Vec<u32> {
-        let map = self.holders.get_or_insert_with(|| {
-            let mut m: HashMap<u64, Vec<u32>> = HashMap::new();
-            if let Ok(rd) = std::fs::read_dir("/proc") {
-                for e in rd.flatten() {
-                    let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok())
-                    else {
-                        continue;
-                    };
-                    if let Ok(md) = std::fs::metadata(format!("/proc/{pid}/ns/net")) {
-                        m.entry(std::os::unix::fs::MetadataExt::ino(&md))
-                            .or_default()
-                            .push(pid);
-                    }
-                }
-            }
-            m
-        });
-        let mut v = map.get(&ino).cloned().unwrap_or_default();
-        v.retain(|&p| p != std::process::id());
-        v
-    }
-
     pub(super) fn del_netns(
         &mut self,
         name: &str,
         bound: bool,
         ends: &[(Where, String)],
     ) -> Result<(), Fail> {
-        let path = crate::netns::run_path(name.as_bytes());
-        let held = match (bound, crate::netns::ns_inode(name.as_bytes())) {
-            (true, Ok(Some(ino))) => self.held_by(ino),
-            _ => Vec::new(),
+        let held = if bound {
+            self.k.netns_holders(name)
+        } else {
+            Vec::new()
         };
         if !held.is_empty() {
             // The namespace outlives its name while a process runs in it, and so would its
             // veths: the ends outside go now, which takes their peers inside with them.
             for (at, n) in ends {
                 if let Ok(Some(ix)) = self.links(at).map(|p| p.links.get(n).map(|l| l.index)) {
-                    let s = self.sock(at)?;
-                    let _ = crate::nl::link::delete(&self.pl.nl, &s, ix);
+                    self.k.open(at)?;
+                    let _ = self.k.del_link(at, ix);
                     self.dirty.insert(at.clone());
                 }
             }
         }
-        if crate::netns::lifecycle::remove(&mut crate::netns::sys::Real, &path) != 0 {
+        if !self.k.netns_remove(name) {
             return Err(format!(
                 "deleting netns {name} failed (see the message above)"
             ));
@@ -119,12 +79,7 @@ impl Exec<'_> {
             let who: Vec<String> = held
                 .iter()
                 .take(5)
-                .map(|p| {
-                    let comm = std::fs::read_to_string(format!("/proc/{p}/comm"))
-                        .map(|s| s.trim().to_string())
-                        .unwrap_or_default();
-                    format!("{p} ({comm})")
-                })
+                .map(|&p| format!("{p} ({})", self.k.comm(p)))
                 .collect();
             // Its entries stay in the journal but the name: the namespace lives on unnamed
             // until those processes end, and the next destroy or apply finds the name gone.
@@ -135,7 +90,7 @@ impl Exec<'_> {
             ));
         }
         self.deleted.push(name.to_string());
-        self.socks.remove(&Some(name.to_string()));
+        self.k.close(&Some(name.to_string()));
         self.linger.extend(ends.iter().cloned());
         Ok(())
     }
@@ -175,8 +130,8 @@ impl Exec<'_> {
                 .links(&at)
                 .ok()
                 .and_then(|p| p.links.get(&n).map(|l| l.index));
-            if let (Some(ix), Ok(s)) = (ix, self.sock(&at)) {
-                match crate::nl::link::delete(&self.pl.nl, &s, ix) {
+            if let (Some(ix), Ok(())) = (ix, self.k.open(&at)) {
+                match self.k.del_link(&at, ix) {
                     // The kernel's own teardown removed it between the read and the delete.
                     Ok(())
                     | Err(crate::nl::Failure::Kernel(crate::nl::NlError {
