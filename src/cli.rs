@@ -165,6 +165,7 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Parsed, Exit> {
                 opt,
                 b"\" is unknown, try \"nsctl -help\".\n",
             ]));
+            crate::help::point(None);
             return Err(Exit(255));
         };
         let next = args.get(i + 1);
@@ -225,7 +226,11 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Parsed, Exit> {
                     return Err(Exit(255));
                 }
             }
-            Act::Help => return Err(usage()),
+            Act::Help => {
+                let e = usage();
+                crate::help::point(None);
+                return Err(e);
+            }
             Act::Netns => {
                 // 6.1 passes NULL on and prints "(null)"; nsctl says the value is missing.
                 let Some(v) = next else {

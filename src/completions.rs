@@ -1,7 +1,9 @@
 //! `nsctl completions bash|zsh|fish`: a completion script generated from the command tree
 //! by clap_complete (verbs, objects, options), plus the values only a running system knows:
-//! namespace names from /run/netns (all three shells), and, for bash, interface names in the
-//! namespace `-n NS` names and lab files (`*.toml`) for the lab verbs.
+//! namespace names from /run/netns and the applied labs for `destroy --lab` (the names of
+//! /run/nsctl/labs/*.json; all three shells), and, for bash, interface names in the
+//! namespace `-n NS` names, lab files (`*.toml`, and directories) for the lab verbs, and the
+//! lab verbs' option values (`graph --format`'s, from the tree).
 //!
 //! Those names are anyone's (a lab file sets them, and the person pressing TAB is usually
 //! root), so every script completes them literally: a name is compared and offered as a
@@ -122,6 +124,19 @@ _nsctl_netns() {
     for f in "${_nsctl_g[@]}"; do names+=("${1-}${f#/run/netns/}"); done
     _nsctl_reply "${names[@]}"
 }
+# _nsctl_labs [PREFIX]: the applied labs, the names of their journals
+# /run/nsctl/labs/NAME.json (each after PREFIX).
+_nsctl_labs() {
+    local f
+    local -a names=()
+    _nsctl_glob /run/nsctl/labs/
+    for f in "${_nsctl_g[@]}"; do
+        [[ $f == *.json ]] || continue
+        f=${f#/run/nsctl/labs/}
+        names+=("${1-}${f%.json}")
+    done
+    _nsctl_reply "${names[@]}"
+}
 # _nsctl_devices NS: the devices in NS (here when empty). Their names have no blanks;
 # `ip -brief` adds @PEER to a device with a link.
 _nsctl_devices() {
@@ -164,6 +179,7 @@ _nsctl_dynamic() {
             -n|-ne|-net|-netn|-netns|--netns) ns=${all[i+1]-}; ((i++)) ;;
             --netns=*) ns=${w#--netns=} ;;
             -b|-ba|-bat|-batc|-batch|--batch|-f|-family|-l|-loops|-rc|-rcvbuf) ((i++)) ;;
+            @LABVALUE@) ((i++)) ;;
             -*) ;;
             *) words+=("$w") ;;
         esac
@@ -179,6 +195,15 @@ _nsctl_dynamic() {
     esac
     case ${words[0]-} in
         @NETNS@) words=("${words[@]:1}") ;;
+    esac
+    # A lab verb's option values: its listed values, the applied labs, or (a machine's name,
+    # a number) nothing, rather than files.
+    case ${words[0]-} in
+        @LAB@)
+            case $prev in
+@LABPREV@            esac
+            case $cur in
+@LABCUR@            esac ;;
     esac
     case ${words[0]-} in
 @OBJECTS@    esac
@@ -224,6 +249,85 @@ fn spellings(parent: Option<&clap::Command>, name: &str) -> String {
     words.join("|")
 }
 
+/// What a lab verb's option takes, for completion: its listed values (`--format`), an
+/// applied lab's name (`--lab`), or something no list has (`--host NAME`, `--jobs N`).
+enum LabValue {
+    Values(Vec<String>),
+    Lab,
+    Other,
+}
+
+/// Every long option of the lab verbs that takes a value, once, in tree order. Listed
+/// values go into the scripts' source as words, so only plain ones are taken.
+fn lab_value_options() -> Vec<(String, LabValue)> {
+    let plain = |v: &str| {
+        !v.is_empty()
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    };
+    let mut out: Vec<(String, LabValue)> = Vec::new();
+    let lab_verbs = tree::get()
+        .get_subcommands()
+        .filter(|c| tree::group(c) == Group::Lab);
+    for a in lab_verbs.flat_map(|c| c.get_arguments()) {
+        let Some(long) = a.get_long() else { continue };
+        if !a.get_action().takes_values() || out.iter().any(|(l, _)| l == long) {
+            continue;
+        }
+        let values: Vec<String> = a
+            .get_possible_values()
+            .iter()
+            .filter(|v| !v.is_hide_set())
+            .map(|v| v.get_name().to_string())
+            .filter(|v| plain(v))
+            .collect();
+        let what = if !values.is_empty() {
+            LabValue::Values(values)
+        } else if a.get_id() == "lab" {
+            LabValue::Lab
+        } else {
+            LabValue::Other
+        };
+        out.push((long.to_string(), what));
+    }
+    out
+}
+
+/// The bash cases for the lab verbs' option values: after `--OPT` (prev) and in `--OPT=`
+/// (cur).
+fn bash_lab_values() -> (String, String, String) {
+    let (mut names, mut prev, mut cur, mut other) =
+        (Vec::new(), String::new(), String::new(), Vec::new());
+    for (long, what) in lab_value_options() {
+        names.push(format!("--{long}"));
+        match what {
+            LabValue::Values(v) => {
+                prev += &format!(
+                    "                --{long}) _nsctl_reply {}; return ;;\n",
+                    v.join(" ")
+                );
+                let with: Vec<String> = v.iter().map(|x| format!("--{long}={x}")).collect();
+                cur += &format!(
+                    "                --{long}=*) _nsctl_reply {}; return ;;\n",
+                    with.join(" ")
+                );
+            }
+            LabValue::Lab => {
+                prev += &format!("                --{long}) _nsctl_labs; return ;;\n");
+                cur += &format!("                --{long}=*) _nsctl_labs --{long}=; return ;;\n");
+            }
+            LabValue::Other => other.push(format!("--{long}")),
+        }
+    }
+    if !other.is_empty() {
+        prev += &format!(
+            "                {}) compopt +o default +o bashdefault 2>/dev/null; return ;;\n",
+            other.join("|")
+        );
+    }
+    (names.join("|"), prev, cur)
+}
+
 /// The bash wrapper with its tree-made parts filled in.
 fn bash_dynamic() -> String {
     let t = tree::get();
@@ -256,7 +360,11 @@ fn bash_dynamic() -> String {
         .filter(|c| tree::group(c) == Group::Lab)
         .map(|c| c.get_name())
         .collect();
+    let (lab_value, lab_prev, lab_cur) = bash_lab_values();
     BASH_DYNAMIC
+        .replace("@LABVALUE@", &lab_value)
+        .replace("@LABPREV@", &lab_prev)
+        .replace("@LABCUR@", &lab_cur)
         .replace("@NETNS@", &spellings(None, "netns"))
         .replace("@OBJECTS@", &obj_lines)
         .replace("@OBJVERBS@", &verb_lists)
@@ -278,16 +386,47 @@ function __nsctl_netns
 end
 complete -c nsctl -n '__fish_seen_subcommand_from exec delete pids set' -f -a '(__nsctl_netns)'
 complete -c nsctl -s n -l netns -x -a '(__nsctl_netns)'
+function __nsctl_labs
+    for f in /run/nsctl/labs/*.json
+        string match -qr '[\n\t]' -- $f; and continue
+        string replace -r '^.*/(.*)\.json$' '$1' -- $f
+    end
+end
 complete -c nsctl -n '__fish_seen_subcommand_from apply destroy status test graph' -F -a '(__fish_complete_suffix .toml)'
 "#;
 
-/// Zsh: the namespace names, for each `NAME` under /run/netns and for -n. `compadd -a` adds
-/// each as one literal candidate, which zsh quotes when it inserts it.
+/// Fish: the applied labs after each lab verb's lab-name option (`destroy --lab`).
+fn fish_labs() -> String {
+    let mut s = String::new();
+    for c in tree::get()
+        .get_subcommands()
+        .filter(|c| tree::group(c) == Group::Lab)
+    {
+        for a in c.get_arguments().filter(|a| a.get_id() == "lab") {
+            if let Some(l) = a.get_long() {
+                s += &format!(
+                    "complete -c nsctl -n '__fish_seen_subcommand_from {}' -l {l} -x -a '(__nsctl_labs)'\n",
+                    c.get_name()
+                );
+            }
+        }
+    }
+    s
+}
+
+/// Zsh: the namespace names, for each `NAME` under /run/netns and for -n, and the applied
+/// labs (/run/nsctl/labs/NAME.json) for `--lab`. `compadd -a` adds each as one literal
+/// candidate, which zsh quotes when it inserts it.
 const ZSH_DYNAMIC: &str = r#"
 # nsctl: values from the running system, completed literally.
 _nsctl_netns() {
     local -a names
     names=(/run/netns/*(ND:t))
+    compadd "$@" -a names
+}
+_nsctl_labs() {
+    local -a names
+    names=(/run/nsctl/labs/*.json(N:t:r))
     compadd "$@" -a names
 }
 "#;
@@ -303,6 +442,21 @@ fn zsh(generated: &[u8]) -> Vec<u8> {
     for spec in ZSH_NETNS_ARGS {
         text = text.replace(spec, &spec.replace("_default", "_nsctl_netns"));
     }
+    // The lab-name options (`--lab=[...]:NAME:_default'`) complete the applied labs.
+    let labs: Vec<String> = lab_value_options()
+        .into_iter()
+        .filter(|(_, w)| matches!(w, LabValue::Lab))
+        .map(|(l, _)| format!("--{l}=["))
+        .collect();
+    text = text
+        .lines()
+        .map(|l| match l.strip_suffix(":_default' \\") {
+            Some(head) if labs.iter().any(|o| l.contains(o.as_str())) => {
+                format!("{head}:_nsctl_labs' \\\n")
+            }
+            _ => format!("{l}\n"),
+        })
+        .collect();
     let at = text.find('\n').map_or(text.len(), |i| i + 1);
     text.insert_str(at, ZSH_DYNAMIC);
     text.into_bytes()
@@ -321,7 +475,10 @@ pub fn script(shell: &str) -> Option<Vec<u8>> {
     clap_complete::generate(sh, &mut cmd, "nsctl", &mut out);
     match sh {
         Shell::Bash => out.extend_from_slice(bash_dynamic().as_bytes()),
-        Shell::Fish => out.extend_from_slice(FISH_DYNAMIC.as_bytes()),
+        Shell::Fish => {
+            out.extend_from_slice(FISH_DYNAMIC.as_bytes());
+            out.extend_from_slice(fish_labs().as_bytes());
+        }
         _ => out = zsh(&out),
     }
     Some(out)
@@ -354,6 +511,9 @@ mod tests {
             "@NETNS@",
             "@OBJECTS@",
             "@LAB@",
+            "@LABVALUE@",
+            "@LABPREV@",
+            "@LABCUR@",
         ] {
             assert!(!code.contains(bad), "{bad} in the wrapper");
         }
@@ -371,11 +531,38 @@ mod tests {
         }
         assert_eq!(z.matches(":NS:_nsctl_netns'").count(), 2);
         assert!(z.matches("a name under /run/netns:_nsctl_netns'").count() >= 5);
+        assert_eq!(z.matches(":NAME:_nsctl_labs' \\\n").count(), 1);
+        assert_eq!(z.matches("_nsctl_labs").count(), 2);
+    }
+
+    /// The lab verbs' value options, from the tree: `--format`'s values, `--lab` the applied
+    /// labs, `--host` and `--jobs` nothing (never files).
+    #[test]
+    fn lab_option_values_come_from_the_tree() {
+        let (names, prev, cur) = bash_lab_values();
+        assert_eq!(names, "--host|--lab|--jobs|--format");
+        assert_eq!(
+            prev,
+            "                --lab) _nsctl_labs; return ;;\n\
+             \x20               --format) _nsctl_reply dot mermaid svg; return ;;\n\
+             \x20               --host|--jobs) compopt +o default +o bashdefault 2>/dev/null; \
+             return ;;\n"
+        );
+        assert_eq!(
+            cur,
+            "                --lab=*) _nsctl_labs --lab=; return ;;\n\
+             \x20               --format=*) _nsctl_reply --format=dot --format=mermaid \
+             --format=svg; return ;;\n"
+        );
+        assert!(text("fish").ends_with(
+            "complete -c nsctl -n '__fish_seen_subcommand_from destroy' -l lab -x -a \
+             '(__nsctl_labs)'\n"
+        ));
     }
 
     #[test]
     fn other_shells_get_none() {
         assert!(script("tcsh").is_none());
-        assert!(text("fish").ends_with(FISH_DYNAMIC));
+        assert!(text("fish").contains(FISH_DYNAMIC));
     }
 }

@@ -1,6 +1,7 @@
 //! `nsctl --help`: everything nsctl can do, grouped as the command tree groups it. Written
 //! from the tree (src/tree.rs), so a verb added there appears here, in the man page and in
-//! the completions at once. (`nsctl help` and `-help` keep ip's usage texts.)
+//! the completions at once. (`nsctl help` and `-help` keep ip's usage texts; on a terminal,
+//! [`point`] adds one line after them that leads here.)
 
 use clap::Command;
 
@@ -28,6 +29,76 @@ fn line(out: &mut String, c: &Command, prefix: &str) {
     } else {
         *out += &format!("  {head}\n  {:<26}{about}\n", "");
     }
+}
+
+/// The line a person at a terminal gets after ip's own words (`nsctl help`, `-help`, an
+/// unknown command or option): ip's texts list only the `ip netns` verbs, so this says where
+/// the rest is. `suggest` is a verb the unknown word is probably a misspelling of.
+pub fn pointer(suggest: Option<&str>) -> String {
+    let labs: Vec<&str> = tree::get()
+        .get_subcommands()
+        .filter(|c| tree::group(c) == Group::Lab && !c.is_hide_set())
+        .map(|c| c.get_name())
+        .collect();
+    let mut s = String::new();
+    if let Some(v) = suggest {
+        s += &format!("Did you mean \"nsctl {v}\"? ");
+    }
+    s += &format!(
+        "\"nsctl --help\" lists every verb, the lab verbs ({}) too.\n",
+        labs.join(", ")
+    );
+    s
+}
+
+/// Print [`pointer`] on stderr after ip's words, only when stderr is a terminal: scripts, and
+/// the differential test against ip, see ip's bytes and nothing more.
+pub fn point(suggest: Option<&str>) {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        crate::output::err(pointer(suggest).as_bytes());
+    }
+}
+
+/// The visible top-level verb or object that `word` is most likely a misspelling of: at most
+/// one edit away (two for words of five bytes or more), an adjacent swap counting as one.
+pub fn suggestion(word: &[u8]) -> Option<&'static str> {
+    let limit = if word.len() >= 5 { 2 } else { 1 };
+    // A long word is no misspelling of a verb (and would only cost time).
+    if word.is_empty() || word.len() > 32 {
+        return None;
+    }
+    tree::get()
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| (edits(word, c.get_name().as_bytes()), c.get_name()))
+        .filter(|&(d, _)| d <= limit)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, name)| name)
+}
+
+/// The optimal string alignment distance: insertions, deletions, substitutions and swaps of
+/// adjacent bytes. Both words are short (the caller bounds them), so the table is small.
+fn edits(a: &[u8], b: &[u8]) -> usize {
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            d[i * w + j] = if i == 0 || j == 0 {
+                i.max(j)
+            } else {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut v = (d[(i - 1) * w + j] + 1)
+                    .min(d[i * w + j - 1] + 1)
+                    .min(d[(i - 1) * w + j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    v = v.min(d[(i - 2) * w + j - 2] + 1);
+                }
+                v
+            };
+        }
+    }
+    d[a.len() * w + b.len()]
 }
 
 /// The whole help text.
@@ -130,5 +201,40 @@ mod tests {
             );
         }
         assert!(!h.contains("  netns "), "the hidden object word is listed");
+    }
+
+    #[test]
+    fn pointer_names_the_lab_verbs() {
+        assert_eq!(
+            pointer(None),
+            "\"nsctl --help\" lists every verb, the lab verbs (apply, destroy, status, test, \
+             graph) too.\n"
+        );
+        assert!(
+            pointer(Some("apply")).starts_with("Did you mean \"nsctl apply\"? \"nsctl --help\"")
+        );
+    }
+
+    #[test]
+    fn misspellings_suggest_the_verb() {
+        for (typo, want) in [
+            ("aply", Some("apply")),
+            ("appyl", Some("apply")),
+            ("destory", Some("destroy")),
+            ("stauts", Some("status")),
+            ("grpah", Some("graph")),
+            ("lnik", Some("link")),
+            ("exce", Some("exec")),
+            ("completion", Some("completions")),
+            ("frobnicate", None),
+            ("x", None),
+            ("", None),
+            ("netn", None),
+        ] {
+            assert_eq!(suggestion(typo.as_bytes()), want, "{typo}");
+        }
+        assert_eq!(suggestion(&[b'a'; 100_000]), None);
+        assert_eq!(edits(b"", b"abc"), 3);
+        assert_eq!(edits(b"ab", b"ba"), 1);
     }
 }

@@ -28,7 +28,7 @@ pub enum Group {
     Object,
     /// nsctl's lab verbs: the whole word only, so they never shadow an abbreviation.
     Lab,
-    /// `man`, `completions`: the whole word only.
+    /// `man`, `completions`, `schema`: the whole word only.
     Meta,
 }
 
@@ -446,8 +446,13 @@ pub fn build() -> Command {
         ))
         .subcommand(own(
             META,
-            Command::new("man"),
-            "Print the manual page, nsctl(8), as roff (man -l <(nsctl man))",
+            Command::new("man").arg(
+                Arg::new("PAGE")
+                    .value_parser(["nsctl", "lab"])
+                    .default_value("nsctl")
+                    .help("nsctl: the commands, nsctl(8); lab: the lab file, nsctl-lab(5)"),
+            ),
+            "Print a manual page as roff: nsctl(8), or nsctl-lab(5) with `lab` (nsctl man | man -l -)",
         ))
         .subcommand(own(
             META + 1,
@@ -458,6 +463,11 @@ pub fn build() -> Command {
                     .help("The shell to complete for"),
             ),
             "Print a shell completion script (bash, zsh or fish)",
+        ))
+        .subcommand(own(
+            META + 2,
+            Command::new("schema"),
+            "Print the lab file's JSON Schema, which editors check lab files with",
         ))
 }
 
@@ -523,6 +533,7 @@ pub fn parse_verb(verb: &str, args: &[Vec<u8>]) -> Result<clap::ArgMatches, clap
         .chain(args.iter().map(|a| std::ffi::OsString::from_vec(a.clone())));
     cmd.try_get_matches_from(words)
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

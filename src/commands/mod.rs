@@ -19,6 +19,8 @@ use crate::error::{Exit, Ret};
 use crate::output::{bytes, err};
 
 /// The usage text of `nsctl help` (stderr, exit 255): ip's, with `ip [-all] netns` → `nsctl [-all]`.
+/// On a terminal (and outside a batch) `help` and an unknown verb add one line after ip's
+/// words, [`crate::help::pointer`], since ip's text lists none of nsctl's own verbs.
 pub const USAGE: &str = "Usage:\tnsctl list\n\
 \tnsctl add NAME\n\
 \tnsctl attach NAME PID\n\
@@ -64,7 +66,13 @@ pub fn run(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
     match lookup(verb_word).unwrap_or_default() {
         "list" => list::list(ctx),
         "list-id" => list_id::list_id(ctx, rest),
-        "help" => usage(),
+        "help" => {
+            let r = usage();
+            if !ctx.batch {
+                crate::help::point(None);
+            }
+            r
+        }
         "add" => add::add(ctx, rest),
         "set" => set::set(ctx, rest),
         "delete" => delete::delete(ctx, rest),
@@ -79,6 +87,9 @@ pub fn run(ctx: &mut Ctx, args: &[Vec<u8>]) -> Ret {
                 verb_word,
                 b"\" is unknown, try \"nsctl help\".\n",
             ]));
+            if !ctx.batch {
+                crate::help::point(crate::help::suggestion(verb_word));
+            }
             Err(Exit(255))
         }
     }

@@ -73,8 +73,9 @@ pub struct DestroyArgs {
     /// Destroy every host's share, over ssh.
     #[arg(long, conflicts_with_all = ["host", "lab"])]
     pub all_hosts: bool,
-    /// The lab file; - reads it from standard input.
-    #[arg(required_unless_present = "lab")]
+    /// The lab file (or --lab NAME instead); - reads it from standard input.
+    // Not `required_unless_present = "lab"`: clap's message for that cannot name --lab, so
+    // destroy.rs says which lab to give when neither is.
     pub file: Option<std::path::PathBuf>,
 }
 
@@ -91,6 +92,10 @@ pub struct StatusArgs {
     /// The status of every host's share, over ssh.
     #[arg(long, conflicts_with = "host", requires = "file")]
     pub all_hosts: bool,
+    /// A table of the lab node by node instead: each namespace's interfaces, their peers,
+    /// addresses and state (up, down or missing).
+    #[arg(long, requires = "file")]
+    pub nodes: bool,
     /// The lab file; - reads it from standard input.
     pub file: Option<std::path::PathBuf>,
 }

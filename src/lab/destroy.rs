@@ -27,6 +27,7 @@ pub fn run(
             (lab.name.clone(), Some(lab))
         }
         (None, Some(n)) if valid_lab_name(n) => (n.to_string(), None),
+        (None, None) => return Err(no_lab_given()),
         (None, n) => {
             return Err(LabError::new(
                 exit::BAD_INPUT,
@@ -37,6 +38,9 @@ pub fn run(
             ))
         }
     };
+    if file.is_none() {
+        applied(&name)?;
+    }
     // Without a journal there is nothing of the lab's to remove: nothing is locked or made
     // (a destroy of a lab that was never applied leaves /run as it was), and the plan is the
     // empty one a dry run would print.
@@ -58,6 +62,66 @@ pub fn run(
     }
     t.print(json, dry);
     Ok(if t.failed > 0 { exit::FAILED } else { exit::OK })
+}
+
+/// `destroy` with neither a file nor `--lab` (clap leaves the file optional so that this,
+/// and not its generic "required arguments" text, is what the user reads).
+fn no_lab_given() -> LabError {
+    LabError::new(
+        exit::BAD_INPUT,
+        "destroy: which lab? give the lab file, or --lab NAME for a lab applied without its file (nsctl status lists the applied labs)",
+    )
+}
+
+/// `--lab NAME` names a lab applied on this machine, or a one-line error (exit 2) that lists
+/// the applied ones: a mistyped name must not pass for a lab already destroyed.
+fn applied(name: &str) -> Result<(), LabError> {
+    if has_journal(name)? {
+        return Ok(());
+    }
+    let labs = super::journal::labs().unwrap_or_default();
+    let which = if labs.is_empty() {
+        "no lab is applied".to_string()
+    } else {
+        format!("the applied labs are {}", labs.join(", "))
+    };
+    Err(LabError::new(
+        exit::BAD_INPUT,
+        format!("destroy --lab {name}: no lab of that name is applied on this machine ({which}). Nothing was changed."),
+    ))
+}
+
+/// The lab to observe for `destroy FILE`: without nft, a NAT table the journal does not hold
+/// is left out (there is none of the lab's to remove, and nft is needed only to remove one),
+/// so a lab that was never applied is "nothing to do" on a machine without nft.
+fn observable<'a>(lab: &'a Lab, j: &super::journal::Journal) -> std::borrow::Cow<'a, Lab> {
+    let table = super::journal::Owned::NftTable {
+        family: "ip".into(),
+        name: super::nat::table_name(&lab.name),
+    };
+    if lab.nat.is_empty() || super::nat::nft_available() || j.owns(&table) {
+        return std::borrow::Cow::Borrowed(lab);
+    }
+    std::borrow::Cow::Owned(Lab {
+        nat: Vec::new(),
+        ..lab.clone()
+    })
+}
+
+/// The lab's journal holds its NAT table and nft is not installed: nothing can be removed
+/// in order (the table goes with the rest), so nothing is, and the exit is 4 (a missing tool).
+fn nft_for_the_table(name: &str, j: &super::journal::Journal) -> Result<(), LabError> {
+    let table = super::journal::Owned::NftTable {
+        family: "ip".into(),
+        name: super::nat::table_name(name),
+    };
+    if !j.owns(&table) || super::nat::nft_available() {
+        return Ok(());
+    }
+    Err(LabError::new(
+        exit::MISSING_TOOL,
+        format!("destroy {name}: the lab's NAT table is removed with nft, and nft is not installed; install nftables (apt-get install nftables) and run destroy again. Nothing was removed."),
+    ))
 }
 
 /// Whether lab `name` has a journal, or a one-line error.
@@ -88,6 +152,9 @@ pub fn execute(
         name: name.to_string(),
         ..Default::default()
     };
+    nft_for_the_table(name, &j)?;
+    let desired = desired.map(|lab| observable(lab, &j));
+    let desired = desired.as_deref();
     let obs = super::observe::observe(desired.unwrap_or(&empty), &j, true).map_err(|m| {
         LabError::new(
             exit::FAILED,

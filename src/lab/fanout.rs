@@ -177,6 +177,11 @@ fn summary(verb: &str, a: &Answer) -> String {
         return format!("failed: {}", a.error);
     };
     let text = match verb {
+        // `status --nodes`: its table is printed whole above (table_report).
+        "status" if v.get("nodes").is_some() => match v.get("ok").and_then(|x| x.as_bool()) {
+            Some(true) => "every node as the file says".to_string(),
+            _ => "some nodes not as the file says".to_string(),
+        },
         "status" => {
             if v.get("converged").and_then(|x| x.as_bool()) == Some(true) {
                 "converged".to_string()
@@ -340,7 +345,19 @@ fn table_report(f: &Fanout, answers: &[Answer], failed: usize, secs: f64) -> Str
         })
         .collect();
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(4);
-    let mut text = format!("{:<w$}  {:<8}  RESULT\n", "HOST", "TIME");
+    // `status --nodes`: every machine's nodes in one table first, each with its machine.
+    let nodes: Vec<_> = answers
+        .iter()
+        .filter(|_| f.flags.contains(&"--nodes"))
+        .filter_map(|a| a.result.as_ref().and_then(super::nodes::from_json))
+        .flatten()
+        .collect();
+    let mut text = if nodes.is_empty() {
+        String::new()
+    } else {
+        super::nodes::table(&nodes) + "\n"
+    };
+    text += &format!("{:<w$}  {:<8}  RESULT\n", "HOST", "TIME");
     for (h, r, t) in &rows {
         text += &format!("{h:<w$}  {t:<8}  {r}\n");
     }

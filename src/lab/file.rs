@@ -4,38 +4,91 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
+// The JSON Schema (`nsctl schema`, schema/nsctl-lab.schema.json) is derived from these types:
+// `toml::Spanned` is a position wrapper schemars does not know, so each field says the type it
+// holds (`#[schemars(with = ...)]`), and every table refuses unknown keys as [`precheck`] does
+// (`deny_unknown_fields` here is for the schema only; serde reads on past them so that
+// `precheck` reports all of them). The doc comments are the schema's descriptions, which an
+// editor shows as the lab file is typed.
+
 /// The file as written. Unknown keys are found by [`precheck`] (all of them, with their
 /// positions), so serde does not stop at the first.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, JsonSchema, Debug, Default)]
+#[schemars(
+    title = "nsctl lab file",
+    description = "A lab for nsctl apply, status, test, graph and destroy: namespaces, bridges, veth pairs, routes, sysctls, NAT and reachability checks (docs/topology.md, `nsctl man lab`).",
+    deny_unknown_fields
+)]
 pub struct LabFile {
-    /// Names the lab's state and its nft table; defaults to the file's stem.
+    /// Names the lab's state and its nft table (1-32 of A-Z a-z 0-9 - _); defaults to the
+    /// file's name without .toml.
+    #[schemars(with = "Option<String>")]
     pub name: Option<Spanned<String>>,
-    /// Write /etc/netns/NAME/hosts for each namespace (hosts.rs); default: up to 1,000
-    /// namespaces.
+    /// Write /etc/netns/NAME/hosts for each namespace; default: up to 1,000 namespaces.
+    #[schemars(with = "Option<bool>")]
     pub etc_hosts: Option<Spanned<bool>>,
-    /// The machines of a lab across hosts (`[hosts.NAME]`, machines.rs). `hosts = true|false`
+    /// The machines of a lab across hosts (`[hosts.NAME]`). `hosts = true|false`
     /// (the hosts files' switch before `etc_hosts`) reads as none here; [`precheck`] says
     /// what to write instead.
     #[serde(default, deserialize_with = "machines_or_old_switch")]
+    #[schemars(
+        with = "BTreeMap<String, Machine>",
+        description = "The machines of a lab across hosts, by name (`[hosts.NAME]`)."
+    )]
     pub hosts: BTreeMap<String, Spanned<Machine>>,
-    /// `vni = "A..B"`: the VXLAN ids the links between hosts are given (machines.rs).
+    /// `vni = "A..B"`: the VXLAN ids the links between hosts are given.
+    #[schemars(with = "Option<String>")]
     pub vni: Option<Spanned<String>>,
+    /// The settings of the namespace nsctl runs in (the host): sysctls and routes.
     #[serde(default)]
+    #[schemars(schema_with = "host_place_schema")]
     pub host: Place,
+    /// The namespaces nsctl creates, by name (`[netns.NAME]`; `[netns."h{1..100}"]` is one per
+    /// number).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Place>")]
     pub netns: BTreeMap<String, Spanned<Place>>,
+    /// The bridges, by name (`[bridge.NAME]`; `[bridge."br{1..2}"]` is one per number).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Bridge>")]
     pub bridge: BTreeMap<String, Spanned<Bridge>>,
+    /// The veth pairs (`[[veth]]`).
     #[serde(default)]
+    #[schemars(with = "Vec<Veth>")]
     pub veth: Vec<Spanned<Veth>>,
+    /// Masquerading rules (`[[nat]]`, through nft).
     #[serde(default)]
+    #[schemars(with = "Vec<Nat>")]
     pub nat: Vec<Spanned<Nat>>,
-    /// Reachability checks (`nsctl test`, check.rs).
+    /// Reachability checks (`nsctl test`).
     #[serde(default)]
+    #[schemars(with = "Vec<Check>")]
     pub check: Vec<Spanned<Check>>,
+}
+
+/// The schema of `[host]`: a [`Place`] without `host` (which machine runs a place is a
+/// namespace's setting; [`precheck`] refuses it in `[host]`) and without `lo` (validate.rs
+/// refuses it: nsctl never changes the host's loopback).
+fn host_place_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut s = Place::json_schema(g);
+    if let Some(p) = s.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        p.remove("host");
+        p.remove("lo");
+    }
+    s
+}
+
+/// The schema of `sysctl = { KEY = VALUE }`: what `validate.rs` turns into the text written
+/// to /proc/sys (a string, an integer, or a boolean for 1 and 0).
+fn sysctls_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "additionalProperties": { "type": ["string", "integer", "boolean"] }
+    })
 }
 
 type Machines = BTreeMap<String, Spanned<Machine>>;
@@ -58,85 +111,155 @@ fn machines_or_old_switch<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Mach
 }
 
 /// One machine of a lab across hosts.
-#[derive(Deserialize, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[schemars(deny_unknown_fields)]
 pub struct Machine {
     /// The address the other hosts reach this one at (IPv4 or IPv6).
+    #[schemars(with = "String")]
     pub underlay: Spanned<String>,
     /// How `--all-hosts` reaches it (default `root@UNDERLAY`).
+    #[schemars(with = "Option<String>")]
     pub ssh: Option<Spanned<String>>,
 }
 
 /// A namespace's (or the host's) own settings.
-#[derive(Deserialize, Debug, Default, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Default, Clone)]
+#[schemars(deny_unknown_fields)]
 pub struct Place {
     /// Which machine runs the namespace (`[hosts.NAME]`; not in `[host]`).
+    #[schemars(with = "Option<String>")]
     pub host: Option<Spanned<String>>,
     /// Bring `lo` up (namespaces only; default true).
     pub lo: Option<bool>,
+    /// Sysctls to set, by key: `{ "net.ipv4.ip_forward" = 1 }` (a string, an integer, or a
+    /// boolean for 1 and 0).
     #[serde(default)]
+    #[schemars(schema_with = "sysctls_schema")]
     pub sysctl: BTreeMap<String, Spanned<toml::Value>>,
+    /// Routes: `default|PREFIX [via GATEWAY] [dev NAME]`, at least one of via and dev.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub routes: Vec<Spanned<String>>,
 }
 
-#[derive(Deserialize, Debug, Clone)]
+/// A bridge (`[bridge.NAME]`), in the host unless `netns` says otherwise.
+#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[schemars(deny_unknown_fields)]
 pub struct Bridge {
+    /// The lab namespace the bridge is in (default: the host).
+    #[schemars(with = "Option<String>")]
     pub netns: Option<Spanned<String>>,
     /// Which machine holds a bridge of the host namespace (`[hosts.NAME]`).
+    #[schemars(with = "Option<String>")]
     pub host: Option<Spanned<String>>,
+    /// The bridge's addresses, `ADDR/PLEN` (IPv4 or IPv6).
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub addresses: Vec<Spanned<String>>,
+    /// The MTU, 68..65535 (default: the kernel's).
+    #[schemars(with = "Option<u32>", range(min = 68, max = 65535))]
     pub mtu: Option<Spanned<u32>>,
 }
 
-#[derive(Deserialize, Debug, Clone)]
+/// A veth pair (`[[veth]]`): exactly two ends.
+#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[schemars(deny_unknown_fields)]
 pub struct Veth {
-    /// `for = "A..B"`: one veth per number (generate.rs).
+    /// `for = "A..B"`: one veth per number `i`, which `{EXPR}` in its strings may use.
+    #[schemars(with = "Option<String>")]
     pub r#for: Option<Spanned<String>>,
+    /// The pair's two ends.
+    #[schemars(with = "Vec<End>", length(min = 2, max = 2))]
     pub ends: Spanned<Vec<Spanned<End>>>,
 }
 
-#[derive(Deserialize, Debug, Clone)]
+/// One end of a veth pair, in `ends = [...]`.
+#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[schemars(deny_unknown_fields)]
 pub struct End {
+    /// The lab namespace the end is in (default: the host, or the bridge's place).
+    #[schemars(with = "Option<String>")]
     pub netns: Option<Spanned<String>>,
     /// Which machine's host namespace an end with no netns and no bridge lies in.
+    #[schemars(with = "Option<String>")]
     pub host: Option<Spanned<String>>,
+    /// The interface's name.
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
+    /// A bridge of the lab to attach the end to (in the same place as the end).
+    #[schemars(with = "Option<String>")]
     pub bridge: Option<Spanned<String>>,
+    /// The end's addresses, `ADDR/PLEN` (IPv4 or IPv6).
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub addresses: Vec<Spanned<String>>,
+    /// The MTU, 68..65535 (default: the kernel's).
+    #[schemars(with = "Option<u32>", range(min = 68, max = 65535))]
     pub mtu: Option<Spanned<u32>>,
-    /// Shaping of what this end sends (shape.rs): `10mbit`, `10ms`, `2ms`, `1%`.
+    /// Shaping of what this end sends: its rate, as `10mbit`.
+    #[schemars(with = "Option<String>")]
     pub rate: Option<Spanned<String>>,
+    /// Shaping of what this end sends: a delay, as `10ms`.
+    #[schemars(with = "Option<String>")]
     pub delay: Option<Spanned<String>>,
+    /// Shaping of what this end sends: jitter around the delay, as `2ms`.
+    #[schemars(with = "Option<String>")]
     pub jitter: Option<Spanned<String>>,
+    /// Shaping of what this end sends: the share lost, as `1%`.
+    #[schemars(with = "Option<String>")]
     pub loss: Option<Spanned<String>>,
 }
 
-#[derive(Deserialize, Debug, Clone)]
+/// Masquerade SOURCE leaving the host (`[[nat]]`; turns on net.ipv4.ip_forward).
+#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[schemars(deny_unknown_fields)]
 pub struct Nat {
-    /// `for = "A..B"`: one rule per number (generate.rs).
+    /// `for = "A..B"`: one rule per number `i`, which `{EXPR}` in its strings may use.
+    #[schemars(with = "Option<String>")]
     pub r#for: Option<Spanned<String>>,
+    /// The IPv4 prefix masqueraded.
+    #[schemars(with = "String")]
     pub source: Spanned<String>,
     /// The interface masqueraded traffic leaves through (any when absent).
+    #[schemars(with = "Option<String>")]
     pub out: Option<Spanned<String>>,
 }
 
 /// A reachability check: `from` reaches (or must not reach) `to` by ping or TCP.
-#[derive(Deserialize, Debug, Clone)]
+#[derive(Deserialize, JsonSchema, Debug, Clone)]
+#[schemars(deny_unknown_fields)]
 pub struct Check {
-    /// `for = "A..B"`: one check per number (generate.rs).
+    /// `for = "A..B"`: one check per number `i`, which `{EXPR}` in its strings may use.
+    #[schemars(with = "Option<String>")]
     pub r#for: Option<Spanned<String>>,
     /// `NS`, `NS/IF` or an address of the lab.
+    #[schemars(with = "String")]
     pub from: Spanned<String>,
     /// `NS`, `NS/IF` or any address.
+    #[schemars(with = "String")]
     pub to: Spanned<String>,
+    /// `ping = true`: probe with ICMP echo (or `tcp = PORT`).
+    #[schemars(with = "Option<bool>")]
     pub ping: Option<Spanned<bool>>,
+    /// `tcp = PORT`: probe by connecting to this port, 1..65535 (or `ping = true`).
+    #[schemars(with = "Option<i64>", range(min = 1, max = 65535))]
     pub tcp: Option<Spanned<i64>>,
     /// `reachable` (the default) or `unreachable`.
+    #[schemars(with = "Option<Expect>")]
     pub expect: Option<Spanned<String>>,
-    /// Seconds (default 2).
+    /// Seconds, 0.1..60 (default 2).
+    #[schemars(with = "Option<f64>", range(min = 0.1, max = 60))]
     pub timeout: Option<Spanned<f64>>,
+}
+
+// What a check expects, for the schema only (check.rs reads the string): an editor offers
+// the two words.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "lowercase", inline)]
+#[allow(dead_code)]
+enum Expect {
+    Reachable,
+    Unreachable,
 }
 
 /// A problem in the file, with its byte position.

@@ -24,10 +24,10 @@ use super::file::{Bridge, Check, End, LabFile, Nat, Place, Problem, Veth};
 /// At most this many entries from one template, and in the whole file.
 pub const MAX_INSTANCES: u64 = 100_000;
 
-/// At most this many strings, and this much text, made by all templates together: the
-/// instances bound the entries, these bound what each carries (a 6 KB template of 200 routes
-/// in 100,000 namespaces would be 20 million routes). A fabric of 100,000 namespaces like
-/// examples/fabric10k.toml makes about 600,000 strings.
+/// At most this many strings, and this much text (read and made), by all templates together:
+/// the instances bound the entries, these bound what each carries (a 6 KB template of 200
+/// routes in 100,000 namespaces would be 20 million routes). A fabric of 100,000 namespaces
+/// like examples/fabric10k.toml makes about 600,000 strings and 25 MiB.
 pub const MAX_VALUES: u64 = 1_000_000;
 pub const MAX_TEXT: u64 = 64 << 20;
 
@@ -334,8 +334,11 @@ impl Filler<'_> {
                 v.get_ref().clone()
             }
         };
+        // The template's text is counted as well as what it made: each instance reads it
+        // whole (an 8 MiB expression in 100,000 instances would be hours of work).
         self.budget.values += 1;
-        self.budget.text = self.budget.text.saturating_add(text.len() as u64);
+        let read_and_made = (v.get_ref().len() as u64).saturating_add(text.len() as u64);
+        self.budget.text = self.budget.text.saturating_add(read_and_made);
         Spanned::new(v.span(), text)
     }
 
@@ -734,6 +737,12 @@ mod tests {
             "{}",
             ps[0].msg
         );
+        // 100 instances of a 1 MiB name, or of a 1 MiB expression that makes a short one.
+        let expr = vec!["i"; 1 << 19].join("+");
+        let text = format!("[[veth]]\nfor = \"1..100\"\nends = [{{ name = \"e{{{expr}}}\" }}, {{ name = \"b\" }}]\n");
+        let ps = expand(super::super::file::parse(&text).unwrap()).unwrap_err();
+        assert_eq!(ps.len(), 1, "{ps:?}");
+        assert!(ps[0].msg.contains("64 MiB"));
         let big = "x".repeat(1 << 20);
         let text = format!("[[veth]]\nfor = \"1..100\"\nends = [{{ name = \"{big}\" }}, {{ name = \"b\" }}]\n[[nat]]\nfor = \"1..2\"\nsource = \"{{i}}\"\n");
         let ps = expand(super::super::file::parse(&text).unwrap()).unwrap_err();

@@ -43,7 +43,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "verbs",
         &[
-            "session", "fanout", "apply", "destroy", "status", "test", "graph",
+            "session", "fanout", "apply", "destroy", "status", "nodes", "test", "graph",
         ],
     ),
 ];

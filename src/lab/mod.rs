@@ -26,6 +26,7 @@ mod layers;
 pub mod machines;
 pub mod nat;
 pub mod nftnames;
+pub mod nodes;
 pub mod observe;
 pub mod observed;
 pub mod ownership;
@@ -175,7 +176,11 @@ fn destroy_verb(a: &DestroyArgs, json: bool) -> Result<i32, LabError> {
 fn status_verb(a: &StatusArgs, json: bool) -> Result<i32, LabError> {
     let json = a.json || json;
     match &a.file {
-        Some(f) if a.all_hosts => all_hosts("status", Vec::new(), f, json),
+        Some(f) if a.all_hosts => {
+            let flags = if a.nodes { vec!["--nodes"] } else { Vec::new() };
+            all_hosts("status", flags, f, json)
+        }
+        Some(f) if a.nodes => status::nodes(f, a.host.as_deref(), json),
         Some(f) => status::run(f, a.host.as_deref(), json),
         None => status::list(json),
     }

@@ -1,6 +1,7 @@
 //! The packets of a reachability check, sent from the calling thread's network namespace:
-//! an ICMP echo over a raw socket (what `ping -c 1 -W T [-I DEV]` does) and a TCP connect
-//! with a deadline (what `nc -z -w T` does), plus the listener a TCP check opens at its
+//! ICMP echoes over a raw socket (what `ping -i 0.2 -w T [-I DEV]` does, stopping at the
+//! first answer) and TCP connects with a deadline (what `nc -z -w T` does, with a fresh
+//! connect now and then until one is answered), plus the listener a TCP check opens at its
 //! target when nothing listens there, and the loop that accepts on it. The caller (test.rs) puts the thread in the right
 //! namespace first: a socket belongs to the namespace of the thread that creates it.
 
@@ -153,7 +154,25 @@ pub fn answer(
     (inner.first() == Some(&echo) && ours(inner)).then(|| Some(why.to_string()))
 }
 
-/// One echo per second until a reply or an error comes back, or `timeout` passes.
+/// The gap between a check's echoes, and before its first fresh TCP connect: a lost packet
+/// (a loaded machine drops some, in softnet) costs this long, not the check. 200 ms is the
+/// shortest interval ping(8) allows a user.
+const RETRY: Duration = Duration::from_millis(200);
+
+/// At most this many TCP connects of one check are in flight; after the last, the kernel's
+/// own SYN retransmissions on each go on until the deadline.
+pub const TCP_TRIES: usize = 6;
+
+/// How long after one echo the next goes: [`RETRY`], or a fifth of a shorter timeout, so that
+/// even a 0.1 s check sends five.
+fn echo_gap(timeout: Duration) -> Duration {
+    RETRY.min(timeout / 5).max(Duration::from_millis(1))
+}
+
+/// An echo every [`echo_gap`] until a reply or an error comes back, or `timeout` passes.
+/// Only silence is retried: an ICMP error (or a local route's refusal) is the path's answer,
+/// and a retry would only delay it. More echoes cannot make a broken path look reachable:
+/// only a reply from `dst` to this check's id counts.
 pub fn ping(
     dst: IpAddr,
     src: Option<IpAddr>,
@@ -174,6 +193,7 @@ pub fn ping(
     let to = SockaddrStorage::from(SocketAddr::new(dst, 0));
     let end = Instant::now() + timeout;
     let mut seq: u16 = 0;
+    let gap = echo_gap(timeout);
     let mut next_send = Instant::now();
     let mut buf = [0u8; 1500];
     loop {
@@ -185,9 +205,11 @@ pub fn ping(
                 Err(
                     e @ (Errno::ENETUNREACH | Errno::EHOSTUNREACH | Errno::EACCES | Errno::EPERM),
                 ) => return Outcome::Unreached(errtext(e)),
+                // A full queue on a loaded machine: this echo is lost, the next may go.
+                Err(Errno::EAGAIN | Errno::ENOBUFS | Errno::EINTR) => {}
                 Err(e) => return Outcome::Error(format!("cannot send: {}", errtext(e))),
             }
-            next_send += Duration::from_secs(1);
+            next_send += gap;
         }
         let until = end.min(next_send);
         let Some(wait) = left(until) else {
@@ -229,7 +251,43 @@ pub fn ping(
     }
 }
 
-/// A TCP connection to dst:port within `timeout`.
+/// How a connect began: at once (its result), or under way.
+enum Begun {
+    Done(Outcome),
+    Pending(OwnedFd),
+}
+
+/// Start a non-blocking connect to `to` from a fresh socket.
+fn begin(dst: IpAddr, to: &SockaddrStorage, src: Option<IpAddr>, dev: Option<&str>) -> Begun {
+    let fd = match open(dst, SockType::Stream, None, dev, src) {
+        Ok(fd) => fd,
+        Err(e) => return Begun::Done(Outcome::Error(e)),
+    };
+    match socket::connect(fd.as_raw_fd(), to) {
+        Ok(()) => Begun::Done(Outcome::Reached),
+        Err(Errno::EINPROGRESS) => Begun::Pending(fd),
+        Err(e) => Begun::Done(Outcome::Unreached(errtext(e))),
+    }
+}
+
+/// The result of a connect that poll says is finished.
+fn finished(fd: &OwnedFd) -> Outcome {
+    match socket::getsockopt(fd, sockopt::SocketError) {
+        Ok(0) => Outcome::Reached,
+        Ok(e) => Outcome::Unreached(errtext(Errno::from_raw(e))),
+        Err(e) => Outcome::Error(format!(
+            "cannot read the connection's result: {}",
+            errtext(e)
+        )),
+    }
+}
+
+/// A TCP connection to dst:port within `timeout`. A lost SYN or SYN-ACK would otherwise
+/// cost the kernel's first retransmission timeout (1 s, half the default check), so a fresh
+/// connect starts [`RETRY`] after the first, each later one twice as long after the one
+/// before, at most [`TCP_TRIES`] in all; the first to be answered decides. Only silence is
+/// retried: a refusal (RST) or an ICMP error is the target's answer, and a retry would only
+/// delay it (an accept queue that overflows drops the SYN, it does not refuse it).
 pub fn tcp(
     dst: IpAddr,
     port: u16,
@@ -237,35 +295,51 @@ pub fn tcp(
     dev: Option<&str>,
     timeout: Duration,
 ) -> Outcome {
-    let fd = match open(dst, SockType::Stream, None, dev, src) {
-        Ok(fd) => fd,
-        Err(e) => return Outcome::Error(e),
-    };
     let to = SockaddrStorage::from(SocketAddr::new(dst, port));
-    match socket::connect(fd.as_raw_fd(), &to) {
-        Ok(()) => return Outcome::Reached,
-        Err(Errno::EINPROGRESS) => {}
-        Err(e) => return Outcome::Unreached(errtext(e)),
-    }
     let end = Instant::now() + timeout;
+    let mut tries: Vec<OwnedFd> = Vec::new();
+    let mut next_try = Instant::now();
+    let mut gap = RETRY;
     loop {
-        let Some(wait) = left(end) else {
-            return Outcome::Unreached(format!("no answer in {}", seconds(timeout)));
+        if tries.len() < TCP_TRIES && Instant::now() >= next_try {
+            match begin(dst, &to, src, dev) {
+                Begun::Pending(fd) => tries.push(fd),
+                Begun::Done(o) => match o {
+                    // A retry that fails at once (no descriptor or local port left): the
+                    // connects under way go on, and they decide.
+                    Outcome::Unreached(_) | Outcome::Error(_) if !tries.is_empty() => {
+                        next_try = end
+                    }
+                    o => return o,
+                },
+            }
+            next_try = next_try.max(Instant::now() + gap);
+            gap = gap.checked_mul(2).unwrap_or(gap);
+        }
+        let until = if tries.len() < TCP_TRIES {
+            end.min(next_try)
+        } else {
+            end
         };
-        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLOUT)];
+        let Some(wait) = left(until) else {
+            if Instant::now() >= end {
+                return Outcome::Unreached(format!("no answer in {}", seconds(timeout)));
+            }
+            continue;
+        };
+        let mut fds: Vec<PollFd> = tries
+            .iter()
+            .map(|f| PollFd::new(f.as_fd(), PollFlags::POLLOUT))
+            .collect();
         match poll(&mut fds, wait) {
             Ok(0) | Err(Errno::EINTR) => continue,
-            Ok(_) => break,
+            Ok(_) => {}
             Err(e) => return Outcome::Error(format!("poll: {}", errtext(e))),
         }
-    }
-    match socket::getsockopt(&fd, sockopt::SocketError) {
-        Ok(0) => Outcome::Reached,
-        Ok(e) => Outcome::Unreached(errtext(Errno::from_raw(e))),
-        Err(e) => Outcome::Error(format!(
-            "cannot read the connection's result: {}",
-            errtext(e)
-        )),
+        let ready = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
+        if let Some((_, fd)) = fds.iter().zip(&tries).find(|(f, _)| ready(f)) {
+            return finished(fd);
+        }
     }
 }
 
@@ -360,6 +434,22 @@ pub fn serve(listeners: &[BorrowedFd], stop: BorrowedFd) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn echoes_repeat_within_every_timeout() {
+        // The default 2 s sends ten echoes, where one a second sent two.
+        assert_eq!(echo_gap(Duration::from_secs(2)), Duration::from_millis(200));
+        assert_eq!(
+            echo_gap(Duration::from_secs(60)),
+            Duration::from_millis(200)
+        );
+        // The shortest timeout still sends five.
+        assert_eq!(
+            echo_gap(Duration::from_millis(100)),
+            Duration::from_millis(20)
+        );
+        assert_eq!(echo_gap(Duration::ZERO), Duration::from_millis(1));
+    }
 
     #[test]
     fn echo_requests_are_well_formed() {

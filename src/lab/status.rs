@@ -1,6 +1,6 @@
 //! `nsctl status FILE [-j]`: the plan apply would carry out, as a diff (exit 0 exactly when
-//! it is empty and nothing is in the way); `nsctl status` alone lists the applied labs from
-//! their journals.
+//! it is empty and nothing is in the way); `nsctl status --nodes FILE` the lab node by node
+//! (nodes.rs); `nsctl status` alone lists the applied labs from their journals.
 
 use std::path::Path;
 
@@ -74,6 +74,25 @@ pub fn run(path: &Path, host: Option<&str>, json: bool) -> Result<i32, LabError>
     } else {
         exit::FAILED
     })
+}
+
+/// `nsctl status --nodes FILE`: the lab node by node (nodes.rs), from the same observation
+/// as [`run`]; exit 0 exactly when every namespace and interface is as the file says.
+pub fn nodes(path: &Path, host: Option<&str>, json: bool) -> Result<i32, LabError> {
+    let lab = super::session::load_share_from(path, host, true)?;
+    let j = super::session::journal(&lab.name)?;
+    super::session::same_share(&j, &lab, &format!("status --nodes {}", path.display()))?;
+    let obs = super::observe::observe(&lab, &j, false)?;
+    drop(j);
+    let nodes = super::nodes::nodes(&lab, &obs);
+    drop(obs);
+    let ok = nodes.iter().all(super::nodes::Node::ok);
+    if json {
+        out(&super::nodes::json(&lab, &nodes, ok));
+    } else {
+        out(super::nodes::table(&nodes).as_bytes());
+    }
+    Ok(if ok { exit::OK } else { exit::FAILED })
 }
 
 /// `2026-11-30 05:20:01` (UTC) for seconds since the epoch.

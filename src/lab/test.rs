@@ -17,6 +17,7 @@ use super::check::{CheckSpec, Probe};
 use super::error::{exit, LabError};
 use super::places::{open_netns, thread_home};
 use super::probe::{self, Outcome};
+use super::report::Tally;
 use super::spec::{place_name, Lab, Where};
 use crate::output::out;
 
@@ -180,20 +181,27 @@ fn probe_one(
 }
 
 /// Every check, at most `jobs` at once; results in the file's order.
-fn run_all(checks: &[CheckSpec], jobs: usize) -> Vec<Run> {
+fn run_all(checks: &[CheckSpec], jobs: usize, shown: &Tally) -> Vec<Run> {
     // Descriptors: the process's own (stdio, the pipe, libraries) a few dozen at most, one
-    // per listener, and three per check in flight (its home's, its namespace's, a socket).
-    // Listeners come first, leaving room for one check; as many checks run at once as the
-    // rest leaves room for, up to `jobs`.
-    const PER_JOB: usize = 3;
+    // per listener, and per check in flight its home's, its namespace's and a socket, plus
+    // the retries of a TCP check (up to TCP_TRIES connects in flight; a retry that finds
+    // no descriptor is only left out). Listeners come first, leaving room for one check
+    // without retries; as many checks run at once as the rest leaves room for with all
+    // their retries, up to `jobs`.
+    const LEAST: usize = 3;
+    const PER_JOB: usize = 2 + probe::TCP_TRIES;
     let limit = usize::try_from(open_file_limit()).unwrap_or(usize::MAX);
     let avail = limit.saturating_sub(64);
-    let spots = listeners(checks, avail.saturating_sub(PER_JOB));
+    let spots = listeners(checks, avail.saturating_sub(LEAST));
     let opened = spots.values().filter(|r| matches!(r, Ok(Some(_)))).count();
     let jobs =
         (avail.saturating_sub(opened) / PER_JOB).clamp(1, jobs.clamp(1, checks.len().max(1)));
     let next = AtomicUsize::new(0);
     let done: Mutex<Vec<Option<Run>>> = Mutex::new((0..checks.len()).map(|_| None).collect());
+    // How many checks have finished, counted under the lock of `done` so that the progress
+    // lines come in order and the last one is the total.
+    let finished = AtomicUsize::new(0);
+    shown.progress("checks", 0, checks.len());
     // Echo ids: distinct per check, and apart from other nsctl processes' (the raw socket
     // sees every ICMP message of its namespace).
     let base = std::process::id() as u16;
@@ -229,6 +237,8 @@ fn run_all(checks: &[CheckSpec], jobs: usize) -> Vec<Run> {
                         let r = probe_one(c, base.wrapping_add(k as u16), &home, &spots);
                         if let Ok(mut d) = done.lock() {
                             d[k] = Some(r);
+                            let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                            shown.progress("checks", n, checks.len());
                         }
                     }
                 })
@@ -368,6 +378,13 @@ fn json(lab: &Lab, runs: &[Run], secs: f64) -> String {
     format!("{v}\n")
 }
 
+/// Where progress goes: `\rtest LAB: checks done/total` on stderr, as apply shows its
+/// phases (only on a terminal, for a lab of more than a few dozen checks); never with `-j`,
+/// whose reader wants the JSON alone.
+fn progress(lab: &Lab, json: bool) -> Tally {
+    Tally::new("test", &lab.name, if json { 0 } else { lab.checks.len() })
+}
+
 /// `nsctl test FILE`: the checks of `lab`, read from `path`.
 pub fn run(lab: &super::spec::Lab, path: &std::path::Path, o: &Opts) -> Result<i32, LabError> {
     let shown = path.display();
@@ -401,7 +418,7 @@ pub fn run(lab: &super::spec::Lab, path: &std::path::Path, o: &Opts) -> Result<i
         ));
     }
     let start = Instant::now();
-    let runs = run_all(&lab.checks, o.jobs);
+    let runs = run_all(&lab.checks, o.jobs, &progress(lab, o.json));
     let secs = start.elapsed().as_secs_f64();
     let text = if o.json {
         json(lab, &runs, secs)

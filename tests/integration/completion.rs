@@ -241,3 +241,114 @@ HOME=/tmp/w XDG_CONFIG_HOME=/tmp/w/.config XDG_DATA_HOME=/tmp/w/.local TERM=xter
         "zsh and fish completion of hostile names",
     )
 }
+
+/// The lab verbs' values (issue 24, item 11): a directory completes as `examples/` with no
+/// space after it, so TAB goes on into it; `graph --format` offers dot, mermaid and svg;
+/// `destroy --lab` the applied labs, the names of /run/nsctl/labs/*.json, literally (one lab
+/// applied for real, and a journal file whose name would run code); `test --jobs` and
+/// `apply --host` offer nothing rather than files; after an option's value, files again.
+/// Bash, zsh and fish in a real interactive shell; nothing runs. (27727ef's bash left a
+/// space after `examples`, so the second TAB of `exa<TAB><TAB>` found nothing; 38c06ff's offered files after `--format` and `--lab`, and zsh
+/// and fish offered no lab.)
+pub fn lab_values_complete() -> Result<(), String> {
+    let script = setup()
+        + r#"
+cd /tmp/w/cwd
+mkdir examples && printf 'name = "abc"\n[netns.abc1]\n' > examples/abc.toml
+nsctl apply examples/abc.toml > /dev/null || echo "cannot apply"
+touch '/run/nsctl/labs/l$(>p8).json' /run/nsctl/labs/.hidden
+ls /run/nsctl/labs | grep -c lock | sed 's/^/locks: /'
+ls -A > /tmp/w/before
+printf 'set enable-bracketed-paste off\nset bell-style none\n' > /tmp/w/inputrc
+cat > /tmp/w/rc.bash <<'EOF'
+PS1='$ '
+set -o emacs
+source /tmp/w/c.bash
+show() { local a; for a; do printf 'ARG[%s]\n' "${a//$'\n'/<NL>}"; done; printf '@@E%s@@\n' "$((++__e))"; }
+printf '@@E%s@@\n' 0
+EOF
+cat > /tmp/w/steps <<'EOF'
+nsctl apply exa\tabc.toml
+nsctl apply --dry-run exa\t\t
+nsctl graph --format \t\t
+nsctl graph --format m\t
+nsctl graph --format=s\t
+nsctl graph --format dot exa\tabc.toml
+nsctl destroy --lab \t\t
+nsctl destroy --lab a\t
+nsctl destroy --lab l\t
+nsctl destroy --lab=a\t
+nsctl test --jobs \t\t
+nsctl apply --host \t\t
+EOF
+echo bash:
+INPUTRC=/tmp/w/inputrc HISTFILE=/dev/null TERM=xterm LIST=1 \
+    python3 /tmp/w/drive.py /tmp/w/steps /tmp/w/transcript bash --rcfile /tmp/w/rc.bash -i
+"# + NOTHING_RAN
+        + r#"
+cat > /tmp/w/steps <<'EOF'
+nsctl apply exa\tabc.toml
+nsctl graph --format m\t
+nsctl destroy --lab a\t
+nsctl destroy --lab l\t
+nsctl -n sp\t
+EOF
+mkdir /tmp/w/z
+cat > /tmp/w/z/.zshrc <<'EOF'
+PS1='$ '
+bindkey -e
+unsetopt beep
+autoload -Uz compinit && compinit -u -D
+source /tmp/w/c.zsh
+show() { local a; for a; do printf 'ARG[%s]\n' "${a//$'\n'/<NL>}"; done; printf '@@E%s@@\n' $((++__e)); }
+printf '@@E%s@@\n' 0
+EOF
+echo zsh:
+ZDOTDIR=/tmp/w/z HISTFILE=/dev/null TERM=xterm python3 /tmp/w/drive.py /tmp/w/steps /tmp/w/transcript zsh -d -i
+"# + NOTHING_RAN
+        + r#"
+cat > /tmp/w/rc.fish <<'EOF'
+function fish_prompt; printf '$ '; end
+function fish_greeting; end
+set -g fish_autosuggestion_enabled 0
+source /tmp/w/c.fish
+set -g __e 0
+function show
+    for a in $argv; printf 'ARG[%s]\n' (string join '<NL>' -- (string split \n -- $a)); end
+    set -g __e (math $__e + 1); printf '@@E%s@@\n' $__e
+end
+printf '@@E%s@@\n' 0
+EOF
+echo fish:
+HOME=/tmp/w XDG_CONFIG_HOME=/tmp/w/.config XDG_DATA_HOME=/tmp/w/.local TERM=xterm \
+    python3 /tmp/w/drive.py /tmp/w/steps /tmp/w/transcript fish -N -i -C 'source /tmp/w/rc.fish'
+"# + NOTHING_RAN;
+    let o = sandbox(&script);
+    let common = "nsctl apply exa<TAB>abc.toml -> ARG[nsctl] ARG[apply] ARG[examples/abc.toml]\n";
+    let labs = "nsctl destroy --lab a<TAB> -> ARG[nsctl] ARG[destroy] ARG[--lab] ARG[abc]\n\
+         nsctl destroy --lab l<TAB> -> ARG[nsctl] ARG[destroy] ARG[--lab] ARG[l$(>p8)]\n";
+    let format =
+        "nsctl graph --format m<TAB> -> ARG[nsctl] ARG[graph] ARG[--format] ARG[mermaid]\n";
+    let tail = "nsctl -n sp<TAB> -> ARG[nsctl] ARG[-n] ARG[sp ace]\nnothing ran\n";
+    check(
+        &o,
+        &format!(
+            "locks: 1\nbash:\n{common}\
+             nsctl apply --dry-run exa<TAB><TAB> -> ARG[nsctl] ARG[apply] ARG[--dry-run] \
+             ARG[examples/abc.toml]\n\
+             nsctl graph --format <TAB><TAB> -> ARG[nsctl] ARG[graph] ARG[--format] | shown: \
+             dot  mermaid  svg\n{format}\
+             nsctl graph --format=s<TAB> -> ARG[nsctl] ARG[graph] ARG[--format=svg]\n\
+             nsctl graph --format dot exa<TAB>abc.toml -> ARG[nsctl] ARG[graph] ARG[--format] \
+             ARG[dot] ARG[examples/abc.toml]\n\
+             nsctl destroy --lab <TAB><TAB> -> ARG[nsctl] ARG[destroy] ARG[--lab] | shown: abc  \
+             l\\$\\(\\>p8\\)\n{labs}\
+             nsctl destroy --lab=a<TAB> -> ARG[nsctl] ARG[destroy] ARG[--lab=abc]\n\
+             nsctl test --jobs <TAB><TAB> -> ARG[nsctl] ARG[test] ARG[--jobs]\n\
+             nsctl apply --host <TAB><TAB> -> ARG[nsctl] ARG[apply] ARG[--host]\n\
+             nothing ran\n\
+             zsh:\n{common}{format}{labs}{tail}fish:\n{common}{format}{labs}{tail}"
+        ),
+        "completion of the lab verbs' values",
+    )
+}

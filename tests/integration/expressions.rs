@@ -1,6 +1,7 @@
 //! Generated entries' `{EXPR}` and `for = "A..B"` on hostile input (issue 22, item 3): the
-//! real binary on lab files whose expressions overflow i64 or nest 50,000 deep, and other
-//! numbers a file sets (more hosts than machine numbers hold). Every verb
+//! real binary on lab files whose expressions overflow i64 or nest 50,000 deep, whose
+//! templates would make millions of strings, and other numbers a file sets (more hosts than
+//! machine numbers hold). Every verb
 //! that reads the file refuses it with `FILE:LINE:COL` and exit 2: no abort (134), no stack
 //! overflow (139), and nothing on the machine changes.
 
@@ -87,6 +88,12 @@ fn cases() -> Vec<(&'static str, String, Vec<String>)> {
                 "bad.toml:2:11: h3: ".into(),
                 "bad.toml:2:11: ... and 99997 more like these from the same template\nlines=4\nrc=2".into(),
             ],
+        ),
+        (
+            "a 6 KB template of 200 routes in 100,000 namespaces",
+            r#"'[netns."h{1..100000}"]\nroutes = [' + ', '.join('"10.%d.0.0/16 via 10.0.{i}.1"' % k for k in range(200)) + ']\n'"#
+                .into(),
+            vec!["bad.toml:1:1: the generated entries make more than 1000000 strings or 64 MiB of text".into()],
         ),
         (
             "1,001 hosts: machine numbers are u16, and no truncation",

@@ -5,9 +5,12 @@
 //! Not root: every case is skipped with a message, unless CI=true, where that is a failure.
 
 mod adopted;
+mod checkload;
 mod checks;
 mod completion;
 mod converge;
+mod destroylab;
+mod doctranscripts;
 mod exec;
 mod expressions;
 mod front;
@@ -18,11 +21,13 @@ mod labnames;
 mod lifecycle;
 mod machines;
 mod macs;
-mod others;
 mod model;
+mod nodes;
+mod others;
 mod probes;
 mod routes;
 mod rundir;
+mod schema;
 mod shaping;
 mod show;
 mod support;
@@ -67,7 +72,19 @@ const CASES: &[Case] = &[
     ("batch_one_process_many_lines", exec::batch_many_lines),
     ("front_help_and_version", front::help_and_version),
     ("front_man_page_renders", front::man_page_renders),
+    (
+        "front_help_points_at_the_lab_verbs",
+        front::help_points_at_the_lab_verbs,
+    ),
+    (
+        "front_lab_options_are_suggested",
+        front::lab_options_are_suggested,
+    ),
     ("front_completions_in_bash", front::completions_in_bash),
+    (
+        "schema_examples_validate_and_typos_do_not",
+        schema::examples_validate_and_typos_do_not,
+    ),
     (
         "completion_bash_names_are_literal",
         completion::bash_names_are_literal,
@@ -76,6 +93,7 @@ const CASES: &[Case] = &[
         "completion_zsh_and_fish_names_are_literal",
         completion::zsh_and_fish_names_are_literal,
     ),
+    ("completion_lab_values", completion::lab_values_complete),
     ("wiring_mario_and_luigi_ping", wiring::mario_and_luigi),
     ("wiring_abc_bridge_ping", wiring::abc_bridge),
     ("wiring_move_into_netns_and_back", wiring::move_and_back),
@@ -117,9 +135,20 @@ const CASES: &[Case] = &[
     ("lab_across_hosts_bad_files", machines::bad_files),
     ("lab_across_hosts_over_ssh", machines::all_hosts),
     ("lab_across_hosts_ipv6_underlay", machines::ipv6_underlay),
+    ("lab_status_nodes_table", nodes::nodes_table),
+    ("lab_status_nodes_across_hosts", nodes::nodes_across_hosts),
+    ("lab_status_nodes_all_hosts", nodes::nodes_all_hosts),
     ("lab_generated_entries", lab::generated_labs),
     ("lab_graph_pictures", lab::graph_pictures),
     ("lab_reachability_checks", checks::reachability_checks),
+    (
+        "lab_checks_hold_under_loss",
+        checkload::checks_hold_under_loss,
+    ),
+    (
+        "lab_test_progress_on_a_terminal",
+        checkload::progress_on_a_terminal,
+    ),
     ("lab_tcp_checks_at_scale", probes::tcp_checks_at_scale),
     (
         "lab_tcp_listeners_per_namespace",
@@ -202,6 +231,18 @@ const CASES: &[Case] = &[
         converge::journal_cannot_be_tampered_with,
     ),
     ("lab_labs_without_the_file", converge::labs_without_the_file),
+    (
+        "lab_destroy_says_which_lab",
+        destroylab::destroy_says_which_lab,
+    ),
+    (
+        "docs_transcript_normalisation",
+        doctranscripts::transcript_normalisation,
+    ),
+    (
+        "docs_transcripts_are_true",
+        doctranscripts::docs_transcripts_are_true,
+    ),
     ("lab_concurrent_runs", converge::concurrent_runs),
     ("lab_kill_9_during_destroy", converge::kill_during_destroy),
     (

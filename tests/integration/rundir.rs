@@ -196,23 +196,23 @@ $NSCTL status >/dev/null; echo "status rc=$?"
 $NSCTL status /tmp/ml.toml >/dev/null; echo "status FILE rc=$?"
 $NSCTL test /tmp/ml.toml >/dev/null 2>&1; echo "test rc=$?"
 $NSCTL graph --live /tmp/ml.toml >/dev/null; echo "graph rc=$?"
-$NSCTL destroy --lab ml | sed 's/ in .*//'
+$NSCTL destroy --lab ml 2>/dev/null; echo "destroy --lab rc=$?"
 $NSCTL destroy /tmp/ml.toml | sed 's/ in .*//'
 $NSCTL destroy --dry-run /tmp/ml.toml >/dev/null; echo "destroy dry rc=$?"
 $NSCTL status --all-hosts /tmp/m.toml >/dev/null 2>&1; echo "status all-hosts rc=$?"
 snap | diff /tmp/before - && echo "nothing made"
 printf 'name = "other"\n[netns.O]\n' > /tmp/o.toml
 $NSCTL apply /tmp/o.toml >/dev/null && $NSCTL destroy /tmp/o.toml >/dev/null
-$NSCTL destroy --lab ml | sed 's/ in .*//'
+$NSCTL destroy --lab ml 2>/dev/null; echo "destroy --lab rc=$?"
 $NSCTL apply --dry-run /tmp/ml.toml >/dev/null
 ls /run/nsctl/labs
 "#);
     check(
         &o,
         "dry-run rc=0\nstatus rc=0\nstatus FILE rc=1\ntest rc=1\ngraph rc=0\n\
-         destroy ml: nothing to do (0 unchanged)\ndestroy ml: nothing to do (0 unchanged)\n\
+         destroy --lab rc=2\ndestroy ml: nothing to do (0 unchanged)\n\
          destroy dry rc=0\nstatus all-hosts rc=1\nnothing made\n\
-         destroy ml: nothing to do (0 unchanged)\nother.lock\n",
+         destroy --lab rc=2\nother.lock\n",
         "observing creates nothing",
     )
 }
