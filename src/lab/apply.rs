@@ -27,18 +27,7 @@ pub fn now() -> u64 {
 
 pub fn run(lab: &super::spec::Lab, path: &Path, o: Opts) -> Result<i32, LabError> {
     let shown = path.display();
-    if !lab.nat.is_empty() && !nat::nft_available() {
-        return Err(LabError::new(
-            exit::MISSING_TOOL,
-            format!("apply {shown}: the lab asks for NAT, which needs nft, and nft is not installed; install nftables (apt-get install nftables) and run apply again. Nothing was changed."),
-        ));
-    }
-    if let Some(why) = super::shape::missing(lab) {
-        return Err(LabError::new(
-            exit::MISSING_TOOL,
-            format!("apply {shown}: {why}. Nothing was changed."),
-        ));
-    }
+    tools(lab, &shown)?;
     let _lock = if o.dry_run {
         None
     } else {
@@ -55,24 +44,7 @@ pub fn run(lab: &super::spec::Lab, path: &Path, o: Opts) -> Result<i32, LabError
         )
     })?;
     let p = plan::plan(lab, &obs, &j, plan::Opts { adopt: o.adopt });
-    if !p.conflicts.is_empty() {
-        return Err(LabError::new(
-            exit::REFUSED,
-            format!(
-                "apply {shown}: refusing: {}. Nothing was changed.",
-                p.conflicts.join("; ")
-            ),
-        ));
-    }
-    if !p.foreign.is_empty() && !o.adopt {
-        return Err(LabError::new(
-            exit::REFUSED,
-            format!(
-                "apply {shown}: refusing to take over what nsctl did not create: {}; rename them in the file, remove them, or run apply --adopt to use them as they are (nsctl will never delete them). Nothing was changed.",
-                p.foreign.join(", ")
-            ),
-        ));
-    }
+    refusals(&p, &shown, o.adopt)?;
     let objects = lab.namespaces.len() + lab.bridges.len() + lab.veths.len();
     let mut t = Tally::new("apply", &lab.name, objects);
     t.unchanged = p.unchanged;
@@ -95,16 +67,70 @@ pub fn run(lab: &super::spec::Lab, path: &Path, o: Opts) -> Result<i32, LabError
     let mut k = Real::new(&pl);
     let mut x = Exec::new(lab, &mut k, j, obs, t, false);
     let res = x.run(p);
-    let mut t = std::mem::replace(&mut x.t, Tally::new("apply", &lab.name, 0));
+    let t = std::mem::replace(&mut x.t, Tally::new("apply", &lab.name, 0));
     drop(x);
+    finish(lab, &pl, t, res, was_empty, &shown, o.json)
+}
+
+/// What the lab needs of this machine before anything is read: nft for NAT, the qdiscs
+/// of its shaped links.
+fn tools(lab: &super::spec::Lab, shown: &std::path::Display) -> Result<(), LabError> {
+    if !lab.nat.is_empty() && !nat::nft_available() {
+        return Err(LabError::new(
+            exit::MISSING_TOOL,
+            format!("apply {shown}: the lab asks for NAT, which needs nft, and nft is not installed; install nftables (apt-get install nftables) and run apply again. Nothing was changed."),
+        ));
+    }
+    if let Some(why) = super::shape::missing(lab) {
+        return Err(LabError::new(
+            exit::MISSING_TOOL,
+            format!("apply {shown}: {why}. Nothing was changed."),
+        ));
+    }
+    Ok(())
+}
+
+/// A plan that may not run: objects in the way, or foreign ones without `--adopt`.
+fn refusals(p: &plan::Plan, shown: &std::path::Display, adopt: bool) -> Result<(), LabError> {
+    if !p.conflicts.is_empty() {
+        return Err(LabError::new(
+            exit::REFUSED,
+            format!(
+                "apply {shown}: refusing: {}. Nothing was changed.",
+                p.conflicts.join("; ")
+            ),
+        ));
+    }
+    if !p.foreign.is_empty() && !adopt {
+        return Err(LabError::new(
+            exit::REFUSED,
+            format!(
+                "apply {shown}: refusing to take over what nsctl did not create: {}; rename them in the file, remove them, or run apply --adopt to use them as they are (nsctl will never delete them). Nothing was changed.",
+                p.foreign.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The run's outcome: the summary, or the failure with what was done about it (a lab that
+/// did not exist before this run is rolled back whole).
+fn finish(
+    lab: &super::spec::Lab,
+    pl: &Places,
+    mut t: Tally,
+    res: Result<(), LabError>,
+    was_empty: bool,
+    shown: &std::path::Display,
+    json: bool,
+) -> Result<i32, LabError> {
     match res {
         Ok(()) => {
-            t.print(o.json, false);
+            t.print(json, false);
             Ok(if t.failed > 0 { exit::FAILED } else { exit::OK })
         }
         Err(e) if was_empty && !pl.lost() => {
-            // A lab that did not exist before this run is rolled back whole.
-            let tail = match super::destroy::execute(&pl, &lab.name, None, false) {
+            let tail = match super::destroy::execute(pl, &lab.name, None, false) {
                 Ok((u, _)) if u.failed == 0 => {
                     "everything this run created was removed again".to_string()
                 }
@@ -126,7 +152,7 @@ pub fn run(lab: &super::spec::Lab, path: &Path, o: Opts) -> Result<i32, LabError
         Err(e) => {
             t.fail(e.msg.clone());
             t.lines.clear();
-            t.print(o.json, false);
+            t.print(json, false);
             Err(LabError::new(
                 e.code,
                 format!(
