@@ -65,11 +65,8 @@ pub fn run(lab: &super::spec::Lab, path: &Path, o: Opts) -> Result<i32, LabError
     }
     j.host = lab.share_name().map(str::to_string);
     let mut k = Real::new(&pl);
-    let mut x = Exec::new(lab, &mut k, j, obs, t, false);
-    let res = x.run(p);
-    let t = std::mem::replace(&mut x.t, Tally::new("apply", &lab.name, 0));
-    drop(x);
-    finish(lab, &pl, t, res, was_empty, &shown, o.json)
+    let out = Exec::new(lab, &mut k, j, obs, t, false).run(p);
+    finish(lab, &pl, out.t, out.res, was_empty, &shown, o.json)
 }
 
 /// What the lab needs of this machine before anything is read: nft for NAT, the qdiscs

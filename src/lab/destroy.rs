@@ -178,10 +178,9 @@ pub fn execute(
         return Ok((t, left));
     }
     let mut k = Real::new(pl);
-    let mut x = Exec::new(&empty, &mut k, j, obs, t, true);
-    let r = x.run(p);
-    let mut t = std::mem::replace(&mut x.t, Tally::new("destroy", name, 0));
-    if let Err(e) = r {
+    let out = Exec::new(&empty, &mut k, j, obs, t, true).run(p);
+    let mut t = out.t;
+    if let Err(e) = out.res {
         t.fail(e.msg);
     }
     Ok((t, left))

@@ -22,6 +22,14 @@ pub use kernel::{Kernel, Made, Real};
 /// before it deletes them itself.
 const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// What a run leaves: the tally the verbs print, the journal as last saved, and the failure
+/// that stopped it (apply stops at the first; destroy only at one it cannot go past).
+pub struct Outcome {
+    pub t: Tally,
+    pub j: Journal,
+    pub res: Result<(), LabError>,
+}
+
 pub struct Exec<'a> {
     pub lab: &'a Lab,
     /// Where every effect goes.
@@ -120,7 +128,16 @@ impl<'a> Exec<'a> {
     }
 
     /// Carry out `plan`. Err only for a failure that stops the run (the tally has the rest).
-    pub fn run(&mut self, plan: Plan) -> Result<(), LabError> {
+    pub fn run(mut self, plan: Plan) -> Outcome {
+        let res = self.carry_out(plan);
+        Outcome {
+            t: self.t,
+            j: self.j,
+            res,
+        }
+    }
+
+    fn carry_out(&mut self, plan: Plan) -> Result<(), LabError> {
         self.housekeeping(&plan)?;
         let timing = std::env::var_os("NSCTL_PHASE_TIMES").is_some();
         let mut acts = plan.actions;

@@ -53,9 +53,8 @@ fn execute(
 ) -> (Journal, Tally, Result<(), String>) {
     let verb = if keep_going { "destroy" } else { "apply" };
     let t = Tally::new(verb, &lab.name, 0);
-    let mut x = Exec::new(lab, k, j, obs, t, keep_going);
-    let r = x.run(p).map_err(|e| e.msg);
-    (x.j, x.t, r)
+    let out = Exec::new(lab, k, j, obs, t, keep_going).run(p);
+    (out.j, out.t, out.res.map_err(|e| e.msg))
 }
 
 fn empty(name: &str) -> Lab {
