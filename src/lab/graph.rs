@@ -641,6 +641,7 @@ pub fn run(a: &super::args::GraphArgs) -> Result<i32, super::error::LabError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lab::fixtures::{lab as lab_of, MULTI};
 
     fn lab() -> Lab {
         let text = r#"
@@ -657,8 +658,7 @@ ends = [{ netns = "A", name = "x0" }, { netns = "B", name = "x1" }]
 [[nat]]
 source = "10.0.0.0/24"
 "#;
-        let f = crate::lab::file::parse(text).unwrap();
-        crate::lab::validate::build(f, "t", false).unwrap()
+        lab_of(text)
     }
 
     #[test]
@@ -684,31 +684,14 @@ source = "10.0.0.0/24"
 
     #[test]
     fn machines_are_groups() {
-        let text = r#"
-name = "m"
-[hosts.h1]
-underlay = "192.0.2.1"
-[hosts.h2]
-underlay = "192.0.2.2"
-[netns.A]
-host = "h1"
-[netns.B]
-host = "h2"
-[bridge.lan]
-host = "h1"
-[[veth]]
-ends = [{ netns = "A", name = "eth0" }, { netns = "B", name = "eth0" }]
-[[veth]]
-ends = [{ netns = "B", name = "e1" }, { name = "vb", bridge = "lan" }]
-"#;
-        let f = crate::lab::file::parse(text).unwrap();
-        let g = build(&crate::lab::validate::build(f, "m", false).unwrap(), None);
+        let g = build(&lab_of(MULTI), None);
         let d = dot(&g);
         for s in [
             "subgraph \"cluster_0\" {\n    label=\"h1 (192.0.2.1)\";\n    style=rounded;\n    \"host:0\";\n    \"netns:A\";\n    \"bridge:host:0:lan\";\n  }",
-            "subgraph \"cluster_1\" {\n    label=\"h2 (192.0.2.2)\";\n    style=rounded;\n    \"host:1\";\n    \"netns:B\";\n  }",
+            "subgraph \"cluster_1\" {\n    label=\"h2 (192.0.2.2)\";\n    style=rounded;\n    \"host:1\";\n    \"netns:B\";\n    \"bridge:host:1:lan2\";\n  }",
             "\"netns:A\" -- \"netns:B\" [label=\"eth0 — eth0 (vxlan)\"]",
             "\"host:0\" -- \"bridge:host:0:lan\"",
+            "\"netns:B\" -- \"bridge:host:1:lan2\" [label=\"eth1 — v\"]",
         ] {
             assert!(d.contains(s), "{s} not in\n{d}");
         }
@@ -748,8 +731,7 @@ ends = [{ netns = "B", name = "e1" }, { name = "vb", bridge = "lan" }]
                 k + 2
             );
         }
-        let f = crate::lab::file::parse(&text).unwrap();
-        build(&crate::lab::validate::build(f, "h", false).unwrap(), None)
+        build(&lab_of(&text), None)
     }
 
     /// Mermaid's `#N;` entity codes, read back.
@@ -868,8 +850,7 @@ ends = [{ netns = "B", name = "e1" }, { name = "vb", bridge = "lan" }]
     fn bridges_of_places_and_machines_are_told_apart() {
         // netns "a:b" with bridge "c", and netns "a" with bridge "b:c": once the same id.
         let text = "[netns.\"a:b\"]\n[netns.a]\n[bridge.c]\nnetns = \"a:b\"\n[bridge.\"b:c\"]\nnetns = \"a\"\n";
-        let f = crate::lab::file::parse(text).unwrap();
-        let g = build(&crate::lab::validate::build(f, "t", false).unwrap(), None);
+        let g = build(&lab_of(text), None);
         let ids: std::collections::HashSet<&str> = g.nodes.iter().map(|n| n.id.as_str()).collect();
         assert_eq!(ids.len(), g.nodes.len(), "{ids:?}");
     }

@@ -25,7 +25,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "model",
-        &["spec", "generate", "check", "machines", "shape", "validate"],
+        &[
+            "spec", "generate", "check", "machines", "shape", "validate", "fixtures",
+        ],
     ),
     (
         "state",

@@ -344,6 +344,7 @@ pub fn pick(machines: &[Machine], addrs: &[IpAddr]) -> Result<u16, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lab::fixtures::{lab, MULTI};
 
     #[test]
     fn ssh_targets_are_user_at_host() {
@@ -424,11 +425,6 @@ mod tests {
         assert!(allocate("lab", &more, (10, 12)).is_none());
     }
 
-    fn lab(text: &str) -> Lab {
-        let f = crate::lab::file::parse(text).expect("parses");
-        crate::lab::validate::build(f, "t", false).expect("valid")
-    }
-
     /// Each link of the lab: (place, name, machine) -> MAC.
     fn macs(l: &Lab) -> Vec<(String, [u8; 6])> {
         l.all_interfaces()
@@ -438,28 +434,6 @@ mod tests {
             })
             .collect()
     }
-
-    const MULTI: &str = r#"
-name = "multi"
-[hosts.h1]
-underlay = "192.0.2.1"
-[hosts.h2]
-underlay = "192.0.2.2"
-[netns.A]
-host = "h1"
-[netns.B]
-host = "h2"
-[bridge.lan]
-host = "h1"
-[bridge.lan2]
-host = "h2"
-[[veth]]
-ends = [{ netns = "A", name = "eth0" }, { netns = "B", name = "eth0" }]
-[[veth]]
-ends = [{ netns = "A", name = "eth1" }, { name = "v", host = "h1", bridge = "lan" }]
-[[veth]]
-ends = [{ netns = "B", name = "eth1" }, { name = "v", host = "h2", bridge = "lan2" }]
-"#;
 
     /// Lab "m": bridge br0 in the host, and namespaces n0.. each with a port on it.
     fn star(n: usize) -> Lab {

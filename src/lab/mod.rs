@@ -16,6 +16,8 @@ pub mod error;
 pub mod execute;
 pub mod fanout;
 pub mod file;
+#[cfg(test)]
+mod fixtures;
 pub mod generate;
 pub mod graph;
 pub mod hosts;

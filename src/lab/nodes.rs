@@ -411,6 +411,7 @@ pub fn from_json(v: &serde_json::Value) -> Option<Vec<Node>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lab::fixtures::lab as lab_of;
 
     fn lab() -> Lab {
         let text = r#"
@@ -425,8 +426,7 @@ ends = [{ netns = "A", name = "eth0", addresses = ["10.0.0.2/24", "2001:db8::2/6
 [[veth]]
 ends = [{ netns = "B", name = "x1" }, { netns = "C", name = "x2" }]
 "#;
-        let f = crate::lab::file::parse(text).expect("parses");
-        crate::lab::validate::build(f, "t", false).expect("valid")
+        lab_of(text)
     }
 
     fn link(index: u32, up: bool, master: Option<u32>) -> LinkObs {
@@ -485,8 +485,7 @@ C          x2         x1 (netns B)                 -            missing (no name
 
     #[test]
     fn a_namespace_without_interfaces_has_a_row() {
-        let f = crate::lab::file::parse("name = \"e\"\n[netns.E]\n").expect("parses");
-        let l = crate::lab::validate::build(f, "e", false).expect("valid");
+        let l = lab_of("name = \"e\"\n[netns.E]\n");
         let n = nodes(&l, &Observed::default());
         assert_eq!(
             table(&n),

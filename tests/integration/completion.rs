@@ -92,6 +92,56 @@ const NOTHING_RAN: &str = r#"
 ls -A /tmp/w/cwd | diff /tmp/w/before - > /dev/null && echo "nothing ran" || { echo "made:"; ls -A /tmp/w/cwd; }
 "#;
 
+/// Bash on the pty, over the steps in /tmp/w/steps: its inputrc and rc file (emacs keys, the
+/// completion script, `show` and its markers), then the driver, listing candidates (LIST=1).
+const BASH: &str = r#"
+printf 'set enable-bracketed-paste off\nset bell-style none\n' > /tmp/w/inputrc
+cat > /tmp/w/rc.bash <<'EOF'
+PS1='$ '
+set -o emacs
+source /tmp/w/c.bash
+show() { local a; for a; do printf 'ARG[%s]\n' "${a//$'\n'/<NL>}"; done; printf '@@E%s@@\n' "$((++__e))"; }
+printf '@@E%s@@\n' 0
+EOF
+INPUTRC=/tmp/w/inputrc HISTFILE=/dev/null TERM=xterm LIST=1 \
+    python3 /tmp/w/drive.py /tmp/w/steps /tmp/w/transcript bash --rcfile /tmp/w/rc.bash -i
+"#;
+
+/// Zsh on the pty, over the steps in /tmp/w/steps, likewise (its rc in ZDOTDIR=/tmp/w/z).
+const ZSH: &str = r#"
+mkdir /tmp/w/z
+cat > /tmp/w/z/.zshrc <<'EOF'
+PS1='$ '
+bindkey -e
+unsetopt beep
+autoload -Uz compinit && compinit -u -D
+source /tmp/w/c.zsh
+show() { local a; for a; do printf 'ARG[%s]\n' "${a//$'\n'/<NL>}"; done; printf '@@E%s@@\n' $((++__e)); }
+printf '@@E%s@@\n' 0
+EOF
+echo zsh:
+ZDOTDIR=/tmp/w/z HISTFILE=/dev/null TERM=xterm python3 /tmp/w/drive.py /tmp/w/steps /tmp/w/transcript zsh -d -i
+"#;
+
+/// Fish on the pty, over the steps in /tmp/w/steps, likewise (no config but its rc file).
+const FISH: &str = r#"
+cat > /tmp/w/rc.fish <<'EOF'
+function fish_prompt; printf '$ '; end
+function fish_greeting; end
+set -g fish_autosuggestion_enabled 0
+source /tmp/w/c.fish
+set -g __e 0
+function show
+    for a in $argv; printf 'ARG[%s]\n' (string join '<NL>' -- (string split \n -- $a)); end
+    set -g __e (math $__e + 1); printf '@@E%s@@\n' $__e
+end
+printf '@@E%s@@\n' 0
+EOF
+echo fish:
+HOME=/tmp/w XDG_CONFIG_HOME=/tmp/w/.config XDG_DATA_HOME=/tmp/w/.local TERM=xterm \
+    python3 /tmp/w/drive.py /tmp/w/steps /tmp/w/transcript fish -N -i -C 'source /tmp/w/rc.fish'
+"#;
+
 fn setup() -> String {
     SETUP.replace("@DRIVER@", DRIVER)
 }
@@ -104,14 +154,6 @@ fn setup() -> String {
 pub fn bash_names_are_literal() -> Result<(), String> {
     let script = setup()
         + r#"
-printf 'set enable-bracketed-paste off\nset bell-style none\n' > /tmp/w/inputrc
-cat > /tmp/w/rc.bash <<'EOF'
-PS1='$ '
-set -o emacs
-source /tmp/w/c.bash
-show() { local a; for a; do printf 'ARG[%s]\n' "${a//$'\n'/<NL>}"; done; printf '@@E%s@@\n' "$((++__e))"; }
-printf '@@E%s@@\n' 0
-EOF
 cat > /tmp/w/steps <<'EOF'
 nsctl exec \t\t
 nsctl exec x\t
@@ -135,9 +177,8 @@ nsctl apply \t\t
 nsctl apply l\\$\t
 nsctl apply d\t
 EOF
-INPUTRC=/tmp/w/inputrc HISTFILE=/dev/null TERM=xterm LIST=1 \
-    python3 /tmp/w/drive.py /tmp/w/steps /tmp/w/transcript bash --rcfile /tmp/w/rc.bash -i
-"# + NOTHING_RAN;
+"# + BASH
+        + NOTHING_RAN;
     let o = sandbox(&script);
     check(
         &o,
@@ -192,36 +233,9 @@ nsctl exec nl\t
 nsctl -n sp\t
 nsctl --netns zq\t
 EOF
-mkdir /tmp/w/z
-cat > /tmp/w/z/.zshrc <<'EOF'
-PS1='$ '
-bindkey -e
-unsetopt beep
-autoload -Uz compinit && compinit -u -D
-source /tmp/w/c.zsh
-show() { local a; for a; do printf 'ARG[%s]\n' "${a//$'\n'/<NL>}"; done; printf '@@E%s@@\n' $((++__e)); }
-printf '@@E%s@@\n' 0
-EOF
-echo zsh:
-ZDOTDIR=/tmp/w/z HISTFILE=/dev/null TERM=xterm python3 /tmp/w/drive.py /tmp/w/steps /tmp/w/transcript zsh -d -i
-"# + NOTHING_RAN
-        + r#"
-cat > /tmp/w/rc.fish <<'EOF'
-function fish_prompt; printf '$ '; end
-function fish_greeting; end
-set -g fish_autosuggestion_enabled 0
-source /tmp/w/c.fish
-set -g __e 0
-function show
-    for a in $argv; printf 'ARG[%s]\n' (string join '<NL>' -- (string split \n -- $a)); end
-    set -g __e (math $__e + 1); printf '@@E%s@@\n' $__e
-end
-printf '@@E%s@@\n' 0
-EOF
-echo fish:
-HOME=/tmp/w XDG_CONFIG_HOME=/tmp/w/.config XDG_DATA_HOME=/tmp/w/.local TERM=xterm \
-    python3 /tmp/w/drive.py /tmp/w/steps /tmp/w/transcript fish -N -i -C 'source /tmp/w/rc.fish'
-"# + NOTHING_RAN;
+"# + ZSH + NOTHING_RAN
+        + FISH
+        + NOTHING_RAN;
     let o = sandbox(&script);
     let common = "nsctl exec <TAB><TAB> -> ARG[nsctl] ARG[exec] ARG[b`>pwned2`]\n\
          nsctl exec x<TAB> -> ARG[nsctl] ARG[exec] ARG[x$(>pwned)]\n\
@@ -259,14 +273,6 @@ nsctl apply examples/abc.toml > /dev/null || echo "cannot apply"
 touch '/run/nsctl/labs/l$(>p8).json' /run/nsctl/labs/.hidden
 ls /run/nsctl/labs | grep -c lock | sed 's/^/locks: /'
 ls -A > /tmp/w/before
-printf 'set enable-bracketed-paste off\nset bell-style none\n' > /tmp/w/inputrc
-cat > /tmp/w/rc.bash <<'EOF'
-PS1='$ '
-set -o emacs
-source /tmp/w/c.bash
-show() { local a; for a; do printf 'ARG[%s]\n' "${a//$'\n'/<NL>}"; done; printf '@@E%s@@\n' "$((++__e))"; }
-printf '@@E%s@@\n' 0
-EOF
 cat > /tmp/w/steps <<'EOF'
 nsctl apply exa\tabc.toml
 nsctl apply --dry-run exa\t\t
@@ -282,9 +288,8 @@ nsctl test --jobs \t\t
 nsctl apply --host \t\t
 EOF
 echo bash:
-INPUTRC=/tmp/w/inputrc HISTFILE=/dev/null TERM=xterm LIST=1 \
-    python3 /tmp/w/drive.py /tmp/w/steps /tmp/w/transcript bash --rcfile /tmp/w/rc.bash -i
-"# + NOTHING_RAN
+"# + BASH
+        + NOTHING_RAN
         + r#"
 cat > /tmp/w/steps <<'EOF'
 nsctl apply exa\tabc.toml
@@ -293,36 +298,9 @@ nsctl destroy --lab a\t
 nsctl destroy --lab l\t
 nsctl -n sp\t
 EOF
-mkdir /tmp/w/z
-cat > /tmp/w/z/.zshrc <<'EOF'
-PS1='$ '
-bindkey -e
-unsetopt beep
-autoload -Uz compinit && compinit -u -D
-source /tmp/w/c.zsh
-show() { local a; for a; do printf 'ARG[%s]\n' "${a//$'\n'/<NL>}"; done; printf '@@E%s@@\n' $((++__e)); }
-printf '@@E%s@@\n' 0
-EOF
-echo zsh:
-ZDOTDIR=/tmp/w/z HISTFILE=/dev/null TERM=xterm python3 /tmp/w/drive.py /tmp/w/steps /tmp/w/transcript zsh -d -i
-"# + NOTHING_RAN
-        + r#"
-cat > /tmp/w/rc.fish <<'EOF'
-function fish_prompt; printf '$ '; end
-function fish_greeting; end
-set -g fish_autosuggestion_enabled 0
-source /tmp/w/c.fish
-set -g __e 0
-function show
-    for a in $argv; printf 'ARG[%s]\n' (string join '<NL>' -- (string split \n -- $a)); end
-    set -g __e (math $__e + 1); printf '@@E%s@@\n' $__e
-end
-printf '@@E%s@@\n' 0
-EOF
-echo fish:
-HOME=/tmp/w XDG_CONFIG_HOME=/tmp/w/.config XDG_DATA_HOME=/tmp/w/.local TERM=xterm \
-    python3 /tmp/w/drive.py /tmp/w/steps /tmp/w/transcript fish -N -i -C 'source /tmp/w/rc.fish'
-"# + NOTHING_RAN;
+"# + ZSH + NOTHING_RAN
+        + FISH
+        + NOTHING_RAN;
     let o = sandbox(&script);
     let common = "nsctl apply exa<TAB>abc.toml -> ARG[nsctl] ARG[apply] ARG[examples/abc.toml]\n";
     let labs = "nsctl destroy --lab a<TAB> -> ARG[nsctl] ARG[destroy] ARG[--lab] ARG[abc]\n\

@@ -3,71 +3,23 @@
 //! journal), joined to the others by an underlay bridge (192.0.2.0/24). Each applies its
 //! share of one lab file; traffic crosses between them through the VXLAN links nsctl makes.
 
-use crate::support::{sandbox, Out};
+use crate::support::{sandbox, Out, MULTI};
 
 /// The machines (tests/sandbox/machines.sh: `mkhost N`, `on N CMD...`), two of them, and
-/// the lab they share.
-const MACHINES: &str = concat!(
-    "set -u\n",
-    include_str!("../sandbox/machines.sh"),
-    r#"
-cat > /tmp/multi.toml <<'EOF'
-name = "multi"
-
-[hosts.h1]
-underlay = "192.0.2.1"
-
-[hosts.h2]
-underlay = "192.0.2.2"
-
-[netns.A]
-host = "h1"
-
-[netns.A2]
-host = "h1"
-
-[netns.B]
-host = "h2"
-
-[netns.B2]
-host = "h2"
-
-[bridge.lan]
-host = "h1"
-
-[[veth]]                       # A (h1) <-> B (h2): a point-to-point tunnel
-ends = [{ netns = "A", name = "eth0", addresses = ["10.0.0.1/24"] },
-        { netns = "B", name = "eth0", addresses = ["10.0.0.2/24"] }]
-
-[[veth]]                       # A2 on lan, on h1
-ends = [{ netns = "A2", name = "eth0", addresses = ["10.1.0.1/24"], mtu = 1450 },
-        { name = "va2", bridge = "lan" }]
-
-[[veth]]                       # B2 on h2 joins lan on h1: a tunnel that is a port of lan
-ends = [{ netns = "B2", name = "eth0", addresses = ["10.1.0.2/24"] },
-        { name = "vb2", bridge = "lan" }]
-
-[[check]]
-from = "A"
-to = "B"
-ping = true
-
-[[check]]
-from = "B2"
-to = "10.1.0.1"
-ping = true
-EOF
-mkhost 1
-mkhost 2
-"#
-);
+/// the lab they share (support's MULTI).
+fn machines() -> String {
+    format!(
+        "set -u\n{}{MULTI}mkhost 1\nmkhost 2\n",
+        include_str!("../sandbox/machines.sh")
+    )
+}
 
 /// An OpenSSH server on each machine, on its underlay address, taking a key made here; the
 /// outer sandbox reaches the underlay at 192.0.2.254 and drives the machines through ssh.
 const SSHD: &str = "ssh_client\nsshd_on 1\nsshd_on 2\n";
 
 fn run(script: &str) -> Out {
-    sandbox(&format!("{MACHINES}{script}"))
+    sandbox(&format!("{}{script}", machines()))
 }
 
 /// Two machines each apply their share; A (h1) reaches B (h2) by ping and TCP through a
@@ -228,7 +180,8 @@ printf '[netns.A]\n' | $NSCTL apply --dry-run -; echo "rc=$?"
 /// machine is named, with ssh's reason, and fails the run; destroy clears every machine.
 pub fn all_hosts() -> Result<(), String> {
     let o = sandbox(&format!(
-        "{MACHINES}{SSHD}{}",
+        "{}{SSHD}{}",
+        machines(),
         r#"
 $NSCTL apply --all-hosts /tmp/multi.toml 2>/tmp/progress | sed 's/ [0-9.]*s  / T  /; s/in [0-9.]*s$/in T/'; echo "rc=${PIPESTATUS[0]}"
 sed 's/in [0-9.]*s/in T/; s/ ([12] of 2)//' /tmp/progress | sort

@@ -2,7 +2,7 @@
 //! whole with what the lab file and the kernel say, before and after links are changed by
 //! hand; and a machine's share of a lab across hosts, with its machine column and tunnels.
 
-use crate::support::{check, sandbox};
+use crate::support::{check, sandbox, MULTI};
 
 /// abc-nat applied: every interface with its peer, addresses and state (exit 0); then B's
 /// eth0 down, C's address deleted, veth-a out of its bridge and the namespace outside gone
@@ -19,6 +19,9 @@ ip -n B link set eth0 down
 ip -n C addr del 10.0.0.4/24 dev eth0
 ip link set veth-a nomaster
 ip netns del outside
+# The kernel removes a deleted namespace's links in a worker, after `ip netns del` returns:
+# wait until veth-out (the peer of its eth0) is gone; 10 s at most, a guard only.
+for i in $(seq 100); do ip link show veth-out > /dev/null 2>&1 || break; sleep 0.1; done
 $NSCTL status --nodes $lab; echo "rc=$?"
 ip -n B link set eth0 up
 $NSCTL status --nodes $lab | grep '^B '
@@ -79,35 +82,15 @@ rc=2
     Ok(())
 }
 
-/// The lab across two hosts of tests/integration/machines.rs, written to /tmp/multi.toml.
-const MULTI: &str = r#"
-cat > /tmp/multi.toml <<'TOML'
-name = "multi"
-[hosts.h1]
-underlay = "192.0.2.1"
-[hosts.h2]
-underlay = "192.0.2.2"
-[netns.A]
-host = "h1"
-[netns.A2]
-host = "h1"
-[netns.B]
-host = "h2"
-[netns.B2]
-host = "h2"
-[bridge.lan]
-host = "h1"
-[[veth]]
-ends = [{ netns = "A", name = "eth0", addresses = ["10.0.0.1/24"] },
-        { netns = "B", name = "eth0", addresses = ["10.0.0.2/24"] }]
-[[veth]]
-ends = [{ netns = "A2", name = "eth0", addresses = ["10.1.0.1/24"] },
-        { name = "va2", bridge = "lan" }]
-[[veth]]
-ends = [{ netns = "B2", name = "eth0", addresses = ["10.1.0.2/24"] },
-        { name = "vb2", bridge = "lan" }]
-TOML
-"#;
+/// The table of h1's nodes in support's MULTI, every one as the file says.
+const H1_NODES: &str = "\
+NAMESPACE  MACHINE  INTERFACE  PEER                                ADDRESSES    STATE
+(host)     h1       lan        bridge of 2 ports                   -            up
+(host)     h1       va2        eth0 (netns A2) on h1, port of lan  -            up
+(host)     h1       vb2        eth0 (netns B2) on h2, port of lan  -            up
+A          h1       eth0       eth0 (netns B) on h2                10.0.0.1/24  up
+A2         h1       eth0       va2 (host) on h1                    10.1.0.1/24  up
+";
 
 /// Machine h1's share of a lab across two hosts (its underlay address on a veth): the
 /// MACHINE column, the tunnels (vxlan) named by their far ends on h2, a bridge with a
@@ -125,19 +108,15 @@ $NSCTL status --nodes --host h2 /tmp/multi.toml 2> /tmp/err; echo "rc=$?"
 grep -o "lab multi on this machine is host h1's share" /tmp/err
 "#
     ));
-    let want = "\
-NAMESPACE  MACHINE  INTERFACE  PEER                                ADDRESSES    STATE
-(host)     h1       lan        bridge of 2 ports                   -            up
-(host)     h1       va2        eth0 (netns A2) on h1, port of lan  -            up
-(host)     h1       vb2        eth0 (netns B2) on h2, port of lan  -            up
-A          h1       eth0       eth0 (netns B) on h2                10.0.0.1/24  up
-A2         h1       eth0       va2 (host) on h1                    10.1.0.1/24  up
+    let want = format!(
+        "{H1_NODES}\
 rc=0
 h1 [('h1', ['bridge', 'veth', 'vxlan']), ('h1', ['vxlan']), ('h1', ['veth'])]
 rc=3
 lab multi on this machine is host h1's share
-";
-    check(&o, want, "status --nodes on a share of a lab across hosts")
+"
+    );
+    check(&o, &want, "status --nodes on a share of a lab across hosts")
 }
 
 /// `--all-hosts --nodes` over ssh to two machines (tests/sandbox/machines.sh): one table of
@@ -159,13 +138,8 @@ for h in v["hosts"]: print(h["host"], h["exit"], h["result"]["machine"], h["resu
 $NSCTL destroy --all-hosts /tmp/multi.toml > /dev/null 2>&1; echo "destroy rc=$?"
 "#
     ));
-    let want = "\
-NAMESPACE  MACHINE  INTERFACE  PEER                                ADDRESSES    STATE
-(host)     h1       lan        bridge of 2 ports                   -            up
-(host)     h1       va2        eth0 (netns A2) on h1, port of lan  -            up
-(host)     h1       vb2        eth0 (netns B2) on h2, port of lan  -            up
-A          h1       eth0       eth0 (netns B) on h2                10.0.0.1/24  up
-A2         h1       eth0       va2 (host) on h1                    10.1.0.1/24  up
+    let want = format!(
+        "{H1_NODES}\
 B          h2       eth0       eth0 (netns A) on h1                10.0.0.2/24  down
 B2         h2       eth0       vb2 (host) on h1                    10.1.0.2/24  up
 
@@ -177,6 +151,7 @@ rc=1
 h1 0 h1 True 3
 h2 1 h2 False 2
 destroy rc=0
-";
-    check(&o, want, "status --nodes --all-hosts")
+"
+    );
+    check(&o, &want, "status --nodes --all-hosts")
 }

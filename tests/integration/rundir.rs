@@ -4,10 +4,11 @@
 //! lab needs is refused; looking creates nothing; a user who is not root is told to be root.
 //! Every case runs in its own sandbox, so /run starts empty.
 
-use crate::support::{check, sandbox};
+use crate::support::{check, sandbox, MULTI};
 
-/// A lab of one machine, and a lab across two hosts for `--all-hosts`, whose ssh is a stand-in
-/// that records that it ran and fails (no host answers).
+/// A lab of one machine (with support's MULTI, a lab across two hosts for `--all-hosts`), and
+/// an ssh for `--all-hosts` that is a stand-in that records that it ran and fails (no host
+/// answers).
 const FILES: &str = r#"
 cat > /tmp/ml.toml <<'TOML'
 name = "ml"
@@ -17,21 +18,12 @@ from = "A"
 to = "127.0.0.1"
 ping = true
 TOML
-cat > /tmp/m.toml <<'TOML'
-name = "m"
-[hosts.h1]
-underlay = "192.0.2.1"
-[hosts.h2]
-underlay = "192.0.2.2"
-[netns.A]
-host = "h1"
-TOML
 printf '#!/bin/sh\ntouch /tmp/ssh-ran\nexit 255\n' > /tmp/fakessh; chmod 755 /tmp/fakessh
 export NSCTL_SSH=/tmp/fakessh
 "#;
 
 fn run(script: &str) -> crate::support::Out {
-    sandbox(&format!("{FILES}{script}"))
+    sandbox(&format!("{FILES}{MULTI}{script}"))
 }
 
 /// Item 2: under umask 000, `apply --all-hosts` (ssh's shared connections) and `apply` leave
@@ -41,7 +33,7 @@ fn run(script: &str) -> crate::support::Out {
 pub fn private_whatever_the_umask() -> Result<(), String> {
     let o = run(r#"
 umask 000
-$NSCTL apply --all-hosts /tmp/m.toml >/dev/null 2>&1; echo "all-hosts rc=$?"
+$NSCTL apply --all-hosts /tmp/multi.toml >/dev/null 2>&1; echo "all-hosts rc=$?"
 stat -c '%a %U %n' /run/nsctl /run/nsctl/ssh
 $NSCTL apply /tmp/ml.toml >/dev/null; echo "apply rc=$?"
 stat -c '%a %U %n' /run/nsctl/labs /run/nsctl/labs/ml.json
@@ -49,12 +41,12 @@ $NSCTL destroy /tmp/ml.toml >/dev/null
 rm -rf /run/nsctl /tmp/ssh-ran
 mkdir -m 700 /run/nsctl; mkdir -m 755 /tmp/x; ln -s /tmp/x /run/nsctl/ssh
 for v in apply status; do
-  $NSCTL $v --all-hosts /tmp/m.toml 2>/tmp/e >/dev/null; echo "$v symlink rc=$? lines=$(wc -l </tmp/e)"
+  $NSCTL $v --all-hosts /tmp/multi.toml 2>/tmp/e >/dev/null; echo "$v symlink rc=$? lines=$(wc -l </tmp/e)"
   grep -o "cannot use /run/nsctl/ssh for ssh's shared connections: /run/nsctl/ssh is a symlink, not a directory" /tmp/e
 done
 stat -c '%a %n' /tmp/x; ls -A /tmp/x; [ -e /tmp/ssh-ran ] && echo "ssh ran"
 rm /run/nsctl/ssh; chmod 777 /run/nsctl
-$NSCTL apply --all-hosts /tmp/m.toml 2>&1 >/dev/null | grep -o 'cannot use .* mode 777'; echo "loose rc=${PIPESTATUS[0]}"
+$NSCTL apply --all-hosts /tmp/multi.toml 2>&1 >/dev/null | grep -o 'cannot use .* mode 777'; echo "loose rc=${PIPESTATUS[0]}"
 stat -c '%a %n' /run/nsctl; [ -e /run/nsctl/ssh ] || echo "no ssh dir made"
 "#);
     check(
@@ -199,7 +191,7 @@ $NSCTL graph --live /tmp/ml.toml >/dev/null; echo "graph rc=$?"
 $NSCTL destroy --lab ml 2>/dev/null; echo "destroy --lab rc=$?"
 $NSCTL destroy /tmp/ml.toml | sed 's/ in .*//'
 $NSCTL destroy --dry-run /tmp/ml.toml >/dev/null; echo "destroy dry rc=$?"
-$NSCTL status --all-hosts /tmp/m.toml >/dev/null 2>&1; echo "status all-hosts rc=$?"
+$NSCTL status --all-hosts /tmp/multi.toml >/dev/null 2>&1; echo "status all-hosts rc=$?"
 snap | diff /tmp/before - && echo "nothing made"
 printf 'name = "other"\n[netns.O]\n' > /tmp/o.toml
 $NSCTL apply /tmp/o.toml >/dev/null && $NSCTL destroy /tmp/o.toml >/dev/null

@@ -3,6 +3,58 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+/// A lab across two hosts, h1 and h2 (underlays 192.0.2.1 and 192.0.2.2), as a script that
+/// writes it to /tmp/multi.toml: a point-to-point tunnel A (h1) <-> B (h2), a bridge lan on
+/// h1 with A2 and (through a tunnel) B2 as ports, and two checks across the hosts.
+pub const MULTI: &str = r#"
+cat > /tmp/multi.toml <<'TOML'
+name = "multi"
+
+[hosts.h1]
+underlay = "192.0.2.1"
+
+[hosts.h2]
+underlay = "192.0.2.2"
+
+[netns.A]
+host = "h1"
+
+[netns.A2]
+host = "h1"
+
+[netns.B]
+host = "h2"
+
+[netns.B2]
+host = "h2"
+
+[bridge.lan]
+host = "h1"
+
+[[veth]]                       # A (h1) <-> B (h2): a point-to-point tunnel
+ends = [{ netns = "A", name = "eth0", addresses = ["10.0.0.1/24"] },
+        { netns = "B", name = "eth0", addresses = ["10.0.0.2/24"] }]
+
+[[veth]]                       # A2 on lan, on h1
+ends = [{ netns = "A2", name = "eth0", addresses = ["10.1.0.1/24"], mtu = 1450 },
+        { name = "va2", bridge = "lan" }]
+
+[[veth]]                       # B2 on h2 joins lan on h1: a tunnel that is a port of lan
+ends = [{ netns = "B2", name = "eth0", addresses = ["10.1.0.2/24"] },
+        { name = "vb2", bridge = "lan" }]
+
+[[check]]
+from = "A"
+to = "B"
+ping = true
+
+[[check]]
+from = "B2"
+to = "10.1.0.1"
+ping = true
+TOML
+"#;
+
 pub fn root_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::kernel::{Kernel, Made};
+use super::kernel::{Kernel, LinkChange, Made, NewLink, Reached};
 use crate::lab::hosts::Seen;
 use crate::lab::journal::{Journal, Owned};
 use crate::lab::observe::{LinkObs, NsObs, Observed, PlaceObs};
@@ -219,19 +219,13 @@ impl Kernel for Recorder {
             .collect())
     }
 
-    fn create_bridge(
-        &mut self,
-        at: &Where,
-        name: &str,
-        _mtu: Option<u32>,
-        _mac: &[u8; 6],
-    ) -> Result<(), Failure> {
-        self.nl(format!("bridge add {}/{name}", at_name(at)))?;
-        self.add_link(at, name, None);
+    fn create_bridge(&mut self, at: &Where, link: NewLink) -> Result<(), Failure> {
+        self.nl(format!("bridge add {}/{}", at_name(at), link.name))?;
+        self.add_link(at, link.name, None);
         Ok(())
     }
 
-    fn create_veth(&mut self, maker: &End, peer: &End) -> Result<Result<(), Failure>, Fail> {
+    fn create_veth(&mut self, maker: &End, peer: &End) -> Reached {
         self.open(&peer.at)?;
         let line = format!(
             "veth add {}/{} {}/{}",
@@ -256,46 +250,32 @@ impl Kernel for Recorder {
         Ok(Ok(()))
     }
 
-    fn create_vxlan(
-        &mut self,
-        at: &Where,
-        name: &str,
-        _mtu: Option<u32>,
-        _mac: &[u8; 6],
-        t: &Tunnel,
-        underlay: u32,
-    ) -> Result<Result<(), Failure>, Fail> {
+    fn create_vxlan(&mut self, at: &Where, link: NewLink, t: &Tunnel, underlay: u32) -> Reached {
         self.open(at)?;
         let line = format!(
-            "vxlan add {}/{name} vni {} over #{underlay}",
+            "vxlan add {}/{} vni {} over #{underlay}",
             at_name(at),
+            link.name,
             t.vni
         );
         if let Err(f) = self.nl(line) {
             return Ok(Err(f));
         }
-        self.add_link(at, name, None);
+        self.add_link(at, link.name, None);
         Ok(Ok(()))
     }
 
-    fn set_link(
-        &mut self,
-        at: &Where,
-        index: u32,
-        up: Option<bool>,
-        master: Option<u32>,
-        mtu: Option<u32>,
-    ) -> Result<(), Failure> {
+    fn set_link(&mut self, at: &Where, index: u32, ch: LinkChange) -> Result<(), Failure> {
         let mut line = format!("link set {}", self.name(at, index));
-        if let Some(up) = up {
+        if let Some(up) = ch.up {
             line += if up { " up" } else { " down" };
         }
-        match master {
+        match ch.master {
             Some(0) => line += " nomaster",
             Some(m) => line += &format!(" master {}", self.name(at, m)),
             None => {}
         }
-        if let Some(m) = mtu {
+        if let Some(m) = ch.mtu {
             line += &format!(" mtu {m}");
         }
         self.nl(line)
@@ -348,12 +328,7 @@ impl Kernel for Recorder {
         self.nl(format!("route del {} {route}", at_name(at)))
     }
 
-    fn qdisc(
-        &mut self,
-        at: &Where,
-        index: u32,
-        q: Option<&Qdisc>,
-    ) -> Result<Result<(), Failure>, Fail> {
+    fn qdisc(&mut self, at: &Where, index: u32, q: Option<&Qdisc>) -> Reached {
         self.open(at)?;
         let verb = if q.is_some() { "set" } else { "del" };
         let line = format!("qdisc {verb} {}", self.name(at, index));

@@ -37,6 +37,27 @@ pub enum Made {
     Stranded,
 }
 
+/// A link to make: its name, MTU (None: the kernel's) and MAC.
+#[derive(Debug, Clone, Copy)]
+pub struct NewLink<'a> {
+    pub name: &'a str,
+    pub mtu: Option<u32>,
+    pub mac: &'a [u8; 6],
+}
+
+/// What one RTM_NEWLINK changes of a link (None: left as it is): up or down, its master (0:
+/// none), its MTU.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LinkChange {
+    pub up: Option<bool>,
+    pub master: Option<u32>,
+    pub mtu: Option<u32>,
+}
+
+/// A request that first reaches a place: the outer Err says why the place could not be
+/// reached, the inner result is the kernel's answer.
+pub type Reached = Result<Result<(), Failure>, Fail>;
+
 /// The executor's effects. Methods that reach a place first (`open`, a namespace fd) say
 /// why they could not as a [`Fail`]; the kernel's own answer to a request is a [`Failure`],
 /// which the executor judges (an "already gone" answer counts as done).
@@ -52,34 +73,13 @@ pub trait Kernel {
     /// The links of `at` as they are now.
     fn links(&mut self, at: &Where) -> Result<HashMap<String, LinkObs>, Fail>;
 
-    fn create_bridge(
-        &mut self,
-        at: &Where,
-        name: &str,
-        mtu: Option<u32>,
-        mac: &[u8; 6],
-    ) -> Result<(), Failure>;
+    fn create_bridge(&mut self, at: &Where, link: NewLink) -> Result<(), Failure>;
     /// A veth pair, made from `maker`'s place (outer Err: the peer's place cannot be opened).
-    fn create_veth(&mut self, maker: &End, peer: &End) -> Result<Result<(), Failure>, Fail>;
+    fn create_veth(&mut self, maker: &End, peer: &End) -> Reached;
     /// A vxlan link made over the host's socket and born in `at`, over link `underlay`.
-    fn create_vxlan(
-        &mut self,
-        at: &Where,
-        name: &str,
-        mtu: Option<u32>,
-        mac: &[u8; 6],
-        t: &Tunnel,
-        underlay: u32,
-    ) -> Result<Result<(), Failure>, Fail>;
-    /// RTM_NEWLINK for link `index`: up (or down), master (0: none), MTU.
-    fn set_link(
-        &mut self,
-        at: &Where,
-        index: u32,
-        up: Option<bool>,
-        master: Option<u32>,
-        mtu: Option<u32>,
-    ) -> Result<(), Failure>;
+    fn create_vxlan(&mut self, at: &Where, link: NewLink, t: &Tunnel, underlay: u32) -> Reached;
+    /// RTM_NEWLINK for link `index`.
+    fn set_link(&mut self, at: &Where, index: u32, ch: LinkChange) -> Result<(), Failure>;
     /// A bridge's multicast snooping on.
     fn snooping_on(&mut self, at: &Where, index: u32) -> Result<(), Failure>;
     fn del_link(&mut self, at: &Where, index: u32) -> Result<(), Failure>;
@@ -92,12 +92,7 @@ pub trait Kernel {
     fn del_route(&mut self, at: &Where, route: &RouteSpec, oif: Option<u32>)
         -> Result<(), Failure>;
     /// Set `q` as the root qdisc of link `index`, or (None) delete it (outer Err: no socket).
-    fn qdisc(
-        &mut self,
-        at: &Where,
-        index: u32,
-        q: Option<&Qdisc>,
-    ) -> Result<Result<(), Failure>, Fail>;
+    fn qdisc(&mut self, at: &Where, index: u32, q: Option<&Qdisc>) -> Reached;
 
     fn sysctl_get(&mut self, at: &Where, key: &str) -> Result<String, Fail>;
     fn sysctl_set(&mut self, at: &Where, key: &str, value: &str) -> Result<(), Fail>;
@@ -133,28 +128,47 @@ pub trait Kernel {
     fn journal_save(&mut self, j: &Journal) -> std::io::Result<()>;
 }
 
-/// RTM_NEWLINK for link `index`: up (or down), master, MTU.
-fn link_message(
-    index: u32,
-    up: Option<bool>,
-    master: Option<u32>,
-    mtu: Option<u32>,
-) -> LinkMessage {
+/// RTM_NEWLINK for link `index`: what `ch` changes.
+fn link_message(index: u32, ch: LinkChange) -> LinkMessage {
     let mut m = LinkMessage::default();
     m.header.index = index;
-    if let Some(up) = up {
+    if let Some(up) = ch.up {
         m.header.change_mask = LinkFlags::Up;
         if up {
             m.header.flags = LinkFlags::Up;
         }
     }
-    if let Some(x) = master {
+    if let Some(x) = ch.master {
         m.attributes.push(LinkAttribute::Controller(x));
     }
-    if let Some(x) = mtu {
+    if let Some(x) = ch.mtu {
         m.attributes.push(LinkAttribute::Mtu(x));
     }
     m
+}
+
+/// RTM_NEWLINK making `link`: its name, MAC and MTU. The MAC is the one the file derives, set
+/// at birth: made again (after a destroy, or a crash), a link answers to the address its
+/// neighbours hold, and a bridge's MAC is kept (the kernel marks it set) rather than follow
+/// the lowest MAC among its ports.
+fn new_link(link: NewLink) -> LinkMessage {
+    let mut m = LinkMessage::default();
+    m.attributes
+        .push(LinkAttribute::IfName(link.name.to_string()));
+    m.attributes.push(LinkAttribute::Address(link.mac.to_vec()));
+    if let Some(mtu) = link.mtu {
+        m.attributes.push(LinkAttribute::Mtu(mtu));
+    }
+    m
+}
+
+/// The end `e` of a veth pair, to make.
+fn veth_end(e: &End) -> LinkMessage {
+    new_link(NewLink {
+        name: &e.name,
+        mtu: e.mtu,
+        mac: &e.mac,
+    })
 }
 
 /// A bridge's multicast snooping, on or off, as link info.
@@ -263,22 +277,9 @@ impl Kernel for Real<'_> {
         crate::lab::observe::links(self.pl, at)
     }
 
-    fn create_bridge(
-        &mut self,
-        at: &Where,
-        name: &str,
-        mtu: Option<u32>,
-        mac: &[u8; 6],
-    ) -> Result<(), Failure> {
+    fn create_bridge(&mut self, at: &Where, link: NewLink) -> Result<(), Failure> {
         let s = self.req(at)?;
-        let mut m = LinkMessage::default();
-        m.attributes.push(LinkAttribute::IfName(name.to_string()));
-        // A MAC set when the bridge is made is kept (the kernel marks it set): it no longer
-        // follows the lowest MAC among the ports.
-        m.attributes.push(LinkAttribute::Address(mac.to_vec()));
-        if let Some(mtu) = mtu {
-            m.attributes.push(LinkAttribute::Mtu(mtu));
-        }
+        let mut m = new_link(link);
         // Born with multicast snooping off, and switched on once its ports are in (a
         // Snooping action): with snooping on, every port that joins re-arms the multicast
         // query timers of every port already there, which is O(ports²) over a star (about 9%
@@ -287,20 +288,15 @@ impl Kernel for Real<'_> {
         crate::nl::link::create(&self.pl.nl, &s, m)
     }
 
-    fn create_veth(&mut self, maker: &End, peer: &End) -> Result<Result<(), Failure>, Fail> {
+    fn create_veth(&mut self, maker: &End, peer: &End) -> Reached {
         let s = self.sock(&maker.at)?;
         let peer_fd = match &peer.at {
             Some(n) if peer.at != maker.at => Some(open_netns(n)?),
             _ => None,
         };
         // Each end is born with the MAC the file derives for it (VETH_INFO_PEER carries the
-        // peer's own IFLA_ADDRESS): made again, it answers to the address its neighbours hold.
-        let mut p = LinkMessage::default();
-        p.attributes.push(LinkAttribute::IfName(peer.name.clone()));
-        p.attributes.push(LinkAttribute::Address(peer.mac.to_vec()));
-        if let Some(mtu) = peer.mtu {
-            p.attributes.push(LinkAttribute::Mtu(mtu));
-        }
+        // peer's own IFLA_ADDRESS).
+        let mut p = veth_end(peer);
         if let Some(fd) = &peer_fd {
             p.attributes.push(LinkAttribute::NetNsFd(fd.as_raw_fd()));
         }
@@ -312,16 +308,10 @@ impl Kernel for Real<'_> {
         // its peer then has no carrier until the namespaces are configured, so their IPv6
         // start (DAD, MLD, router solicitations, flooded to the bridge's other ports) does
         // not compete with the rest of the apply for the kernel's locks.
-        let mut m = LinkMessage::default();
+        let mut m = veth_end(maker);
         if maker.bridge.is_none() {
             m.header.flags = LinkFlags::Up;
             m.header.change_mask = LinkFlags::Up;
-        }
-        m.attributes.push(LinkAttribute::IfName(maker.name.clone()));
-        m.attributes
-            .push(LinkAttribute::Address(maker.mac.to_vec()));
-        if let Some(mtu) = maker.mtu {
-            m.attributes.push(LinkAttribute::Mtu(mtu));
         }
         // One queue each way, asked for explicitly. A veth gets as many queues as the machine
         // has CPUs and the kernel then drops it to one real queue, which costs an expedited
@@ -335,29 +325,16 @@ impl Kernel for Real<'_> {
         Ok(crate::nl::link::create(&self.pl.nl, &s, m))
     }
 
-    fn create_vxlan(
-        &mut self,
-        at: &Where,
-        name: &str,
-        mtu: Option<u32>,
-        mac: &[u8; 6],
-        t: &Tunnel,
-        underlay: u32,
-    ) -> Result<Result<(), Failure>, Fail> {
+    fn create_vxlan(&mut self, at: &Where, link: NewLink, t: &Tunnel, underlay: u32) -> Reached {
         use netlink_packet_route::link::InfoVxlan;
         use std::net::IpAddr;
         let fd = match at {
             Some(n) => Some(open_netns(n)?),
             None => None,
         };
-        let mut m = LinkMessage::default();
-        m.attributes.push(LinkAttribute::IfName(name.to_string()));
-        // Derived from the file: when one machine makes its end again (after a destroy, or a
-        // crash), the other's neighbour entries still hold.
-        m.attributes.push(LinkAttribute::Address(mac.to_vec()));
-        if let Some(mtu) = mtu {
-            m.attributes.push(LinkAttribute::Mtu(mtu));
-        }
+        // Its MAC derived from the file: when one machine makes its end again, the other's
+        // neighbour entries still hold.
+        let mut m = new_link(link);
         if let Some(fd) = &fd {
             m.attributes.push(LinkAttribute::NetNsFd(fd.as_raw_fd()));
         }
@@ -384,16 +361,9 @@ impl Kernel for Real<'_> {
         Ok(crate::nl::link::create(&self.pl.nl, &host, m))
     }
 
-    fn set_link(
-        &mut self,
-        at: &Where,
-        index: u32,
-        up: Option<bool>,
-        master: Option<u32>,
-        mtu: Option<u32>,
-    ) -> Result<(), Failure> {
+    fn set_link(&mut self, at: &Where, index: u32, ch: LinkChange) -> Result<(), Failure> {
         let s = self.req(at)?;
-        crate::nl::link::change(&self.pl.nl, &s, link_message(index, up, master, mtu))
+        crate::nl::link::change(&self.pl.nl, &s, link_message(index, ch))
     }
 
     fn snooping_on(&mut self, at: &Where, index: u32) -> Result<(), Failure> {
@@ -446,12 +416,7 @@ impl Kernel for Real<'_> {
         crate::nl::route::delete(&self.pl.nl, &s, m)
     }
 
-    fn qdisc(
-        &mut self,
-        at: &Where,
-        index: u32,
-        q: Option<&Qdisc>,
-    ) -> Result<Result<(), Failure>, Fail> {
+    fn qdisc(&mut self, at: &Where, index: u32, q: Option<&Qdisc>) -> Reached {
         use crate::nl::qdisc;
         // A blocking socket opened in the place: rtnetlink's typed messages have no tbf or
         // netem.

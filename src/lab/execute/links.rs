@@ -1,6 +1,7 @@
 //! The link, address and route actions of a plan: one netlink request each, on the socket
 //! of the action's place; "already gone" answers (ENODEV, ESRCH, EADDRNOTAVAIL) count as done.
 
+use super::kernel::{LinkChange, NewLink};
 use super::{nl_fail, Exec};
 use crate::lab::journal::{link_key, Owned};
 use crate::lab::places::Fail;
@@ -83,7 +84,15 @@ impl Exec<'_> {
         };
         if let Some(ix) = links.get(name).map(|l| l.index) {
             self.k
-                .set_link(at, ix, Some(up), master, mtu)
+                .set_link(
+                    at,
+                    ix,
+                    LinkChange {
+                        up: Some(up),
+                        master,
+                        mtu,
+                    },
+                )
                 .map_err(nl_fail(a.text.clone()))?;
         }
         let entries: Vec<Owned> = self
@@ -129,7 +138,7 @@ impl Exec<'_> {
         mac: &[u8; 6],
     ) -> Result<(), Fail> {
         self.k.open(at)?;
-        let r = self.k.create_bridge(at, name, mtu, mac);
+        let r = self.k.create_bridge(at, NewLink { name, mtu, mac });
         self.dirty.insert(at.clone());
         r.map_err(|f| {
             self.unintend(&Owned::Link {
@@ -183,7 +192,9 @@ impl Exec<'_> {
                     t.local
                 )
             })?;
-        let r = self.k.create_vxlan(at, name, mtu, mac, t, underlay)?;
+        let r = self
+            .k
+            .create_vxlan(at, NewLink { name, mtu, mac }, t, underlay)?;
         self.dirty.insert(at.clone());
         r.map_err(|f| {
             self.unintend(&Owned::Link {
@@ -198,7 +209,14 @@ impl Exec<'_> {
         self.k.open(at)?;
         let ix = self.index(at, "lo")?;
         self.k
-            .set_link(at, ix, Some(true), None, None)
+            .set_link(
+                at,
+                ix,
+                LinkChange {
+                    up: Some(true),
+                    ..LinkChange::default()
+                },
+            )
             .map_err(nl_fail(a.text.clone()))
     }
 
@@ -229,7 +247,15 @@ impl Exec<'_> {
             self.k.sysctl_set(at, &key, "1")?;
         }
         self.k
-            .set_link(at, ix, up.then_some(true), m, mtu)
+            .set_link(
+                at,
+                ix,
+                LinkChange {
+                    up: up.then_some(true),
+                    master: m,
+                    mtu,
+                },
+            )
             .map_err(nl_fail(what()))
     }
 
