@@ -37,6 +37,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "observed",
             "survey",
             "observe",
+            "observe_fake",
             "ownership",
         ],
     ),

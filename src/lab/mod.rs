@@ -31,6 +31,8 @@ pub mod nftnames;
 pub mod nodes;
 pub mod observe;
 pub mod observed;
+#[cfg(test)]
+mod observe_fake;
 pub mod ownership;
 pub mod places;
 pub mod plan;

@@ -28,6 +28,12 @@ pub struct Found {
     pub place: Option<PlaceObs>,
 }
 
+/// A failure to read namespace `name`'s contents, named by the namespace (the fake
+/// machine of observe_fake.rs words its failures the same way).
+pub fn in_netns(name: &str, m: &str) -> Fail {
+    format!("netns {name}: {m}")
+}
+
 fn one(home: &OwnedFd, job: &Job) -> Result<Found, Fail> {
     let name = &job.name;
     let mut found = Found {
@@ -81,7 +87,7 @@ fn one(home: &OwnedFd, job: &Job) -> Result<Found, Fail> {
                     crate::error::io_errstr(&e)
                 )
             })?;
-            read_place(&d, job.fam).map_err(|m| format!("netns {name}: {m}"))?
+            read_place(&d, job.fam).map_err(|m| in_netns(name, &m))?
         }
     };
     place.sysctls = sysctls.into_iter().collect();
