@@ -30,9 +30,9 @@ pub mod nat;
 pub mod nftnames;
 pub mod nodes;
 pub mod observe;
-pub mod observed;
 #[cfg(test)]
 mod observe_fake;
+pub mod observed;
 pub mod ownership;
 pub mod places;
 pub mod plan;
