@@ -1,9 +1,10 @@
 //! Generated entries' `{EXPR}` and `for = "A..B"` on hostile input (issue 22, item 3): the
 //! real binary on lab files whose expressions overflow i64 or nest 50,000 deep, whose
 //! templates would make millions of strings, and other numbers a file sets (more hosts than
-//! machine numbers hold). Every verb
-//! that reads the file refuses it with `FILE:LINE:COL` and exit 2: no abort (134), no stack
-//! overflow (139), and nothing on the machine changes.
+//! machine numbers hold; 100,000 ends of one name, which once made MAC derivation quadratic).
+//! Every verb that reads the file refuses it with `FILE:LINE:COL` and exit 2: no abort (134),
+//! no stack overflow (139), no hang (each verb runs under `timeout 120`: rc 124 fails the
+//! case), and nothing on the machine changes.
 
 use crate::support::sandbox;
 
@@ -96,6 +97,14 @@ fn cases() -> Vec<(&'static str, String, Vec<String>)> {
             vec!["bad.toml:1:1: the generated entries make more than 1000000 strings or 64 MiB of text".into()],
         ),
         (
+            "100,000 ends of one name in one place: refused, not hashed 5 billion times",
+            r#"'[[veth]]\nfor = "1..100000"\nends = [{ name = "up" }, { name = "d{i}" }]\n'"#.into(),
+            vec![
+                "bad.toml:3:18: veth i=2: two interfaces named \"up\" in the host".into(),
+                "bad.toml:3:18: ... and 99996 more like these from the same template".into(),
+            ],
+        ),
+        (
             "1,001 hosts: machine numbers are u16, and no truncation",
             r#"''.join('[hosts.h%d]\nunderlay = "10.0.%d.%d"\n' % (k, k >> 8, k & 255) for k in range(1001))"#
                 .into(),
@@ -119,7 +128,7 @@ pub fn hostile_expressions() -> Result<(), String> {
         );
         for verb in ["apply", "apply --dry-run", "status"] {
             script += &format!(
-                "$NSCTL {verb} bad.toml > /dev/null 2> err; rc=$?\n\
+                "timeout 120 $NSCTL {verb} bad.toml > /dev/null 2> err; rc=$?\n\
                  {{ echo '--- {k} {verb}'; head -c 2000 err; echo \"lines=$(wc -l < err)\"; echo \"rc=$rc\"; }}\n"
             );
         }

@@ -24,6 +24,7 @@ mod macs;
 mod model;
 mod nodes;
 mod others;
+mod package;
 mod probes;
 mod routes;
 mod rundir;
@@ -85,6 +86,7 @@ const CASES: &[Case] = &[
         "schema_examples_validate_and_typos_do_not",
         schema::examples_validate_and_typos_do_not,
     ),
+    ("package_installed_works", package::installed_package_works),
     (
         "completion_bash_names_are_literal",
         completion::bash_names_are_literal,
